@@ -1,0 +1,1 @@
+"""Compiled kernels (placeholder until the kernels land)."""

@@ -1,0 +1,39 @@
+"""The project's exceptions: each names the file or setting at fault, what was wrong and what to do."""
+
+from __future__ import annotations
+
+
+class PrecinctError(Exception):
+    """Base class of every error Precinct raises on purpose for bad input or configuration."""
+
+
+class NetworkFileError(PrecinctError, ValueError):
+    """An OpenStreetMap file cannot be turned into a street network."""
+
+    def __init__(self, path: object, problem: str, fix: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        self.fix = fix
+        super().__init__(f"{self.path}: {problem}; {fix}")
+
+
+class CacheError(PrecinctError, OSError):
+    """The on-disk network cache cannot be used."""
+
+
+class ConfigError(PrecinctError, ValueError):
+    """A configuration value is outside what is allowed."""
+
+    def __init__(self, key: str, value: object, allowed: str) -> None:
+        self.key = key
+        self.value = value
+        self.allowed = allowed
+        super().__init__(f"config {key}={value!r} is not allowed: expected {allowed}")
+
+
+class ExtensionBuildError(PrecinctError, ImportError):
+    """The compiled kernels of core_ext are missing or stale."""
+
+
+class ResultsError(PrecinctError, ValueError):
+    """A results directory or file is missing, partial or corrupt."""
