@@ -1,0 +1,241 @@
+"""Typed configuration of one simulation run: plain dataclasses, validated, no Hydra needed.
+
+Hydra (in ``experiments/``) builds these from YAML; a notebook builds them directly::
+
+    from sim.config import ModelConfig
+    cfg = ModelConfig(seed=3)
+    cfg.sim.days = 7
+
+Every default cites where it comes from in ``docs/model.md``; the most important ones are noted
+inline. ``validate()`` raises :class:`sim.errors.ConfigError` naming the key, the value and what
+is allowed, so a bad value fails at start, not three hours into a sweep.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any
+
+from sim.errors import ConfigError
+
+__all__ = [
+    "CityConfig",
+    "CrimeConfig",
+    "ModelConfig",
+    "PoliceConfig",
+    "PopulationConfig",
+    "SimConfig",
+    "default_city_path",
+    "repo_root",
+]
+
+
+def repo_root() -> Path:
+    """Return the directory that holds ``data/`` and ``conf/`` (the source checkout)."""
+    return Path(__file__).resolve().parent.parent
+
+
+def default_city_path() -> str:
+    """Return the bundled default city: the City of London extract (ODbL, see data/ATTRIBUTION.md)."""
+    return str(repo_root() / "data" / "osm" / "city_of_london.osm.pbf")
+
+
+@dataclass
+class CityConfig:
+    """Which street network to simulate on."""
+
+    path: str = field(default_factory=default_city_path)
+    name: str = "City of London"
+    # Residents, offenders and most City officers move on foot, and street robbery happens on
+    # footways and alleys as well as roads, so the walkable network is the default.
+    network_type: str = "walk"
+    cache_dir: str | None = None
+    # Cell size of the grid that defines neighbourhoods ("areas") for collective efficacy and
+    # per-area results; 400 m is about a London LSOA in the centre.
+    area_cell_m: float = 400.0
+
+
+@dataclass
+class SimConfig:
+    """Clock and run length."""
+
+    days: float = 14.0
+    step_min: float = 5.0
+    start_weekday: int = 0  # 0 = Monday
+    start_hour: float = 0.0
+    sunrise_hour: float = 7.0
+    sunset_hour: float = 18.0
+    timeseries_every_min: float = 60.0
+
+
+@dataclass
+class PopulationConfig:
+    """Residents and offenders."""
+
+    n_residents: int = 3000
+    n_offenders: int = 40
+    vehicle_ownership: float = 0.35
+    # Trust in police ~ Beta(a, b): mean 0.6, in the range of "confidence in the local police" in the
+    # Crime Survey for England and Wales (about 60-70%).
+    trust_alpha: float = 6.0
+    trust_beta: float = 4.0
+    work_share: float = 0.7  # residents with a weekday work/study trip
+    leisure_prob: float = 0.35  # chance of an evening leisure trip on a given day
+    walk_speed_mps: float = 1.3
+    offender_speed_mps: float = 1.4
+    # Offenders' activity anchors are drawn with distance decay from home (Bernasco & Nieuwbeerta
+    # 2005; Wiles & Costello 2000): weight exp(-d / anchor_decay_m).
+    anchor_decay_m: float = 800.0
+    awareness_radius_m: float = 250.0
+
+
+@dataclass
+class CrimeConfig:
+    """Offending: opportunity, attractiveness, guardianship, deterrence, near repeats."""
+
+    # Base hazard per offender-step on an edge with one suitable target, before modifiers (per hour).
+    base_rate_per_hour: float = 0.25
+    # Short et al. 2008: each crime adds theta to the dynamic attractiveness B of its segment; B decays
+    # at omega per day and a share eta of each boost spreads to neighbouring segments.
+    boost_theta: float = 1.0
+    boost_decay_per_day: float = 0.12
+    boost_spread_eta: float = 0.3
+    # Guardianship: each present person other than the target cuts the hazard by this factor
+    # (capable guardians, Cohen & Felson 1979); collective efficacy scales it (Sampson et al. 1997).
+    guardian_effect: float = 0.15
+    collective_efficacy_weight: float = 1.0
+    # Police presence deters nearly completely while present and decays after they leave (residual
+    # deterrence, Koper 1995): deterrence = police_deterrence * exp(-minutes_since / residual_min).
+    police_deterrence: float = 0.9
+    residual_deterrence_min: float = 30.0
+    # Darkness multiplies street robbery hazard by 2.6 on unlit streets (Tompson & Bowers 2013).
+    darkness_robbery_multiplier: float = 2.6
+    darkness_other_multiplier: float = 1.3
+    # Offenders rest after an offence (days); keeps a few offenders from producing implausible volume.
+    cooldown_days: float = 1.0
+    # Reporting: P(report) = type base rate scaled by the victim's trust relative to the mean trust.
+    # Base rates follow the CSEW shares of incidents reported to the police (robbery ~50%, domestic
+    # burglary ~60-70%, theft from vehicles ~35-40%).
+    report_base: dict[str, float] = field(
+        default_factory=lambda: {"robbery": 0.5, "burglary": 0.65, "theft_from_vehicle": 0.4}
+    )
+    # HMIC (2014) "Crime-recording: making the victim count": ~81% of reported crime recorded.
+    recording_rate: float = 0.85
+    report_delay_mean_min: float = 15.0
+    # Trust dynamics (Skogan 2006: negative contacts weigh far more than positive ones).
+    trust_loss_victim: float = 0.08
+    trust_gain_good_response: float = 0.02
+    trust_loss_slow_response: float = 0.04
+
+
+@dataclass
+class PoliceConfig:
+    """Officers, stations, response."""
+
+    n_officers: int = 8
+    mode: str = "foot"  # "foot" or "car"
+    speed_foot_mps: float = 1.4
+    speed_car_mps: float = 7.0
+    # OSM node ids of stations; empty: amenity=police in the OSM file, else the most central node.
+    stations: list[int] = field(default_factory=list)
+    on_scene_min: float = 30.0
+    response_target_min: float = 15.0
+    patrol_dwell_min: float = 2.0  # baseline random patrol: brief pause at each chosen node
+    # Officer-hours available per day across the force (patrol + response + meetings); default
+    # (None) is n_officers x 24 h, i.e. every officer post staffed around the clock.
+    budget_hours_per_day: float | None = None
+
+
+@dataclass
+class ModelConfig:
+    """Everything one run needs. ``policies`` maps a registered policy name to its parameters."""
+
+    city: CityConfig = field(default_factory=CityConfig)
+    sim: SimConfig = field(default_factory=SimConfig)
+    population: PopulationConfig = field(default_factory=PopulationConfig)
+    crime: CrimeConfig = field(default_factory=CrimeConfig)
+    police: PoliceConfig = field(default_factory=PoliceConfig)
+    policies: dict[str, Any] = field(default_factory=lambda: {"baseline": {}})
+    seed: int = 0
+
+    def validate(self) -> ModelConfig:
+        """Check every value; raise ConfigError naming the first bad key. Returns self."""
+        _check_positive(self.sim, "sim", ("days", "step_min", "timeseries_every_min"))
+        _check_range(self.sim, "sim", {"start_weekday": (0, 6), "sunrise_hour": (0, 24), "sunset_hour": (0, 24),
+                                       "start_hour": (0, 24)})  # fmt: skip
+        if self.sim.sunrise_hour >= self.sim.sunset_hour:
+            raise ConfigError("sim.sunrise_hour", self.sim.sunrise_hour, f"< sim.sunset_hour ({self.sim.sunset_hour})")
+        if 24 * 60 % self.sim.step_min:
+            raise ConfigError("sim.step_min", self.sim.step_min, "a divisor of 1440 minutes (e.g. 1, 5, 10, 15)")
+        _check_positive(self.city, "city", ("area_cell_m",))
+        _check_positive(self.population, "population", ("n_residents", "walk_speed_mps", "offender_speed_mps",
+                                                        "anchor_decay_m", "awareness_radius_m", "trust_alpha",
+                                                        "trust_beta"))  # fmt: skip
+        _check_nonneg(self.population, "population", ("n_offenders",))
+        _check_range(self.population, "population", {"vehicle_ownership": (0, 1), "work_share": (0, 1),
+                                                      "leisure_prob": (0, 1)})  # fmt: skip
+        _check_nonneg(self.crime, "crime", ("base_rate_per_hour", "boost_theta", "boost_decay_per_day",
+                                            "guardian_effect", "collective_efficacy_weight", "residual_deterrence_min",
+                                            "darkness_robbery_multiplier", "darkness_other_multiplier",
+                                            "cooldown_days", "report_delay_mean_min", "trust_loss_victim",
+                                            "trust_gain_good_response", "trust_loss_slow_response"))  # fmt: skip
+        _check_range(self.crime, "crime", {"boost_spread_eta": (0, 1), "police_deterrence": (0, 1),
+                                           "recording_rate": (0, 1)})  # fmt: skip
+        for ctype, rate in self.crime.report_base.items():
+            if ctype not in ("robbery", "burglary", "theft_from_vehicle"):
+                raise ConfigError(f"crime.report_base.{ctype}", rate, "keys robbery, burglary, theft_from_vehicle")
+            if not 0 <= rate <= 1:
+                raise ConfigError(f"crime.report_base.{ctype}", rate, "a probability in [0, 1]")
+        _check_positive(self.police, "police", ("n_officers", "speed_foot_mps", "speed_car_mps", "on_scene_min",
+                                                "response_target_min"))  # fmt: skip
+        _check_nonneg(self.police, "police", ("patrol_dwell_min",))
+        if self.police.mode not in ("foot", "car"):
+            raise ConfigError("police.mode", self.police.mode, "'foot' or 'car'")
+        budget = self.police.budget_hours_per_day
+        if budget is not None and not (budget >= 0 and math.isfinite(budget)):
+            raise ConfigError("police.budget_hours_per_day", budget, "a non-negative number of hours, or null")
+        if not isinstance(self.seed, int) or self.seed < 0:
+            raise ConfigError("seed", self.seed, "a non-negative integer")
+        if not self.policies:
+            raise ConfigError("policy", self.policies, "at least one policy, e.g. policy=baseline")
+        return self
+
+
+def _values(obj: Any, names: tuple[str, ...]) -> list[tuple[str, Any]]:
+    return [(n, getattr(obj, n)) for n in names]
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _check_positive(obj: Any, prefix: str, names: tuple[str, ...]) -> None:
+    for name, value in _values(obj, names):
+        if not _is_number(value) or value <= 0:
+            raise ConfigError(f"{prefix}.{name}", value, "a positive finite number")
+
+
+def _check_nonneg(obj: Any, prefix: str, names: tuple[str, ...]) -> None:
+    for name, value in _values(obj, names):
+        if not _is_number(value) or value < 0:
+            raise ConfigError(f"{prefix}.{name}", value, "a non-negative finite number")
+
+
+def _check_range(obj: Any, prefix: str, bounds: dict[str, tuple[float, float]]) -> None:
+    for name, (lo, hi) in bounds.items():
+        value = getattr(obj, name)
+        if not _is_number(value) or not lo <= value <= hi:
+            raise ConfigError(f"{prefix}.{name}", value, f"a number in [{lo}, {hi}]")
+
+
+def config_to_dict(obj: Any) -> Any:
+    """Return a dataclass tree as plain dicts/lists (for JSON/YAML output)."""
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: config_to_dict(getattr(obj, f.name)) for f in fields(obj)}
+    if isinstance(obj, dict):
+        return {k: config_to_dict(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [config_to_dict(v) for v in obj]
+    return obj
