@@ -9,6 +9,7 @@ component truncation and projection.
 from __future__ import annotations
 
 import bz2
+import itertools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -160,9 +161,7 @@ class _StreetCollector(osmium.SimpleHandler):  # type: ignore[misc]
         if kind is not None:
             pts = [(nd.lon, nd.lat) for nd in w.nodes if nd.location.valid()]
             if pts:
-                self.pois[kind].append(
-                    (sum(p[0] for p in pts) / len(pts), sum(p[1] for p in pts) / len(pts))
-                )
+                self.pois[kind].append((sum(p[0] for p in pts) / len(pts), sum(p[1] for p in pts) / len(pts)))
         if "highway" not in tags or not way_passes(tags, self.rules):
             return
         self.n_street_ways += 1
@@ -188,7 +187,7 @@ class _StreetCollector(osmium.SimpleHandler):  # type: ignore[misc]
         }
         for refs in pieces:
             seq = refs[::-1] if reverse else refs
-            for u, v in zip(seq[:-1], seq[1:], strict=True):
+            for u, v in itertools.pairwise(seq):
                 if u == v:
                     continue
                 self.edges.append((u, v, {**attrs, "reversed": False}))
@@ -227,7 +226,9 @@ def read_streets(path: Path, network_type: str) -> RawStreets:
     except RuntimeError as exc:  # libosmium reports truncated or malformed input this way
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise NetworkFileError(
-            path, f"cannot be read as OpenStreetMap data ({reason})", "the file may be truncated: download it again"
+            path,
+            f"cannot be read as OpenStreetMap data ({reason})",
+            "the file may be truncated: download it again",
         ) from exc
     graph = nx.MultiDiGraph(crs=ox.settings.default_crs, created_with="precinct")
     used = {u for u, _, _ in collector.edges} | {v for _, v, _ in collector.edges}

@@ -212,7 +212,9 @@ class StreetNetwork:
         """
         g = nx.MultiDiGraph(crs=self.crs)
         for u in range(self.n_nodes):
-            g.add_node(u, x=float(self.node_xy[u, 0]), y=float(self.node_xy[u, 1]), osmid=int(self.node_osm_id[u]))
+            g.add_node(
+                u, x=float(self.node_xy[u, 0]), y=float(self.node_xy[u, 1]), osmid=int(self.node_osm_id[u])
+            )
         for e in range(self.n_edges):
             g.add_edge(
                 int(self.edge_source[e]),
@@ -307,7 +309,9 @@ def _check_readable(src: Path) -> None:
     if not src.exists():
         raise NetworkFileError(src, "no such file", "check the path (nothing is downloaded at run time)")
     if src.is_dir():
-        raise NetworkFileError(src, "is a directory, not an OSM file", "give the path of a .osm/.osm.bz2/.osm.pbf file")
+        raise NetworkFileError(
+            src, "is a directory, not an OSM file", "give the path of a .osm/.osm.bz2/.osm.pbf file"
+        )
     if not os.access(src, os.R_OK):
         raise NetworkFileError(src, "cannot be read (permission denied)", "make the file readable")
     if src.stat().st_size == 0:
@@ -376,6 +380,20 @@ def _readonly(a: NDArray[Any]) -> NDArray[Any]:
 
 
 def _build(src: Path, network_type: str, digest: str, min_nodes: int) -> StreetNetwork:
+    g, lonlat, pois, stats = build_osmnx_graph(src, network_type=network_type, min_nodes=min_nodes)
+    return _freeze(g, lonlat, pois, src=src, network_type=network_type, digest=digest, stats=stats)
+
+
+def build_osmnx_graph(
+    src: Path, *, network_type: str = "drive", min_nodes: int = 10
+) -> tuple[
+    nx.MultiDiGraph, dict[int, tuple[float, float]], dict[str, list[tuple[float, float]]], dict[str, Any]
+]:
+    """Read, simplify, truncate and project: the OSMnx graph that :func:`load_network` freezes.
+
+    Returns the projected graph (OSM node ids), WGS84 node coordinates, raw points of interest
+    and loading statistics. Exposed so tests can check the frozen arrays edge for edge.
+    """
     raw = _osm.read_streets(src, network_type)
     g = raw.graph
     if g.number_of_edges() == 0:
@@ -395,7 +413,7 @@ def _build(src: Path, network_type: str, digest: str, min_nodes: int) -> StreetN
             raise NetworkFileError(
                 src,
                 f"largest connected street network has only {g.number_of_nodes()} nodes "
-                f"(fewer than min_nodes={min_nodes}; {n_components} pieces in all)",
+                f"(fewer than min_nodes={min_nodes}; the extract has {n_components} separate pieces)",
                 "use a larger or less fragmented extract, or network_type='all'",
             )
         g = ox.routing.add_edge_speeds(g, hwy_speeds=HIGHWAY_SPEEDS_KPH, fallback=FALLBACK_SPEED_KPH)
@@ -411,7 +429,7 @@ def _build(src: Path, network_type: str, digest: str, min_nodes: int) -> StreetN
         "nodes_dropped": n_before - g.number_of_nodes(),
         "edges_dropped": e_before - g.number_of_edges(),
     }
-    return _freeze(g, lonlat, raw.pois, src=src, network_type=network_type, digest=digest, stats=stats)
+    return g, lonlat, raw.pois, stats
 
 
 def _first(value: Any) -> Any:
@@ -532,7 +550,9 @@ def _snap_pois(
 
 def describe(net: StreetNetwork) -> dict[str, Any]:
     """Return a plain summary of a network for printing or logging."""
-    return {f.name: getattr(net, f.name) for f in fields(net) if f.name in ("crs", "network_type", "source")} | {
+    return {
+        f.name: getattr(net, f.name) for f in fields(net) if f.name in ("crs", "network_type", "source")
+    } | {
         "nodes": net.n_nodes,
         "edges": net.n_edges,
         "segments": net.n_segments,
