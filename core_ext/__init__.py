@@ -1,1 +1,60 @@
-"""Compiled kernels (placeholder until the kernels land)."""
+"""Compiled kernels of Precinct: routing, movement and hotspots on contiguous-index CSR street graphs.
+
+Every public function validates its inputs (dtype, shape, index range) and raises a ``ValueError``
+naming the argument; the Cython kernels behind them see only typed memoryviews, release the GIL and
+draw no random numbers.  Graphs are CSR arrays as in ``sim.network.StreetNetwork``: ``indptr`` (int64,
+n_nodes + 1), ``indices`` (int64, head node per edge; an edge's id is its CSR position) and float64
+edge weights (``edge_length_m`` or ``edge_travel_time_s``).  Read-only arrays are accepted everywhere.
+
+Routing: :func:`shortest_path_lengths`, :func:`nearest_sources`, :func:`transpose_csr` and
+:class:`Router` (validate once; bounded search, A* routes, batch routes, nearest source).
+Movement: :func:`advance_along_routes`, :func:`count_occupancy`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+_FIX = "run `make build` (or `python setup.py build_ext --inplace`)"
+_COMPILED = ("_routing", "_movement")
+
+
+def _check_build() -> None:
+    """Fail loudly, naming the fix, when a kernel is not built or older than its Cython source."""
+    here = Path(__file__).parent
+    shared = [p.stat().st_mtime for p in here.glob("*.pxd")]
+    for name in _COMPILED:
+        try:
+            module = importlib.import_module(f"core_ext.{name}")
+        except ImportError as exc:
+            raise ImportError(f"core_ext.{name} is not built: {_FIX}") from exc
+        source = here / f"{name}.pyx"
+        built = Path(module.__file__ or "")
+        stale = (
+            source.exists()
+            and built.exists()
+            and (max([source.stat().st_mtime, *shared]) > built.stat().st_mtime)
+        )
+        if stale:
+            raise ImportError(f"core_ext.{name} is older than {source.name}: {_FIX}")
+
+
+_check_build()
+
+from core_ext._movement_wrappers import advance_along_routes, count_occupancy  # noqa: E402
+from core_ext._routing_wrappers import (  # noqa: E402
+    Router,
+    nearest_sources,
+    shortest_path_lengths,
+    transpose_csr,
+)
+
+__all__ = [
+    "Router",
+    "advance_along_routes",
+    "count_occupancy",
+    "nearest_sources",
+    "shortest_path_lengths",
+    "transpose_csr",
+]

@@ -1,0 +1,151 @@
+"""Movement kernels: advance agents along their routes and keep per-edge occupancy counts by agent kind.
+
+Kernels only; the validated public wrappers live in core_ext/__init__.py.  State arrays belong to the
+model (structure of arrays) and are updated in place without the GIL.  A kernel that meets an
+inconsistent agent stops and returns an error code and the agent's index: the wrapper raises a
+ValueError naming the array at fault.
+"""
+
+from libc.stdint cimport uint64_t
+
+from core_ext._types cimport float64_t, int8_t, int32_t, int64_t, uint8_t
+
+# Status codes returned by advance() / count(): 0 = fine, else the wrapper names the culprit.
+cdef enum:
+    ERR_ROUTE_RANGE = 1       # route_pos / route_end outside route_edges
+    ERR_POSITION = 2          # position_edge differs from route_edges[route_pos]
+    ERR_EDGE_RANGE = 3        # an edge id outside [0, n_edges)
+    ERR_SPEED = 4             # speed negative or NaN
+    ERR_KIND = 5              # agent_kind >= n_kinds
+
+STATUS = {
+    "route_range": ERR_ROUTE_RANGE,
+    "position": ERR_POSITION,
+    "edge_range": ERR_EDGE_RANGE,
+    "speed": ERR_SPEED,
+    "kind": ERR_KIND,
+}
+
+
+def advance(
+    const int64_t[::1] route_edges,
+    const int64_t[::1] route_end,
+    const float64_t[::1] edge_length_m,
+    int64_t[::1] route_pos,
+    int64_t[::1] position_edge,
+    float64_t[::1] position_offset_m,
+    const float64_t[::1] speed_mps,
+    float64_t dt_s,
+    const int8_t[::1] agent_kind,
+    int32_t[:, ::1] occupancy,
+    uint8_t[::1] arrived,
+):
+    """Advance every agent with an active route by ``speed_mps * dt_s`` metres.
+
+    Returns ``(status, agent, n_arrived)``; ``status`` is 0 or one of the ERR_* codes, ``agent`` the
+    index of the first offending agent (-1 if none).  ``agent_kind``/``occupancy`` may be None.
+    """
+    cdef int64_t n_agents = route_pos.shape[0]
+    cdef int64_t n_route = route_edges.shape[0]
+    cdef uint64_t n_edges = <uint64_t>edge_length_m.shape[0]
+    cdef bint track = occupancy is not None and agent_kind is not None
+    cdef int64_t n_kinds = occupancy.shape[0] if track else 0
+    cdef int64_t i, p, end, e, start_e, n_arrived = 0, bad = -1
+    cdef int8_t k
+    cdef int status = 0
+    cdef float64_t remaining, left, off, v
+    with nogil:
+        for i in range(n_agents):
+            arrived[i] = 0
+            p = route_pos[i]
+            end = route_end[i]
+            if p >= end:
+                continue  # idle: no active route
+            if p < 0 or end > n_route:
+                status = ERR_ROUTE_RANGE
+                bad = i
+                break
+            e = route_edges[p]
+            if e != position_edge[i]:
+                status = ERR_POSITION
+                bad = i
+                break
+            if <uint64_t>e >= n_edges:
+                status = ERR_EDGE_RANGE
+                bad = i
+                break
+            v = speed_mps[i]
+            if not v >= 0.0:
+                status = ERR_SPEED
+                bad = i
+                break
+            if track and agent_kind[i] >= n_kinds:
+                status = ERR_KIND
+                bad = i
+                break
+            remaining = v * dt_s
+            if remaining <= 0.0:
+                continue
+            off = position_offset_m[i]
+            start_e = e
+            while True:
+                left = edge_length_m[e] - off
+                if remaining < left:
+                    off += remaining
+                    break
+                remaining -= left
+                if p + 1 == end:
+                    # Arrival: stop at the end of the last edge and consume the route.
+                    off = edge_length_m[e]
+                    p = end
+                    arrived[i] = 1
+                    n_arrived += 1
+                    break
+                p += 1
+                e = route_edges[p]
+                off = 0.0
+                if <uint64_t>e >= n_edges:
+                    status = ERR_EDGE_RANGE
+                    break
+            if status != 0:
+                bad = i
+                break
+            if e != start_e and track:
+                k = agent_kind[i]
+                if k >= 0:
+                    occupancy[k, start_e] -= 1
+                    occupancy[k, e] += 1
+            route_pos[i] = p
+            position_edge[i] = e
+            position_offset_m[i] = off
+    return status, bad, n_arrived
+
+
+def count(
+    const int64_t[::1] position_edge,
+    const int8_t[::1] agent_kind,
+    int32_t[:, ::1] occupancy,
+):
+    """Recount ``occupancy[kind, edge]`` from scratch; agents of negative kind are not counted.
+
+    Returns ``(status, agent)`` as :func:`advance` does.
+    """
+    cdef int64_t n_agents = position_edge.shape[0], i, e
+    cdef int64_t n_kinds = occupancy.shape[0]
+    cdef uint64_t n_edges = <uint64_t>occupancy.shape[1]
+    cdef int8_t k
+    cdef int status = 0
+    cdef int64_t bad = -1
+    with nogil:
+        occupancy[:, :] = 0
+        for i in range(n_agents):
+            k = agent_kind[i]
+            if k < 0:
+                continue
+            e = position_edge[i]
+            if k >= n_kinds or <uint64_t>e >= n_edges:
+                status = ERR_KIND if k >= n_kinds else ERR_EDGE_RANGE
+                bad = i
+                break
+            occupancy[k, e] += 1
+    return status, bad

@@ -1,0 +1,192 @@
+"""Validated wrappers of the movement kernels: advance agents along routes, count agents per edge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from core_ext import _movement
+
+__all__ = ["advance_along_routes", "count_occupancy"]
+
+_MESSAGES = {
+    _movement.STATUS["route_range"]: "route_pos/route_end of agent {i} point outside route_edges",
+    _movement.STATUS["position"]: "position_edge[{i}] differs from route_edges[route_pos[{i}]]",
+    _movement.STATUS["edge_range"]: "agent {i} is on or routed over an edge id outside [0, n_edges)",
+    _movement.STATUS["speed"]: "speed_mps[{i}] is negative or NaN",
+    _movement.STATUS["kind"]: "agent_kind[{i}] is >= n_kinds (occupancy.shape[0])",
+}
+
+
+def _state(value: Any, name: str, dtype: type[np.generic], length: int | None = None) -> NDArray[Any]:
+    """Check an array the kernel updates in place: exact dtype, C-contiguous, writeable."""
+    if not isinstance(value, np.ndarray):
+        raise ValueError(f"{name} must be a numpy array updated in place, got {type(value).__name__}")
+    if value.dtype != dtype:
+        raise ValueError(f"{name} must have dtype {np.dtype(dtype).name}, got {value.dtype}")
+    if not value.flags.c_contiguous or not value.flags.writeable:
+        raise ValueError(f"{name} must be C-contiguous and writeable")
+    if length is not None and value.shape[0] != length:
+        raise ValueError(f"{name} must have length {length}, got {value.shape[0]}")
+    return value
+
+
+def _int_input(
+    value: Any, name: str, dtype: type[np.signedinteger[Any]], length: int | None = None
+) -> NDArray[Any]:
+    arr = np.asarray(value)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
+    if arr.size and arr.dtype.kind not in "iu":
+        raise ValueError(f"{name} must hold integers, got dtype {arr.dtype}")
+    if length is not None and arr.shape[0] != length:
+        raise ValueError(f"{name} must have length {length}, got {arr.shape[0]}")
+    info = np.iinfo(dtype)
+    if arr.size and arr.dtype != dtype and (arr.min() < info.min or arr.max() > info.max):
+        raise ValueError(f"{name} must fit in {np.dtype(dtype).name}")
+    return np.ascontiguousarray(arr, dtype=dtype)
+
+
+def advance_along_routes(
+    route_edges: ArrayLike,
+    route_end: ArrayLike,
+    edge_length_m: ArrayLike,
+    route_pos: NDArray[np.int64],
+    position_edge: NDArray[np.int64],
+    position_offset_m: NDArray[np.float64],
+    speed_mps: ArrayLike,
+    dt_s: float,
+    *,
+    agent_kind: ArrayLike | None = None,
+    occupancy: NDArray[np.int32] | None = None,
+    arrived: NDArray[np.bool_] | None = None,
+) -> NDArray[np.bool_]:
+    """Move every routed agent ``speed_mps * dt_s`` metres along its route, in place.
+
+    Agent ``i`` follows ``route_edges[route_pos[i]:route_end[i]]`` and stands on edge
+    ``position_edge[i] == route_edges[route_pos[i]]``, ``position_offset_m[i]`` metres from the edge's
+    tail.  It walks its distance, crossing as many edges as it takes; reaching the end of the last edge
+    is an arrival: it stops there (offset = edge length) and its route is consumed
+    (``route_pos[i] = route_end[i]``).  Agents with ``route_pos[i] >= route_end[i]`` are idle and left
+    alone, as are agents with zero speed.
+
+    Parameters
+    ----------
+    route_edges
+        All agents' routes as one flat array of edge ids (e.g. ``route_edges`` of
+        :meth:`Router.routes`, possibly offset per agent).
+    route_end
+        Per agent, the exclusive end of its route in ``route_edges``.
+    edge_length_m
+        Length of every edge of the network, metres (>= 0; not re-checked on every call).
+    route_pos
+        Per agent, the index in ``route_edges`` of its current edge.  Updated in place.
+    position_edge
+        Per agent, its current edge.  Updated in place.
+    position_offset_m
+        Per agent, metres from the tail of its current edge.  Updated in place.
+    speed_mps
+        Per agent, walking or driving speed, metres per second (>= 0).
+    dt_s
+        Length of the step, seconds.
+    agent_kind
+        Per agent, a small int (int8) kind: 0..n_kinds-1 counted in ``occupancy``, negative = not on
+        the street (not counted).  Needed with ``occupancy``.
+    occupancy
+        int32 array (n_kinds, n_edges) of agents per kind and edge, kept current in place as agents
+        change edge (build it with :func:`count_occupancy`; if the model changes an agent's kind or
+        teleports it, recount or patch the two entries itself).
+    arrived
+        Optional output array (bool, length n_agents) to reuse.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean per agent, True for agents that arrived during this step.
+
+    Raises
+    ------
+    ValueError
+        On a wrong dtype/shape, or on an inconsistent agent (route cursor outside ``route_edges``,
+        ``position_edge`` not matching the route, edge id out of range, negative/NaN speed, kind out of
+        range).  The kernel stops at that agent: agents before it have moved, so treat the state as
+        broken.
+    """
+    pos = _state(route_pos, "route_pos", np.int64)
+    n_agents = pos.shape[0]
+    edge = _state(position_edge, "position_edge", np.int64, n_agents)
+    offset = _state(position_offset_m, "position_offset_m", np.float64, n_agents)
+    edges = _int_input(route_edges, "route_edges", np.int64)
+    end = _int_input(route_end, "route_end", np.int64, n_agents)
+    length = np.ascontiguousarray(edge_length_m, dtype=np.float64)
+    if length.ndim != 1:
+        raise ValueError(f"edge_length_m must be 1-D, got shape {length.shape}")
+    # NaN/negative speeds are caught by the kernel itself: no extra pass over the agents here.
+    speed = np.ascontiguousarray(speed_mps, dtype=np.float64)
+    if speed.shape != (n_agents,):
+        raise ValueError(f"speed_mps must have length {n_agents}, got shape {speed.shape}")
+    dt = float(dt_s)
+    if not (np.isfinite(dt) and dt >= 0):
+        raise ValueError(f"dt_s must be finite and >= 0, got {dt_s}")
+    kind = occ = None
+    if occupancy is not None:
+        if agent_kind is None:
+            raise ValueError("agent_kind is required with occupancy")
+        occ = _state(occupancy, "occupancy", np.int32)
+        if occ.ndim != 2 or occ.shape[1] != length.shape[0]:
+            raise ValueError(f"occupancy must have shape (n_kinds, {length.shape[0]}), got {occ.shape}")
+        kind = _int_input(agent_kind, "agent_kind", np.int8, n_agents)
+    if arrived is None:
+        arrived = np.empty(n_agents, dtype=np.bool_)
+    else:
+        _state(arrived, "arrived", np.bool_, n_agents)
+    status, bad, _ = _movement.advance(
+        edges, end, length, pos, edge, offset, speed, dt, kind, occ, arrived.view(np.uint8)
+    )
+    if status:
+        raise ValueError(_MESSAGES[status].format(i=bad))
+    return arrived
+
+
+def count_occupancy(
+    position_edge: ArrayLike,
+    agent_kind: ArrayLike,
+    n_kinds: int,
+    n_edges: int,
+    *,
+    out: NDArray[np.int32] | None = None,
+) -> NDArray[np.int32]:
+    """Count agents per kind and edge from scratch.
+
+    Parameters
+    ----------
+    position_edge
+        Per agent, its current edge.
+    agent_kind
+        Per agent, its kind (0..n_kinds-1); negative kinds are not counted.
+    n_kinds, n_edges
+        Shape of the result.
+    out
+        Optional int32 array of shape (n_kinds, n_edges) to overwrite.
+
+    Returns
+    -------
+    numpy.ndarray
+        int32 array (n_kinds, n_edges): ``out[k, e]`` agents of kind ``k`` on edge ``e``.
+    """
+    edge = _int_input(position_edge, "position_edge", np.int64)
+    kind = _int_input(agent_kind, "agent_kind", np.int8, edge.shape[0])
+    if n_kinds < 0 or n_edges < 0:
+        raise ValueError("n_kinds and n_edges must be >= 0")
+    if out is None:
+        out = np.zeros((n_kinds, n_edges), dtype=np.int32)
+    else:
+        _state(out, "out", np.int32)
+        if out.shape != (n_kinds, n_edges):
+            raise ValueError(f"out must have shape ({n_kinds}, {n_edges}), got {out.shape}")
+    status, bad = _movement.count(edge, kind, out)
+    if status:
+        raise ValueError(_MESSAGES[status].format(i=bad))
+    return out
