@@ -9,6 +9,8 @@ edge weights (``edge_length_m`` or ``edge_travel_time_s``).  Read-only arrays ar
 Routing: :func:`shortest_path_lengths`, :func:`nearest_sources`, :func:`transpose_csr` and
 :class:`Router` (validate once; bounded search, A* routes, batch routes, nearest source).
 Movement: :func:`advance_along_routes`, :func:`count_occupancy`.
+Hotspots: :class:`NetworkKDE` (set up once, refresh by one sparse mat-vec), :func:`network_kde`,
+:func:`grid_kde`, :func:`select_hotspots`.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import importlib
 from pathlib import Path
 
 _FIX = "run `make build` (or `python setup.py build_ext --inplace`)"
-_COMPILED = ("_routing", "_movement")
+_COMPILED = ("_routing", "_movement", "_hotspot")
 
 
 def _check_build() -> None:
@@ -42,6 +44,7 @@ def _check_build() -> None:
 
 _check_build()
 
+from core_ext._hotspot_wrappers import NetworkKDE, grid_kde, network_kde, select_hotspots  # noqa: E402
 from core_ext._movement_wrappers import advance_along_routes, count_occupancy  # noqa: E402
 from core_ext._routing_wrappers import (  # noqa: E402
     Router,
@@ -51,10 +54,14 @@ from core_ext._routing_wrappers import (  # noqa: E402
 )
 
 __all__ = [
+    "NetworkKDE",
     "Router",
     "advance_along_routes",
     "count_occupancy",
+    "grid_kde",
     "nearest_sources",
+    "network_kde",
+    "select_hotspots",
     "shortest_path_lengths",
     "transpose_csr",
 ]
