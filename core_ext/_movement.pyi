@@ -17,6 +17,7 @@ def advance(
     agent_kind: NDArray[np.int8] | None,
     occupancy: NDArray[np.int32] | None,
     arrived: NDArray[np.uint8],
+    route_length_m: NDArray[np.float64] | None = None,
 ) -> tuple[int, int, int]: ...
 def count(
     position_edge: NDArray[np.int64],

@@ -39,11 +39,14 @@ def advance(
     const int8_t[::1] agent_kind,
     int32_t[:, ::1] occupancy,
     uint8_t[::1] arrived,
+    const float64_t[::1] route_length_m=None,
 ):
     """Advance every agent with an active route by ``speed_mps * dt_s`` metres.
 
     Returns ``(status, agent, n_arrived)``; ``status`` is 0 or one of the ERR_* codes, ``agent`` the
     index of the first offending agent (-1 if none).  ``agent_kind``/``occupancy`` may be None.
+    ``route_length_m`` (optional, aligned with ``route_edges``) replaces the random reads of
+    ``edge_length_m[route_edges[p]]`` by a sequential scan: about twice as fast on large networks.
     """
     cdef int64_t n_agents = route_pos.shape[0]
     cdef int64_t n_route = route_edges.shape[0]
@@ -54,6 +57,10 @@ def advance(
     cdef int8_t k
     cdef int status = 0
     cdef float64_t remaining, left, off, v
+    cdef const float64_t* lengths = &edge_length_m[0] if edge_length_m.shape[0] > 0 else NULL
+    cdef const float64_t* route_len = NULL
+    if route_length_m is not None and route_length_m.shape[0] > 0:
+        route_len = &route_length_m[0]
     with nogil:
         for i in range(n_agents):
             arrived[i] = 0
@@ -89,14 +96,17 @@ def advance(
             off = position_offset_m[i]
             start_e = e
             while True:
-                left = edge_length_m[e] - off
+                if route_len != NULL:
+                    left = route_len[p] - off
+                else:
+                    left = lengths[e] - off
                 if remaining < left:
                     off += remaining
                     break
                 remaining -= left
                 if p + 1 == end:
                     # Arrival: stop at the end of the last edge and consume the route.
-                    off = edge_length_m[e]
+                    off = route_len[p] if route_len != NULL else lengths[e]
                     p = end
                     arrived[i] = 1
                     n_arrived += 1

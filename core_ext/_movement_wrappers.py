@@ -62,6 +62,7 @@ def advance_along_routes(
     agent_kind: ArrayLike | None = None,
     occupancy: NDArray[np.int32] | None = None,
     arrived: NDArray[np.bool_] | None = None,
+    route_length_m: ArrayLike | None = None,
 ) -> NDArray[np.bool_]:
     """Move every routed agent ``speed_mps * dt_s`` metres along its route, in place.
 
@@ -100,6 +101,10 @@ def advance_along_routes(
         teleports it, recount or patch the two entries itself).
     arrived
         Optional output array (bool, length n_agents) to reuse.
+    route_length_m
+        Optional ``edge_length_m[route_edges]``, computed once when routes are assigned.  The kernel
+        then reads lengths in route order instead of gathering them from ``edge_length_m``, which on a
+        large network roughly halves the time per step.  Must match ``route_edges`` (not re-checked).
 
     Returns
     -------
@@ -138,12 +143,19 @@ def advance_along_routes(
         if occ.ndim != 2 or occ.shape[1] != length.shape[0]:
             raise ValueError(f"occupancy must have shape (n_kinds, {length.shape[0]}), got {occ.shape}")
         kind = _int_input(agent_kind, "agent_kind", np.int8, n_agents)
+    route_len = None
+    if route_length_m is not None:
+        route_len = np.ascontiguousarray(route_length_m, dtype=np.float64)
+        if route_len.shape != edges.shape:
+            raise ValueError(
+                f"route_length_m must have the shape of route_edges {edges.shape}, got {route_len.shape}"
+            )
     if arrived is None:
         arrived = np.empty(n_agents, dtype=np.bool_)
     else:
         _state(arrived, "arrived", np.bool_, n_agents)
     status, bad, _ = _movement.advance(
-        edges, end, length, pos, edge, offset, speed, dt, kind, occ, arrived.view(np.uint8)
+        edges, end, length, pos, edge, offset, speed, dt, kind, occ, arrived.view(np.uint8), route_len
     )
     if status:
         raise ValueError(_MESSAGES[status].format(i=bad))

@@ -120,8 +120,13 @@ def populations(draw: st.DrawFn) -> dict[str, NDArray]:  # type: ignore[type-arg
 
 
 @settings(max_examples=200, deadline=None)
-@given(populations(), st.sampled_from([0.0, 1.0, 30.0, 300.0]), st.integers(1, 3))
-def test_random_populations_match_reference(pop: dict[str, NDArray], dt_s: float, steps: int) -> None:  # type: ignore[type-arg]
+@given(populations(), st.sampled_from([0.0, 1.0, 30.0, 300.0]), st.integers(1, 3), st.booleans())
+def test_random_populations_match_reference(
+    pop: dict[str, NDArray],  # type: ignore[type-arg]
+    dt_s: float,
+    steps: int,
+    gathered: bool,
+) -> None:
     ref = {k: v.copy() for k, v in pop.items()}
     route_edges, route_end, length_m = readonly(pop["route_edges"], pop["route_end"], pop["length_m"])
     occ = core_ext.count_occupancy(pop["edge"], pop["kind"], 3, len(length_m))
@@ -137,6 +142,7 @@ def test_random_populations_match_reference(pop: dict[str, NDArray], dt_s: float
             dt_s,
             agent_kind=pop["kind"],
             occupancy=occ,
+            route_length_m=length_m[route_edges] if gathered else None,
         )
         ref_arrived = reference_advance(
             ref["route_edges"],
@@ -185,6 +191,7 @@ def _one_agent(**overrides: object) -> dict[str, object]:
         ({"position_offset_m": [0.0]}, "position_offset_m must be a numpy array"),
         ({"speed_mps": np.array([1.0, 2.0])}, "speed_mps must have length 1"),
         ({"dt_s": -1.0}, "dt_s must be finite and >= 0"),
+        ({"route_length_m": np.array([10.0])}, "route_length_m must have the shape of route_edges"),
         ({"route_edges": np.array([0.0, 1.0])}, "route_edges must hold integers"),
         ({"agent_kind": np.array([5], dtype=np.int8), "occupancy": np.zeros((2, 2), np.int32)}, "agent_kind"),
         ({"occupancy": np.zeros((2, 2), np.int32)}, "agent_kind is required"),
