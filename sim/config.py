@@ -97,11 +97,17 @@ class CrimeConfig:
 
     # Base hazard per offender-step on an edge with one suitable target, before modifiers (per hour).
     base_rate_per_hour: float = 0.25
+    # Spread (log-sd) of static "risky facility" attractiveness across segments (Eck, Clarke &
+    # Guerette 2007: a few facilities account for most crime among facilities of a kind).
+    risky_facility_sigma: float = 0.6
     # Short et al. 2008: each crime adds theta to the dynamic attractiveness B of its segment; B decays
     # at omega per day and a share eta of each boost spreads to neighbouring segments.
     boost_theta: float = 1.0
-    boost_decay_per_day: float = 0.12
+    boost_decay_per_day: float = 0.15
     boost_spread_eta: float = 0.3
+    # The boost saturates: right after repeated crime a segment is at most this many times as
+    # attractive as its static level (see Environment.attractiveness).
+    boost_max_multiplier: float = 4.0
     # Guardianship: each present person other than the target cuts the hazard by this factor
     # (capable guardians, Cohen & Felson 1979); collective efficacy scales it (Sampson et al. 1997).
     guardian_effect: float = 0.15
@@ -114,7 +120,16 @@ class CrimeConfig:
     darkness_robbery_multiplier: float = 2.6
     darkness_other_multiplier: float = 1.3
     # Offenders rest after an offence (days); keeps a few offenders from producing implausible volume.
-    cooldown_days: float = 1.0
+    cooldown_days: float = 0.5
+    # Offenders mostly offend where they go to look for targets; opportunities met in passing on the
+    # way count at this fraction of the hazard (crime pattern theory: search is concentrated at
+    # activity nodes and chosen places, Brantingham & Brantingham 1993).
+    enroute_factor: float = 0.2
+    # Offenders return to where they last succeeded (optimal foraging: Johnson & Bowers 2004;
+    # Bernasco, Johnson & Ruiter 2015): chance of searching there (the segment or its neighbours)
+    # instead of a fresh pick, decaying with the time since that success.
+    return_prob: float = 0.6
+    return_decay_days: float = 7.0
     # Reporting: P(report) = type base rate scaled by the victim's trust relative to the mean trust.
     # Base rates follow the CSEW shares of incidents reported to the police (robbery ~50%, domestic
     # burglary ~60-70%, theft from vehicles ~35-40%).
@@ -166,9 +181,13 @@ class ModelConfig:
         _check_range(self.sim, "sim", {"start_weekday": (0, 6), "sunrise_hour": (0, 24), "sunset_hour": (0, 24),
                                        "start_hour": (0, 24)})  # fmt: skip
         if self.sim.sunrise_hour >= self.sim.sunset_hour:
-            raise ConfigError("sim.sunrise_hour", self.sim.sunrise_hour, f"< sim.sunset_hour ({self.sim.sunset_hour})")
+            raise ConfigError(
+                "sim.sunrise_hour", self.sim.sunrise_hour, f"< sim.sunset_hour ({self.sim.sunset_hour})"
+            )
         if 24 * 60 % self.sim.step_min:
-            raise ConfigError("sim.step_min", self.sim.step_min, "a divisor of 1440 minutes (e.g. 1, 5, 10, 15)")
+            raise ConfigError(
+                "sim.step_min", self.sim.step_min, "a divisor of 1440 minutes (e.g. 1, 5, 10, 15)"
+            )
         _check_positive(self.city, "city", ("area_cell_m",))
         _check_positive(self.population, "population", ("n_residents", "walk_speed_mps", "offender_speed_mps",
                                                         "anchor_decay_m", "awareness_radius_m", "trust_alpha",
@@ -177,15 +196,19 @@ class ModelConfig:
         _check_range(self.population, "population", {"vehicle_ownership": (0, 1), "work_share": (0, 1),
                                                       "leisure_prob": (0, 1)})  # fmt: skip
         _check_nonneg(self.crime, "crime", ("base_rate_per_hour", "boost_theta", "boost_decay_per_day",
-                                            "guardian_effect", "collective_efficacy_weight", "residual_deterrence_min",
+                                            "guardian_effect", "collective_efficacy_weight", "risky_facility_sigma", "return_decay_days",
+                                            "boost_max_multiplier", "residual_deterrence_min",
                                             "darkness_robbery_multiplier", "darkness_other_multiplier",
                                             "cooldown_days", "report_delay_mean_min", "trust_loss_victim",
                                             "trust_gain_good_response", "trust_loss_slow_response"))  # fmt: skip
-        _check_range(self.crime, "crime", {"boost_spread_eta": (0, 1), "police_deterrence": (0, 1),
+        _check_range(self.crime, "crime", {"boost_spread_eta": (0, 1), "police_deterrence": (0, 1), "return_prob": (0, 1),
+                                           "enroute_factor": (0, 1),
                                            "recording_rate": (0, 1)})  # fmt: skip
         for ctype, rate in self.crime.report_base.items():
             if ctype not in ("robbery", "burglary", "theft_from_vehicle"):
-                raise ConfigError(f"crime.report_base.{ctype}", rate, "keys robbery, burglary, theft_from_vehicle")
+                raise ConfigError(
+                    f"crime.report_base.{ctype}", rate, "keys robbery, burglary, theft_from_vehicle"
+                )
             if not 0 <= rate <= 1:
                 raise ConfigError(f"crime.report_base.{ctype}", rate, "a probability in [0, 1]")
         _check_positive(self.police, "police", ("n_officers", "speed_foot_mps", "speed_car_mps", "on_scene_min",
@@ -195,7 +218,9 @@ class ModelConfig:
             raise ConfigError("police.mode", self.police.mode, "'foot' or 'car'")
         budget = self.police.budget_hours_per_day
         if budget is not None and not (budget >= 0 and math.isfinite(budget)):
-            raise ConfigError("police.budget_hours_per_day", budget, "a non-negative number of hours, or null")
+            raise ConfigError(
+                "police.budget_hours_per_day", budget, "a non-negative number of hours, or null"
+            )
         if not isinstance(self.seed, int) or self.seed < 0:
             raise ConfigError("seed", self.seed, "a non-negative integer")
         if not self.policies:

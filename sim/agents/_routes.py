@@ -1,0 +1,121 @@
+"""A shared, append-only book of routes between street edges, cached by (from edge, to edge).
+
+Agents follow slices of one flat ``route_edges`` array (the movement kernel's input). Residents
+and offenders travel between a few fixed anchors, so most trips repeat: a trip is routed once and
+every later traveller on the same pair reuses the same slice. Slices never move, so agents keep
+absolute indices even when the buffer grows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from core_ext import Router
+
+__all__ = ["RouteBook"]
+
+
+class RouteBook:
+    """Routes from the end of one edge to the end of another, as slices of :attr:`edges`.
+
+    A trip from edge ``a`` to edge ``b`` starts where the agent stands (the head node of ``a``)
+    and ends at the far end of ``b``: the shortest path from ``head(a)`` to ``tail(b)`` followed by
+    ``b`` itself. Trips with ``a == b`` are empty (start == end).
+
+    Parameters
+    ----------
+    router
+        A :class:`core_ext.Router` over the network (weights decide what "shortest" means).
+    edge_tail, edge_head
+        Tail and head node of every edge.
+    closed_edges
+        Optional boolean mask of edges this book's travellers may not use (CPTED gating for offenders).
+    """
+
+    def __init__(
+        self,
+        router: Router,
+        edge_tail: NDArray[np.int64],
+        edge_head: NDArray[np.int64],
+        *,
+        closed_edges: NDArray[np.bool_] | None = None,
+    ) -> None:
+        self.router = router
+        self.edge_tail = edge_tail
+        self.edge_head = edge_head
+        self.closed_edges = closed_edges
+        self._buf = np.zeros(4096, dtype=np.int64)
+        self.size = 0
+        self._cache: dict[tuple[int, int], tuple[int, int]] = {}
+        self.n_routed = 0
+        self.n_unreachable = 0
+
+    @property
+    def edges(self) -> NDArray[np.int64]:
+        """The flat array of all routes' edges (a view; grows by reallocation, indices stay valid)."""
+        return self._buf[: self.size]
+
+    @property
+    def buffer(self) -> NDArray[np.int64]:
+        """The whole backing array (movement reads slices of it by absolute index)."""
+        return self._buf
+
+    def set_closed(self, closed_edges: NDArray[np.bool_] | None) -> None:
+        """Change the closed-edge mask; cached routes that used now-closed edges are forgotten."""
+        self.closed_edges = closed_edges
+        self._cache.clear()
+
+    def trips(
+        self, from_edges: NDArray[np.int64], to_edges: NDArray[np.int64]
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_]]:
+        """Return (start, end, ok) slices of the book for each trip, routing the unseen ones.
+
+        ``ok`` is False where the destination cannot be reached (the trip is then empty).
+        """
+        from_edges = np.asarray(from_edges, dtype=np.int64)
+        to_edges = np.asarray(to_edges, dtype=np.int64)
+        n = from_edges.size
+        start = np.empty(n, dtype=np.int64)
+        end = np.empty(n, dtype=np.int64)
+        pairs = list(zip(from_edges.tolist(), to_edges.tolist(), strict=True))
+        missing = sorted({p for p in pairs if p not in self._cache})
+        if missing:
+            self._route_missing(missing)
+        for i, p in enumerate(pairs):
+            start[i], end[i] = self._cache[p]
+        ok = (end > start) | (from_edges == to_edges)
+        return start, end, ok
+
+    def _route_missing(self, missing: list[tuple[int, int]]) -> None:
+        a = np.fromiter((p[0] for p in missing), dtype=np.int64, count=len(missing))
+        b = np.fromiter((p[1] for p in missing), dtype=np.int64, count=len(missing))
+        origins = self.edge_head[a]
+        destinations = self.edge_tail[b]
+        indptr, route_edges, cost = self.router.routes(origins, destinations, closed_edges=self.closed_edges)
+        reachable = np.isfinite(cost)
+        if self.closed_edges is not None:
+            reachable &= ~self.closed_edges[b]
+        same = a == b
+        lengths = np.diff(indptr)
+        # each trip = path + the destination edge; unreachable and same-edge trips are empty
+        out_len = np.where(same | ~reachable, 0, lengths + 1)
+        total = int(out_len.sum())
+        self._reserve(total)
+        starts = self.size + np.concatenate([[0], np.cumsum(out_len)[:-1]]).astype(np.int64)
+        for j in np.flatnonzero(out_len):
+            s, k = int(starts[j]), int(lengths[j])
+            self._buf[s : s + k] = route_edges[indptr[j] : indptr[j + 1]]
+            self._buf[s + k] = b[j]
+        self.size += total
+        for i, pair in enumerate(missing):
+            self._cache[pair] = (int(starts[i]), int(starts[i] + out_len[i]))
+        self.n_routed += len(missing)
+        self.n_unreachable += int((~reachable & ~same).sum())
+
+    def _reserve(self, extra: int) -> None:
+        need = self.size + extra
+        if need > self._buf.size:
+            grown = np.zeros(max(need, 2 * self._buf.size), dtype=np.int64)
+            grown[: self.size] = self._buf[: self.size]
+            self._buf = grown

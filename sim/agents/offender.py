@@ -1,0 +1,222 @@
+"""Offenders: a home anchor, activity anchors, an awareness space, and search within it.
+
+Crime pattern theory (Brantingham & Brantingham 1993): offenders search for targets inside their
+awareness space, the places around their activity nodes (home, work or school, leisure) and the
+routes between them. Anchors are drawn with distance decay from home, so journeys to crime are
+short and decay with distance (Wiles & Costello 2000; Bernasco & Nieuwbeerta 2005).
+
+While active, an offender picks a place to search with probability proportional to how familiar
+it is and how attractive it is now (``A = A0 + B`` of Short et al. 2008, so recent crime draws
+them back: near repeats), walks there, searches a while, and may offend on any segment it passes
+(the model evaluates opportunity every step). After an offence it goes home and rests.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+from numpy.typing import NDArray
+
+from core_ext import Router
+from sim.config import PopulationConfig
+from sim.network import StreetNetwork
+
+if TYPE_CHECKING:
+    from sim.model import PrecinctModel
+
+__all__ = ["Offender", "Offenders"]
+
+REST, TRAVEL, SEARCH = 0, 1, 2
+STATE_NAMES = ("rest", "travel", "search")
+# Offenders' active hours: street crime and burglary both occur mostly between late morning and the
+# small hours (Felson & Poulsen 2003); outside them offenders are at home.
+ACTIVE_FROM_HOUR = 10.0
+ACTIVE_UNTIL_HOUR = 26.0  # 02:00 the next day
+SEARCH_DWELL_MEAN_MIN = 30.0
+
+
+class Offenders:
+    """All offenders as arrays; awareness spaces as a CSR of segments with familiarity weights."""
+
+    kind = "offender"
+
+    def __init__(
+        self,
+        net: StreetNetwork,
+        config: PopulationConfig,
+        rng: np.random.Generator,
+        router: Router,
+        home_segment_weights: NDArray[np.float64],
+    ) -> None:
+        self.net = net
+        self.config = config
+        n = config.n_offenders
+        self.n = n
+        self.home_segment = rng.choice(net.n_segments, size=n, p=home_segment_weights).astype(np.int64)
+        self.home_edge = net.segment_edge[self.home_segment]
+        self.home_node = net.indices[self.home_edge]
+        anchors = np.empty((n, 3), dtype=np.int64)
+        aw_indptr = [0]
+        aw_seg: list[NDArray[np.int64]] = []
+        aw_w: list[NDArray[np.float64]] = []
+        seg_of_node = _segments_at_nodes(net)
+        for i in range(n):
+            nodes, dist = router.find_nodes_within(self.home_node[i], 6.0 * config.anchor_decay_m)
+            w = np.exp(-dist / config.anchor_decay_m)
+            w[0] = 0.0  # not home itself
+            picks = rng.choice(nodes, size=2, p=w / w.sum()) if w.sum() > 0 else np.array([nodes[0]] * 2)
+            anchor_nodes = np.concatenate([[self.home_node[i]], picks])
+            anchors[i] = [self.home_segment[i], *(_segment_at(seg_of_node, a, rng) for a in picks)]
+            near, near_dist = router.find_nodes_within(anchor_nodes, config.awareness_radius_m)
+            # familiarity falls off with distance from the nearest anchor
+            fam_nodes = np.exp(-near_dist / config.awareness_radius_m)
+            segs, fam = _node_weights_to_segments(seg_of_node, near, fam_nodes)
+            route_segs = []
+            for a, b in ((0, 1), (1, 2), (2, 0)):
+                route, _ = router.route(int(anchor_nodes[a]), int(anchor_nodes[b]))
+                route_segs.append(net.edge_segment[route])
+            rs = np.unique(np.concatenate(route_segs)) if route_segs else np.zeros(0, np.int64)
+            all_segs = np.union1d(segs, rs)
+            weight = np.full(all_segs.size, 0.3)  # passing knowledge of streets on routine routes
+            idx = np.searchsorted(all_segs, segs)
+            weight[idx] = np.maximum(weight[idx], fam)
+            aw_seg.append(all_segs.astype(np.int64))
+            aw_w.append(weight)
+            aw_indptr.append(aw_indptr[-1] + all_segs.size)
+        self.anchor_segment = anchors
+        self.aware_indptr = np.asarray(aw_indptr, dtype=np.int64)
+        self.aware_segment = np.concatenate(aw_seg) if aw_seg else np.zeros(0, np.int64)
+        self.aware_weight = np.concatenate(aw_w) if aw_w else np.zeros(0)
+        self.state = np.full(n, REST, dtype=np.int8)
+        self.position_edge = self.home_edge.copy()
+        self.position_offset_m = net.edge_length_m[self.home_edge].copy()
+        self.route_pos = np.zeros(n, dtype=np.int64)
+        self.route_end = np.zeros(n, dtype=np.int64)
+        self.speed_mps = np.full(n, config.offender_speed_mps)
+        self.search_until_min = np.zeros(n)
+        self.rest_until_min = np.zeros(n)
+        self.offences = np.zeros(n, dtype=np.int64)
+        self.last_success_segment = np.full(n, -1, dtype=np.int64)
+        self.last_success_min = np.full(n, -np.inf)
+
+    def is_active_hour(self, hour_of_day: float) -> bool:
+        h = hour_of_day if hour_of_day >= ACTIVE_FROM_HOUR else hour_of_day + 24.0
+        return ACTIVE_FROM_HOUR <= h < ACTIVE_UNTIL_HOUR
+
+    def choose_search_segments(
+        self,
+        who: NDArray[np.int64],
+        attractiveness: NDArray[np.float64],
+        gated: NDArray[np.bool_],
+        u: NDArray[np.float64],
+    ) -> NDArray[np.int64]:
+        """Pick a segment in each offender's awareness space, weight familiarity x attractiveness.
+
+        ``u`` holds one pre-drawn uniform number per offender in ``who``.
+        """
+        out = np.empty(who.size, dtype=np.int64)
+        for k, i in enumerate(who):
+            a, b = self.aware_indptr[i], self.aware_indptr[i + 1]
+            segs = self.aware_segment[a:b]
+            w = self.aware_weight[a:b] * attractiveness[segs]
+            w[gated[segs]] = 0.0
+            total = w.sum()
+            if total <= 0:
+                out[k] = self.home_segment[i]
+                continue
+            cum = np.cumsum(w)
+            out[k] = segs[min(int(np.searchsorted(cum, u[k] * total, side="right")), segs.size - 1)]
+        return out
+
+    def choose_return_segments(
+        self,
+        who: NDArray[np.int64],
+        now_min: float,
+        adjacency_indptr: NDArray[np.int32],
+        adjacency_indices: NDArray[np.int32],
+        gated: NDArray[np.bool_],
+        return_prob: float,
+        return_decay_days: float,
+        u_return: NDArray[np.float64],
+        u_pick: NDArray[np.float64],
+    ) -> NDArray[np.int64]:
+        """Segment each offender returns to (its last success or a neighbour of it), or -1 for none."""
+        out = np.full(who.size, -1, dtype=np.int64)
+        last = self.last_success_segment[who]
+        age_days = (now_min - self.last_success_min[who]) / 1440.0
+        p = return_prob * np.exp(-age_days / return_decay_days)
+        back = (last >= 0) & (u_return < p)
+        for k in np.flatnonzero(back):
+            s = int(last[k])
+            options = np.concatenate([[s], adjacency_indices[adjacency_indptr[s] : adjacency_indptr[s + 1]]])
+            options = options[~gated[options]]
+            if options.size:
+                out[k] = int(options[min(int(u_pick[k] * options.size), options.size - 1)])
+        return out
+
+    def occupancy_kind(self) -> NDArray[np.int8]:
+        return np.where(self.state == REST, -1, 1).astype(np.int8)
+
+
+def _segments_at_nodes(net: StreetNetwork) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """CSR from node to the segments of its out-edges."""
+    return net.indptr, net.edge_segment
+
+
+def _segment_at(
+    seg_of_node: tuple[NDArray[np.int64], NDArray[np.int64]], node: int, rng: np.random.Generator
+) -> int:
+    indptr, seg = seg_of_node
+    a, b = indptr[node], indptr[node + 1]
+    return int(seg[a + rng.integers(0, b - a)])
+
+
+def _node_weights_to_segments(
+    seg_of_node: tuple[NDArray[np.int64], NDArray[np.int64]], nodes: NDArray[np.int64], w: NDArray[np.float64]
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Segments leaving the given nodes, each with the largest weight among its nodes."""
+    indptr, seg = seg_of_node
+    counts = indptr[nodes + 1] - indptr[nodes]
+    edge_idx = np.repeat(indptr[nodes], counts) + (
+        np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    )
+    segs = seg[edge_idx]
+    ws = np.repeat(w, counts)
+    order = np.lexsort((-ws, segs))
+    segs, ws = segs[order], ws[order]
+    first = np.concatenate([[True], segs[1:] != segs[:-1]]) if segs.size else np.zeros(0, bool)
+    return segs[first], ws[first]
+
+
+class Offender(mesa.Agent):  # type: ignore[misc]
+    """A Mesa view onto one offender's row."""
+
+    def __init__(self, model: PrecinctModel, row: int) -> None:
+        super().__init__(model)
+        self.row = row
+
+    @property
+    def _pop(self) -> Offenders:
+        return self.model.offenders  # type: ignore[no-any-return]
+
+    @property
+    def state(self) -> str:
+        return STATE_NAMES[int(self._pop.state[self.row])]
+
+    @property
+    def position(self) -> tuple[int, float]:
+        return int(self._pop.position_edge[self.row]), float(self._pop.position_offset_m[self.row])
+
+    @property
+    def offences(self) -> int:
+        return int(self._pop.offences[self.row])
+
+    @property
+    def awareness_segments(self) -> NDArray[np.int64]:
+        p = self._pop
+        return p.aware_segment[p.aware_indptr[self.row] : p.aware_indptr[self.row + 1]]
+
+    def step(self) -> None:
+        """Offenders are stepped as a population by the model."""

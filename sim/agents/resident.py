@@ -1,0 +1,200 @@
+"""Residents: homes on residential streets, daily routines on the network, guardianship and trust.
+
+Routine activity theory (Cohen & Felson 1979): crime needs a motivated offender, a suitable target
+and no capable guardian at one place and time, and daily routines decide where people (targets and
+guardians) and empty homes are. Residents leave home for work or study on weekdays, some go out in
+the evening, and all return home; their homes stand empty meanwhile (burglary targets) and they
+are in public while travelling or out (robbery targets and guardians).
+
+Trust in police in [0, 1] sets the chance a resident reports a crime (CSEW shares reported, scaled
+by trust); victimisation lowers it, a prompt police response raises it a little and a slow one
+lowers it (Skogan 2006: negative contacts weigh far more than positive ones).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+from numpy.typing import NDArray
+
+from sim.config import PopulationConfig
+from sim.network import StreetNetwork
+
+if TYPE_CHECKING:
+    from sim.model import PrecinctModel
+
+__all__ = ["HOME", "LEISURE", "TRAVEL", "WORK", "Resident", "Residents"]
+
+HOME, TRAVEL, WORK, LEISURE = 0, 1, 2, 3
+STATE_NAMES = ("home", "travel", "work", "leisure")
+
+# Where people live and where they go: homes sit on residential-type streets, workplaces and
+# leisure on the bigger streets, in proportion to length (a simple land-use proxy from OSM classes).
+HOME_CLASS_WEIGHT = {"residential": 3.0, "living_street": 3.0, "tertiary": 1.5, "unclassified": 1.5,
+                     "service": 0.8, "secondary": 1.0, "primary": 0.7, "footway": 0.5, "pedestrian": 0.5}  # fmt: skip
+WORK_CLASS_WEIGHT = {"primary": 3.0, "secondary": 3.0, "tertiary": 2.0, "pedestrian": 2.0, "trunk": 2.0,
+                     "unclassified": 1.0, "residential": 0.5, "footway": 0.7, "service": 0.7}  # fmt: skip
+
+
+def _class_weights(net: StreetNetwork, table: dict[str, float], default: float) -> NDArray[np.float64]:
+    per_class = np.array([table.get(c, default) for c in net.highway_classes])
+    seg_class = net.edge_highway[net.segment_edge]
+    w = per_class[seg_class] * net.segment_length_m
+    return w / w.sum()
+
+
+class Residents:
+    """All residents as arrays (structure of arrays); row ``i`` is resident ``i``."""
+
+    kind = "resident"
+
+    def __init__(
+        self,
+        net: StreetNetwork,
+        config: PopulationConfig,
+        rng: np.random.Generator,
+        leisure_segments: NDArray[np.int64],
+    ) -> None:
+        self.net = net
+        self.config = config
+        n = config.n_residents
+        self.n = n
+        home_w = _class_weights(net, HOME_CLASS_WEIGHT, 0.3)
+        work_w = _class_weights(net, WORK_CLASS_WEIGHT, 0.3)
+        self.home_segment = rng.choice(net.n_segments, size=n, p=home_w).astype(np.int64)
+        self.work_segment = rng.choice(net.n_segments, size=n, p=work_w).astype(np.int64)
+        self.is_worker = rng.random(n) < config.work_share
+        # each resident has two favourite leisure places, drawn from the city's leisure segments
+        self.leisure_segment = rng.choice(leisure_segments, size=(n, 2)).astype(np.int64)
+        self.has_vehicle = rng.random(n) < config.vehicle_ownership
+        self.trust = rng.beta(config.trust_alpha, config.trust_beta, size=n)
+        self.trust_start = self.trust.copy()
+        self.home_edge = net.segment_edge[self.home_segment]
+        self.work_edge = net.segment_edge[self.work_segment]
+        self.leisure_edge = net.segment_edge[self.leisure_segment]
+        # movement state: everyone starts at home, standing at the end of the home edge
+        self.state = np.full(n, HOME, dtype=np.int8)
+        self.target_state = np.full(n, HOME, dtype=np.int8)
+        self.position_edge = self.home_edge.copy()
+        self.position_offset_m = net.edge_length_m[self.home_edge].copy()
+        self.route_pos = np.zeros(n, dtype=np.int64)
+        self.route_end = np.zeros(n, dtype=np.int64)
+        self.speed_mps = np.full(n, config.walk_speed_mps)
+        # today's plan, in absolute minutes since the start (inf = not today)
+        self.leave_for_work_min = np.full(n, np.inf)
+        self.work_end_min = np.full(n, np.inf)
+        self.leave_for_leisure_min = np.full(n, np.inf)
+        self.leisure_duration_min = np.zeros(n)
+        self.leisure_choice = np.zeros(n, dtype=np.int64)
+        self.activity_end_min = np.full(n, np.inf)
+        self.attended_meetings = np.zeros(n, dtype=np.int64)
+        self.victimisations = np.zeros(n, dtype=np.int64)
+
+    # ------------------------------------------------------------------ routine
+    def plan_day(self, rng: np.random.Generator, day_start_min: float, weekend: bool) -> None:
+        """Draw today's plan for everyone (fixed-size draws: the same stream in every policy arm)."""
+        n = self.n
+        leave = rng.normal(8.0 * 60, 50.0, n)
+        work_len = rng.normal(8.5 * 60, 60.0, n)
+        go_out = rng.random(n)
+        weekday_evening = rng.normal(19.5 * 60, 60.0, n)
+        weekend_afternoon = rng.normal(14.0 * 60, 150.0, n)
+        duration = rng.lognormal(np.log(120.0), 0.5, n)
+        choice = rng.integers(0, 2, n)
+        self.leave_for_work_min[:] = np.inf
+        self.work_end_min[:] = np.inf
+        if not weekend:
+            workers = self.is_worker
+            self.leave_for_work_min[workers] = day_start_min + leave[workers]
+            self.work_end_min[workers] = day_start_min + leave[workers] + np.clip(work_len[workers], 240, 720)
+        p_out = self.config.leisure_prob * (1.5 if weekend else 1.0)
+        going = go_out < p_out
+        start = weekend_afternoon if weekend else weekday_evening
+        self.leave_for_leisure_min[:] = np.where(going, day_start_min + start, np.inf)
+        self.leisure_duration_min[:] = np.clip(duration, 30, 360)
+        self.leisure_choice[:] = choice
+
+    def departures(self, now_min: float) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int8]]:
+        """Residents who leave now, where to (edge) and the state they will be in on arrival."""
+        at_home = self.state == HOME
+        to_work = at_home & (now_min >= self.leave_for_work_min)
+        to_leisure = at_home & ~to_work & (now_min >= self.leave_for_leisure_min)
+        from_activity = ((self.state == WORK) | (self.state == LEISURE)) & (now_min >= self.activity_end_min)
+        who_work = np.flatnonzero(to_work)
+        who_leisure = np.flatnonzero(to_leisure)
+        who_home = np.flatnonzero(from_activity)
+        self.leave_for_work_min[who_work] = np.inf
+        self.leave_for_leisure_min[who_leisure] = np.inf
+        self.activity_end_min[who_home] = np.inf
+        who = np.concatenate([who_work, who_leisure, who_home])
+        dest = np.concatenate([
+            self.work_edge[who_work],
+            self.leisure_edge[who_leisure, self.leisure_choice[who_leisure]],
+            self.home_edge[who_home],
+        ])  # fmt: skip
+        target = np.concatenate([
+            np.full(who_work.size, WORK, np.int8), np.full(who_leisure.size, LEISURE, np.int8),
+            np.full(who_home.size, HOME, np.int8),
+        ])  # fmt: skip
+        return who, dest, target
+
+    def arrive(self, who: NDArray[np.int64], now_min: float) -> None:
+        """Residents whose trip ended this step take up the state they travelled for."""
+        self.state[who] = self.target_state[who]
+        at_work = who[self.state[who] == WORK]
+        at_leisure = who[self.state[who] == LEISURE]
+        self.activity_end_min[at_work] = np.maximum(self.work_end_min[at_work], now_min)
+        self.activity_end_min[at_leisure] = now_min + self.leisure_duration_min[at_leisure]
+
+    def in_public(self) -> NDArray[np.bool_]:
+        """Residents on the street or out at leisure: potential robbery victims and guardians."""
+        return (self.state == TRAVEL) | (self.state == LEISURE)
+
+    def occupancy_kind(self) -> NDArray[np.int8]:
+        """Kind code for occupancy counting: 0 in public, -1 indoors (not counted)."""
+        return np.where(self.in_public(), 0, -1).astype(np.int8)
+
+    def homes_occupied_per_segment(self) -> NDArray[np.int64]:
+        return np.bincount(self.home_segment[self.state == HOME], minlength=self.net.n_segments)
+
+    # ------------------------------------------------------------------ trust
+    def adjust_trust(self, who: NDArray[np.int64] | int, delta: float) -> None:
+        self.trust[who] = np.clip(self.trust[who] + delta, 0.0, 1.0)
+
+
+class Resident(mesa.Agent):  # type: ignore[misc]
+    """A Mesa view onto one resident's row; reading it never copies the population arrays."""
+
+    def __init__(self, model: PrecinctModel, row: int) -> None:
+        super().__init__(model)
+        self.row = row
+
+    @property
+    def _pop(self) -> Residents:
+        return self.model.residents  # type: ignore[no-any-return]
+
+    @property
+    def trust(self) -> float:
+        return float(self._pop.trust[self.row])
+
+    @property
+    def state(self) -> str:
+        return STATE_NAMES[int(self._pop.state[self.row])]
+
+    @property
+    def position(self) -> tuple[int, float]:
+        """(edge index, metres along the edge)."""
+        return int(self._pop.position_edge[self.row]), float(self._pop.position_offset_m[self.row])
+
+    @property
+    def home_segment(self) -> int:
+        return int(self._pop.home_segment[self.row])
+
+    @property
+    def victimisations(self) -> int:
+        return int(self._pop.victimisations[self.row])
+
+    def step(self) -> None:
+        """Residents are stepped as a population by the model; nothing happens per agent."""

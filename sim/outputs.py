@@ -1,0 +1,132 @@
+"""Turn a finished model into its result tables: events, hourly time series, segments, scalar metrics."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from sim import metrics as m
+from sim.agents import officer as ofc
+from sim.crime import CRIME_TYPES
+
+if TYPE_CHECKING:
+    from sim.model import PrecinctModel, SimulationResult
+
+__all__ = ["BUFFER_M", "buffer_segments", "build_result"]
+
+# Displacement is looked for within 400 m of treated places: about two blocks, the catchment most
+# hot-spot evaluations use for the "catchment area" (Weisburd et al. 2006; Bowers et al. 2011).
+BUFFER_M = 400.0
+
+
+def buffer_segments(
+    model: PrecinctModel, treated: NDArray[np.bool_], distance_m: float = BUFFER_M
+) -> NDArray[np.bool_]:
+    """Untreated segments within ``distance_m`` network distance of a treated segment (either way)."""
+    net = model.network
+    if not treated.any():
+        return np.zeros(net.n_segments, dtype=bool)
+    edges = net.segment_edge[treated]
+    seeds = np.unique(np.concatenate([net.edge_source[edges], net.indices[edges]]))
+    near_nodes, _ = model.router.find_nodes_within(seeds, distance_m)
+    near = np.zeros(net.n_nodes, dtype=bool)
+    near[near_nodes] = True
+    seg_near = near[net.edge_source[net.segment_edge]] | near[net.indices[net.segment_edge]]
+    return seg_near & ~treated
+
+
+def _is_night(time_min: NDArray[np.float64], model: PrecinctModel) -> NDArray[np.bool_]:
+    cfg = model.config.sim
+    hour = ((time_min + cfg.start_hour * 60.0) % 1440.0) / 60.0
+    return ~((hour >= cfg.sunrise_hour) & (hour < cfg.sunset_hour))
+
+
+def build_result(model: PrecinctModel) -> SimulationResult:
+    """Assemble the :class:`~sim.model.SimulationResult` of a finished (or stopped) model."""
+    from sim.model import SimulationResult
+
+    net = model.network
+    events = model.event_log.to_frame(net)
+    crimes = events[events["kind"] == "crime"]
+    n_seg = net.n_segments
+    seg = crimes["segment"].to_numpy(np.int64)
+    night = _is_night(crimes["time_min"].to_numpy(np.float64), model)
+    recorded = crimes["recorded"].to_numpy(bool)
+    treated = np.zeros(n_seg, dtype=bool)
+    for policy in model.policies:
+        t = policy.treated_segments(model)
+        if t is not None:
+            treated |= t
+    buffer = buffer_segments(model, treated)
+    counts = np.bincount(seg, minlength=n_seg)
+    segments = pd.DataFrame({
+        "segment": np.arange(n_seg), "edge": net.segment_edge, "osm_way_id": net.edge_osm_way_id[net.segment_edge],
+        "length_m": net.segment_length_m, "area": model.area, "crimes": counts,
+        "crimes_recorded": np.bincount(seg[recorded], minlength=n_seg),
+        "crimes_night": np.bincount(seg[night], minlength=n_seg),
+        "crimes_day": np.bincount(seg[~night], minlength=n_seg),
+        "police_min": model.env.police_minutes, "treated": treated, "buffer": buffer,
+    })  # fmt: skip
+    timeseries = model.timeseries()
+    metrics = _metrics(model, crimes, counts, night, treated, buffer)
+    return SimulationResult(
+        events=events, timeseries=timeseries, segments=segments, metrics=metrics, network=net,
+        config=model.config, seed=model.config.seed,
+    )  # fmt: skip
+
+
+def _metrics(
+    model: PrecinctModel,
+    crimes: pd.DataFrame,
+    counts: NDArray[np.int64],
+    night: NDArray[np.bool_],
+    treated: NDArray[np.bool_],
+    buffer: NDArray[np.bool_],
+) -> dict[str, float]:
+    n = len(crimes)
+    reported = crimes["reported"].to_numpy(bool)
+    recorded = crimes["recorded"].to_numpy(bool)
+    calls = model.calls
+    response = np.array([c.arrival_min - c.crime_time_min for c in calls if np.isfinite(c.arrival_min)])
+    minutes = model.officers.minutes.sum(axis=0)
+    out: dict[str, float] = {
+        "days": float(model.config.sim.days),
+        "crimes_total": float(n),
+        "crimes_recorded": float(recorded.sum()),
+        "recorded_share": float(recorded.mean()) if n else float("nan"),
+        "reporting_rate": float(reported.mean()) if n else float("nan"),
+        "crimes_night": float(night.sum()),
+        "crimes_day": float((~night).sum()),
+        "crimes_treated": float(counts[treated].sum()),
+        "crimes_buffer": float(counts[buffer].sum()),
+        "crimes_control": float(counts[~treated & ~buffer].sum()),
+        "calls_total": float(len(calls)),
+        "calls_unanswered": float(sum(1 for c in calls if not np.isfinite(c.arrival_min))),
+        "response_time_mean_min": float(response.mean()) if response.size else float("nan"),
+        "response_time_p90_min": float(np.percentile(response, 90)) if response.size else float("nan"),
+        "mean_trust_start": float(model.mean_trust_start),
+        "mean_trust_end": float(model.residents.trust.mean()),
+        "treated_segments": float(treated.sum()),
+    }
+    for ctype in CRIME_TYPES:
+        out[f"crimes_{ctype}"] = float((crimes["crime_type"] == ctype).sum())
+    for name, total in zip(ofc.STATE_NAMES, minutes, strict=True):
+        if name != "off":
+            out[f"officer_hours_{name}"] = float(total / 60.0)
+    if n:
+        out["share_segments_50pct"] = float(m.segments_holding_share(counts, 0.5))
+        out["share_crime_top5pct"] = float(m.share_on_top_segments(counts, (0.05,)).iloc[0])
+        out["gini_generalized"] = float(m.generalized_gini(counts))
+    else:
+        out["share_segments_50pct"] = float("nan")
+        out["share_crime_top5pct"] = float("nan")
+    costs: dict[str, float] = {}
+    for policy in model.policies:
+        for key, value in policy.costs(model).items():
+            costs[key] = costs.get(key, 0.0) + float(value)
+    out.update(costs)
+    out["cost_total"] = float(sum(v for k, v in costs.items() if k.startswith("cost_")))
+    return out
