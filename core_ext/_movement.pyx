@@ -18,6 +18,14 @@ cdef enum:
     ERR_SPEED = 4             # speed negative or NaN
     ERR_KIND = 5              # agent_kind >= n_kinds
 
+# PIPELINE: how many agents ahead advance() prefetches (a C macro so it can size a stack array).
+cdef extern from *:
+    """
+    #define PIPELINE 16
+    """
+    const int PIPELINE
+    void __builtin_prefetch(const void*, ...) nogil
+
 STATUS = {
     "route_range": ERR_ROUTE_RANGE,
     "position": ERR_POSITION,
@@ -53,16 +61,35 @@ def advance(
     cdef uint64_t n_edges = <uint64_t>edge_length_m.shape[0]
     cdef bint track = occupancy is not None and agent_kind is not None
     cdef int64_t n_kinds = occupancy.shape[0] if track else 0
-    cdef int64_t i, p, end, e, start_e, n_arrived = 0, bad = -1
+    cdef int64_t i, j, p, end, e, start_e, n_arrived = 0, bad = -1, slot = 0, pending
+    cdef int64_t[PIPELINE] ring
     cdef int8_t k
     cdef int status = 0
     cdef float64_t remaining, left, off, v
     cdef const float64_t* lengths = &edge_length_m[0] if edge_length_m.shape[0] > 0 else NULL
     cdef const float64_t* route_len = NULL
+    cdef int32_t* occ = &occupancy[0, 0] if track and occupancy.shape[1] > 0 else NULL
     if route_length_m is not None and route_length_m.shape[0] > 0:
         route_len = &route_length_m[0]
+    if occ == NULL:
+        track = False
+    for j in range(PIPELINE):
+        ring[j] = -1
     with nogil:
         for i in range(n_agents):
+            # Software pipelining: the occupancy counters and route data live at random addresses, so
+            # fetch those of agent i + PIPELINE now, and apply each "+1 on the new edge" PIPELINE agents
+            # late, after its prefetch has landed.  Prefetches are hints: stale guesses cost nothing.
+            j = i + PIPELINE
+            if j < n_agents:
+                p = route_pos[j]
+                if 0 <= p < route_end[j] and route_end[j] <= n_route:
+                    if route_len != NULL:
+                        __builtin_prefetch(&route_len[p])
+                    __builtin_prefetch(&route_edges[p])
+                    e = position_edge[j]
+                    if track and <uint64_t>e < n_edges and 0 <= agent_kind[j] < n_kinds:
+                        __builtin_prefetch(&occ[agent_kind[j] * <int64_t>n_edges + e], 1)
             arrived[i] = 0
             p = route_pos[i]
             end = route_end[i]
@@ -123,11 +150,20 @@ def advance(
             if e != start_e and track:
                 k = agent_kind[i]
                 if k >= 0:
-                    occupancy[k, start_e] -= 1
-                    occupancy[k, e] += 1
+                    occ[k * <int64_t>n_edges + start_e] -= 1
+                    pending = k * <int64_t>n_edges + e
+                    __builtin_prefetch(&occ[pending], 1)
+                    if ring[slot] >= 0:
+                        occ[ring[slot]] += 1
+                    ring[slot] = pending
+                    slot = (slot + 1) % PIPELINE
             route_pos[i] = p
             position_edge[i] = e
             position_offset_m[i] = off
+        # Apply the increments still in flight (also after an error: those agents did move).
+        for j in range(PIPELINE):
+            if ring[j] >= 0:
+                occ[ring[j]] += 1
     return status, bad, n_arrived
 
 
