@@ -14,7 +14,7 @@ SHARED_REASON = f"../shared data not present at {SHARED_OSM} (it exists in CI an
 
 
 def _extracts() -> list[object]:
-    """Bundled west_oakland plus every top-level extract in ../shared/data/osm (skipped where absent)."""
+    """Bundled west_oakland plus every extract in ../shared/data/osm (skipped where absent)."""
     params: list[object] = [pytest.param(BUNDLED_OSM / "west_oakland.osm.bz2", id="west_oakland-bundled")]
     shared = sorted(SHARED_OSM.glob("*.osm*")) if SHARED_OSM.is_dir() else []
     if not shared:
@@ -23,6 +23,11 @@ def _extracts() -> list[object]:
         )
     for path in shared:
         params.append(pytest.param(path, id=path.name.split(".")[0], marks=pytest.mark.needs_shared))
+    # The unfiltered originals yield the same street networks as the files above: slow run only.
+    originals = sorted((SHARED_OSM / "original").glob("*.osm*")) if SHARED_OSM.is_dir() else []
+    for path in originals:
+        marks = [pytest.mark.needs_shared, pytest.mark.slow]
+        params.append(pytest.param(path, id="original-" + path.name.split(".")[0], marks=marks))
     return params
 
 
