@@ -1,0 +1,82 @@
+"""The Hydra application: one job = one simulation run written to its own folder, skipped if already complete.
+
+``precinct run [-m] OVERRIDES`` calls :func:`main` (so does ``python -m experiments.app``). Each job
+builds and validates a :class:`sim.config.ModelConfig` from the composed config, checks whether its
+output folder already holds a complete run of the same configuration (then it prints
+``skip (complete)`` and returns: that is what makes a rerun of a killed sweep redo only what was
+unfinished), runs :func:`sim.model.run_simulation` and writes the results atomically with
+:func:`sim.results.write_run`.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from omegaconf import DictConfig
+
+from experiments.configuration import CONF_DIR, build_model_config, register_resolvers, register_schemas
+from sim.errors import PrecinctError
+from sim.results import check_run, config_fingerprint, policy_label, write_run
+
+__all__ = ["JobFailed", "main", "run_job"]
+
+register_resolvers()
+register_schemas()
+
+
+class JobFailed(PrecinctError):
+    """A run failed for a reason Precinct reports (bad input); carries one plain message across processes."""
+
+
+def run_job(cfg: DictConfig) -> str:
+    """Run (or skip) the job described by ``cfg`` inside a Hydra job; return ``"done"`` or ``"skipped"``."""
+    hc = HydraConfig.get()
+    out_dir = Path(hc.runtime.output_dir)
+    multirun = hc.mode == RunMode.MULTIRUN
+    try:
+        model_cfg, settings = build_model_config(cfg, cwd=hc.runtime.cwd)
+        fingerprint = config_fingerprint(model_cfg)
+        label = f"{policy_label(model_cfg.policies)} seed={model_cfg.seed}"
+        if settings.resume:
+            check = check_run(out_dir)
+            if check.complete and check.config_sha256 == fingerprint:
+                print(f"skip (complete) {label}: {out_dir}", flush=True)
+                return "skipped"
+            if check.complete:
+                print(f"rerun (configuration changed) {label}: {out_dir}", flush=True)
+
+        from sim.model import run_simulation
+
+        t0 = time.perf_counter()
+        result = run_simulation(model_cfg)
+        wall = time.perf_counter() - t0
+        write_run(
+            out_dir,
+            result,
+            wall_time_s=wall,
+            config_sha256=fingerprint,
+            info={"overrides": list(hc.overrides.task), "choices": dict(hc.runtime.choices)},
+        )
+    except PrecinctError as exc:
+        # Re-raised as a plain-message error: the project's errors carry extra constructor
+        # arguments and do not survive pickling back from a worker process.
+        where = f"run {out_dir.name}: " if multirun else ""
+        raise JobFailed(f"{where}{exc}") from None
+    crimes = result.metrics.get("crimes_total", float("nan"))
+    print(f"done {label} in {wall:.1f} s ({crimes:.0f} crimes): {out_dir}", flush=True)
+    return "done"
+
+
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
+def main(cfg: DictConfig) -> None:
+    """Hydra entry point (see module docstring)."""
+    run_job(cfg)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

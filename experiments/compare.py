@@ -1,0 +1,251 @@
+"""Strategy comparison: pair every policy arm with its baseline seed by seed and measure the differences.
+
+``precinct compare DIR`` calls :func:`compare_runs`, which loads the complete runs under ``DIR``
+(:func:`sim.results.load_sweep`; partial or corrupt runs are named and left out), writes the tidy
+``summary.parquet`` / ``summary.csv`` and ``results.duckdb``, computes every effect with a 95% CI
+over paired seeds (:func:`sim.stats.paired_difference_ci`) and the weighted displacement quotient
+around treated segments (:func:`sim.stats.paired_weighted_displacement_quotient`), and renders the
+self-contained ``report.html`` (:mod:`experiments.report`).
+
+Treated and buffer segments come from each policy run's ``segments.parquet``; the same sets are
+applied to the same-seed baseline run, which is that seed's counterfactual (common random numbers).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.errors import ResultsError
+from sim.results import Sweep, load_sweep, summary_table, write_database, write_table
+from sim.stats import PairedDifference, PairedWDQ, paired_difference_ci, paired_weighted_displacement_quotient
+
+__all__ = ["Arm", "Comparison", "Effect", "compare_runs", "compare_sweep"]
+
+# Columns of sweep.runs that describe the run rather than its configuration.
+_RUN_COLUMNS = {"run_dir", "policy", "seed", "wall_time_s", "network_content_hash"}
+
+
+@dataclass
+class Arm:
+    """The runs of one policy (and one setting of anything else that varies in the sweep)."""
+
+    label: str
+    policy: str
+    settings: dict[str, Any]
+    runs: pd.DataFrame  # run_dir, seed; one row per seed
+    baseline: Arm | None = None
+
+
+@dataclass
+class Effect:
+    """One measure of one arm against its baseline, over paired seeds."""
+
+    metric: str
+    diff: PairedDifference
+    seeds: list[int]
+
+
+@dataclass
+class Comparison:
+    """Everything the report shows, computed from a sweep."""
+
+    sweep: Sweep
+    arms: list[Arm]
+    effects: dict[str, dict[str, Effect]] = field(default_factory=dict)  # arm label -> metric -> effect
+    wdq: dict[str, PairedWDQ | None] = field(default_factory=dict)
+    areas: dict[str, pd.DataFrame] = field(default_factory=dict)  # arm label -> per-area effects
+    segment_means: dict[str, pd.DataFrame] = field(default_factory=dict)  # arm label -> per-segment means
+    days: float = float("nan")
+    confidence: float = 0.95
+
+
+# --------------------------------------------------------------------------- arms and pairing
+def _arms(sweep: Sweep) -> list[Arm]:
+    runs = sweep.runs
+    config_cols = [c for c in runs.columns if c not in _RUN_COLUMNS and c != "policy_params"]
+    varying = [c for c in config_cols if runs[c].astype(str).nunique() > 1]
+    arms: list[Arm] = []
+    for policy, group in runs.groupby("policy", sort=False):
+        # Policy parameters that differ between runs of the same policy make separate arms.
+        group = group.copy()
+        group["_params"] = group["policy_params"]
+        keys = [*varying, "_params"] if group["_params"].nunique() > 1 else varying
+        for values, sub in group.groupby(keys, sort=True, dropna=False) if keys else [((), group)]:
+            values = values if isinstance(values, tuple) else (values,)
+            settings = {k: v for k, v in zip(keys, values, strict=True) if k != "_params"}
+            label = str(policy)
+            extras = [f"{k}={v}" for k, v in settings.items()]
+            if "_params" in keys:
+                extras.append(_param_label(group["_params"], sub["_params"].iloc[0]))
+            if extras:
+                label += f" [{', '.join(extras)}]"
+            dup = sub["seed"].duplicated()
+            if dup.any():
+                print(
+                    f"precinct: {label}: seeds {sorted(sub['seed'][dup])} appear twice; using the first",
+                    file=sys.stderr,
+                )
+            arms.append(
+                Arm(label, str(policy), settings, sub.loc[~dup, ["run_dir", "seed"]].sort_values("seed"))
+            )
+    for arm in arms:
+        if arm.policy != "baseline":
+            arm.baseline = next(
+                (a for a in arms if a.policy == "baseline" and a.settings == arm.settings), None
+            )
+    order = {"baseline": 0}
+    return sorted(arms, key=lambda a: (order.get(a.policy, 1), a.policy.count("+"), a.label))
+
+
+def _param_label(all_params: pd.Series, params_json: str) -> str:
+    flat = pd.json_normalize([json.loads(p) for p in all_params.unique()])
+    mine = pd.json_normalize([json.loads(params_json)]).iloc[0]
+    differing = [c for c in flat.columns if flat[c].astype(str).nunique() > 1]
+    return ", ".join(f"{c}={mine.get(c)}" for c in differing)
+
+
+def _pairs(arm: Arm) -> pd.DataFrame:
+    """Seed-matched run folders: columns seed, run_dir (policy), base_dir (baseline)."""
+    assert arm.baseline is not None
+    base = arm.baseline.runs.rename(columns={"run_dir": "base_dir"})
+    return arm.runs.merge(base, on="seed", how="inner").sort_values("seed", ignore_index=True)
+
+
+# --------------------------------------------------------------------------- per-run tables
+class _Tables:
+    """Reads each run's segments and timeseries once."""
+
+    def __init__(self, sweep: Sweep) -> None:
+        self.sweep = sweep
+        self._cache: dict[tuple[str, str], pd.DataFrame] = {}
+
+    def get(self, run_dir: str, table: str) -> pd.DataFrame:
+        key = (run_dir, table)
+        if key not in self._cache:
+            self._cache[key] = pd.read_parquet(self.sweep.path(run_dir, f"{table}.parquet"))
+        return self._cache[key]
+
+
+def _area_counts(pairs: pd.DataFrame, tables: _Tables) -> dict[str, np.ndarray]:
+    """Per seed: crimes on the policy run's treated / buffer / other segments, in both arms."""
+    out: dict[str, list[float]] = {k: [] for k in ("Rb", "Ra", "Bb", "Ba", "Cb", "Ca")}
+    for row in pairs.itertuples():
+        pol = tables.get(row.run_dir, "segments").set_index("segment")
+        base = tables.get(row.base_dir, "segments").set_index("segment").reindex(pol.index, fill_value=0)
+        treated = pol["treated"].astype(bool)
+        buffer = pol["buffer"].astype(bool) & ~treated
+        control = ~treated & ~buffer
+        for mask, b, a in ((treated, "Rb", "Ra"), (buffer, "Bb", "Ba"), (control, "Cb", "Ca")):
+            out[b].append(float(base.loc[mask, "crimes"].sum()))
+            out[a].append(float(pol.loc[mask, "crimes"].sum()))
+    return {k: np.asarray(v) for k, v in out.items()}
+
+
+def _area_effects(pairs: pd.DataFrame, tables: _Tables, confidence: float) -> pd.DataFrame:
+    per_area = []
+    for row in pairs.itertuples():
+        for which, run_dir in (("policy", row.run_dir), ("baseline", row.base_dir)):
+            seg = tables.get(run_dir, "segments")
+            counts = seg.groupby("area")["crimes"].sum()
+            per_area += [{"seed": row.seed, "arm": which, "area": a, "crimes": c} for a, c in counts.items()]
+    wide = pd.DataFrame(per_area).pivot_table(
+        index=["area", "seed"], columns="arm", values="crimes", fill_value=0
+    )
+    rows = []
+    for area, sub in wide.groupby(level="area"):
+        d = paired_difference_ci(sub["policy"].to_numpy(), sub["baseline"].to_numpy(), confidence=confidence)
+        rows.append({"area": area, **d.as_dict()})
+    return pd.DataFrame(rows).sort_values("mean_control", ascending=False, ignore_index=True)
+
+
+def _segment_means(arm: Arm, tables: _Tables) -> pd.DataFrame:
+    frames = [
+        tables.get(r, "segments")[["segment", "crimes", "treated", "buffer"]] for r in arm.runs["run_dir"]
+    ]
+    stacked = pd.concat(frames)
+    return stacked.groupby("segment").agg(
+        crimes=("crimes", "mean"), treated=("treated", "mean"), buffer=("buffer", "mean")
+    )
+
+
+# --------------------------------------------------------------------------- the comparison
+def compare_sweep(sweep: Sweep, *, confidence: float = 0.95) -> Comparison:
+    """Compute every arm's effects against its baseline (see the module docstring)."""
+    arms = _arms(sweep)
+    comp = Comparison(sweep, arms, confidence=confidence)
+    wide = sweep.metrics.pivot_table(index="run_dir", columns="metric", values="value", aggfunc="first")
+    if "days" in wide:
+        comp.days = float(wide["days"].median())
+    tables = _Tables(sweep)
+    for arm in arms:
+        comp.segment_means[arm.label] = _segment_means(arm, tables)
+        if arm.baseline is None:
+            continue
+        pairs = _pairs(arm)
+        if pairs.empty:
+            continue
+        effects: dict[str, Effect] = {}
+        for metric in wide.columns:
+            t = wide[metric].reindex(pairs["run_dir"]).to_numpy(dtype=float)
+            c = wide[metric].reindex(pairs["base_dir"]).to_numpy(dtype=float)
+            effects[metric] = Effect(
+                metric, paired_difference_ci(t, c, confidence=confidence), list(pairs["seed"])
+            )
+        counts = _area_counts(pairs, tables)
+        seeds = list(pairs["seed"])
+        for name, (a, b) in {"crimes_in_treated": ("Ra", "Rb"), "crimes_in_buffer": ("Ba", "Bb")}.items():
+            effects[name] = Effect(
+                name, paired_difference_ci(counts[a], counts[b], confidence=confidence), seeds
+            )
+        comp.effects[arm.label] = effects
+        has_treated = counts["Rb"].sum() + counts["Ra"].sum() > 0
+        comp.wdq[arm.label] = (
+            paired_weighted_displacement_quotient(
+                counts["Rb"], counts["Ra"], counts["Bb"], counts["Ba"], counts["Cb"], counts["Ca"],
+                confidence=confidence, rng=0,
+            )
+            if has_treated
+            else None
+        )  # fmt: skip
+        comp.areas[arm.label] = _area_effects(pairs, tables, confidence)
+    return comp
+
+
+def compare_runs(sweep_dir: Path, *, out_dir: Path | None = None, confidence: float = 0.95) -> Path:
+    """Compare the runs under ``sweep_dir``; write summary tables, results.duckdb and report.html.
+
+    Returns the report's path. Partial or corrupt runs are reported on stderr (and in the report)
+    and left out; with no complete run at all, raises :class:`sim.errors.ResultsError`.
+    """
+    from experiments.report import write_report
+
+    sweep = load_sweep(sweep_dir)
+    for check in sweep.problems:
+        print(f"precinct: skipped {_rel(check.path, sweep.root)}: {check.problem}", file=sys.stderr)
+    if sweep.runs.empty:
+        raise ResultsError(
+            f"{sweep_dir}: no complete runs to compare ({len(sweep.problems)} partial or corrupt); "
+            "run a sweep first, e.g. precinct run -m policy=baseline,targeted_patrol 'seed=range(0,10)'"
+        )
+    out = Path(out_dir) if out_dir is not None else sweep.root
+    out.mkdir(parents=True, exist_ok=True)
+    summary = summary_table(sweep)
+    write_table(out / "summary.parquet", summary)
+    write_table(out / "summary.csv", summary)
+    write_database(sweep, out / "results.duckdb")
+    comparison = compare_sweep(sweep, confidence=confidence)
+    return write_report(comparison, out / "report.html")
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)

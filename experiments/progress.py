@@ -1,0 +1,93 @@
+"""A Hydra callback that shows a sweep's progress (runs done / total, time left) on stderr.
+
+It watches the sweep folder rather than the workers: each job's folder name is a pure function of
+its overrides (:func:`experiments.configuration.job_dirname`), so the callback knows every job's
+folder in advance and counts the ones whose ``_COMPLETE`` marker has appeared. That works the same
+with every launcher (joblib processes, Ray workers, SLURM nodes writing to a shared file system).
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig, OmegaConf
+
+from experiments.configuration import expand_sweep, job_dirname
+from sim.results import COMPLETE_MARKER
+
+__all__ = ["SweepProgress"]
+
+
+class SweepProgress(Callback):
+    """Progress bar of a multirun: starts in ``on_multirun_start``, stops in ``on_multirun_end``."""
+
+    def __init__(self, poll_s: float = 0.5) -> None:
+        self.poll_s = poll_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # The callback travels to worker processes with Hydra's context; the thread stays home.
+    def __getstate__(self) -> dict[str, Any]:
+        return {"poll_s": self.poll_s}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(**state)  # type: ignore[misc]
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        try:
+            params = OmegaConf.select(config, "hydra.sweeper.params", default=None)
+            params = OmegaConf.to_container(params) if params is not None else None
+            jobs = expand_sweep(
+                list(config.hydra.overrides.task), params if isinstance(params, dict) else None
+            )
+            sweep_dir = Path(str(config.hydra.sweep.dir))
+        except Exception:  # an unusual sweeper or syntax: no bar rather than no sweep
+            return
+        markers = [sweep_dir / job_dirname(job) / COMPLETE_MARKER for job in jobs]
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._watch, args=(markers, time.time()), daemon=True)
+        self._thread.start()
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def _watch(self, markers: list[Path], started: float) -> None:
+        from tqdm import tqdm
+
+        # Runs already complete when the sweep starts will be skipped: they count as done at once.
+        before = {m for m in markers if m.is_file()}
+        bar = tqdm(
+            total=len(markers),
+            initial=len(before),
+            desc="runs",
+            unit="run",
+            file=sys.stderr,
+            mininterval=1.0,
+            smoothing=0.1,
+            bar_format="{desc}: {n_fmt}/{total_fmt} {bar} [{elapsed} elapsed, ~{remaining} left]",
+        )
+        try:
+            while True:
+                stopping = self._stop.wait(self.poll_s)
+                done = sum(1 for m in markers if m in before or _newer(m, started))
+                if done > bar.n:
+                    bar.update(done - bar.n)
+                if stopping or done >= len(markers):
+                    break
+        finally:
+            bar.close()
+
+
+def _newer(marker: Path, since: float) -> bool:
+    try:
+        return marker.stat().st_mtime >= since - 1.0
+    except OSError:
+        return False

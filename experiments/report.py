@@ -1,0 +1,531 @@
+"""The comparison report: one self-contained HTML page a planner can read, every sentence made from numbers.
+
+All images are embedded PNG data URIs, styles are inline and fonts are the reader's system fonts,
+so the page opens offline and makes no requests. The plain-language summary at the top is filled
+from the computed effects (:mod:`experiments.compare`), never written by hand.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from datetime import UTC, datetime
+from pathlib import Path
+from string import Template
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from experiments import figures
+from experiments.compare import Arm, Comparison, Effect
+from sim.errors import PrecinctError
+from sim.results import write_file
+from sim.stats import PairedDifference, PairedWDQ
+
+__all__ = ["METRICS", "arm_title", "summary_sentence", "write_report"]
+
+TEMPLATE = Path(__file__).with_name("report_template.html")
+DAYS_PER_MONTH = 30.0
+# (metric, label, unit, better): better is -1 when lower is better, +1 when higher is, 0 when neither.
+METRICS: list[tuple[str, str, str, int]] = [
+    ("#", "Crime (every offence, whether or not the police hear of it)", "", 0),
+    ("crimes_total", "All crimes", "crimes per run", -1),
+    ("crimes_in_treated", "Crimes on treated streets", "crimes per run", -1),
+    ("crimes_in_buffer", "Crimes within 400 m of treated streets", "crimes per run", -1),
+    ("crimes_robbery", "Street robbery", "crimes per run", -1),
+    ("crimes_burglary", "Burglary", "crimes per run", -1),
+    ("crimes_theft_from_vehicle", "Theft from vehicles", "crimes per run", -1),
+    ("crimes_night", "Crimes at night", "crimes per run", -1),
+    ("crimes_day", "Crimes by day", "crimes per run", -1),
+    ("share_crime_top5pct", "Share of crime on the top 5% of streets", "share (0–1)", 0),
+    ("#", "What the police see", "", 0),
+    ("crimes_recorded", "Crimes recorded by the police", "crimes per run", 0),
+    ("recorded_share", "Share of crimes recorded", "share (0–1)", 1),
+    ("reporting_rate", "Share of crimes reported by victims", "share (0–1)", 1),
+    ("#", "Response and trust", "", 0),
+    ("response_time_mean_min", "Response time, mean", "minutes", -1),
+    ("response_time_p90_min", "Response time, 90th percentile", "minutes", -1),
+    ("calls_total", "Calls for service", "calls per run", 0),
+    ("calls_unanswered", "Calls never answered", "calls per run", -1),
+    ("mean_trust_end", "Trust in police at the end", "mean on a 0–1 scale", 1),
+    ("#", "Officer time and cost", "", 0),
+    ("officer_hours_patrol", "Random patrol", "officer-hours per run", 0),
+    ("officer_hours_dwell", "Stops and hot-spot visits", "officer-hours per run", 0),
+    ("officer_hours_respond", "Travelling to calls", "officer-hours per run", 0),
+    ("officer_hours_attend", "At calls", "officer-hours per run", 0),
+    ("officer_hours_meeting", "Community meetings", "officer-hours per run", 0),
+    ("officer_hours_return", "Returning", "officer-hours per run", 0),
+    ("cost_total", "Cost of the strategy", "currency units of the policy config", 0),
+]
+POLICY_NAMES = {
+    "baseline": "Baseline (random patrol)",
+    "targeted_patrol": "Targeted patrol",
+    "cpted": "CPTED (street design)",
+    "community_meetings": "Community meetings",
+}
+ACTIVITY_PHRASES = {
+    "dwell": "stops and hot-spot visits",
+    "meeting": "community meetings",
+    "patrol": "random patrol",
+    "respond": "travelling to calls",
+    "attend": "attending calls",
+}
+
+
+# --------------------------------------------------------------------------- words from numbers
+def arm_title(arm: Arm | str) -> str:
+    """Readable name of an arm: ``targeted_patrol+cpted [sim_days=7]`` -> ``Targeted patrol + CPTED ...``."""
+    label = arm.label if isinstance(arm, Arm) else arm
+    policy, _, rest = label.partition(" [")
+    names = [POLICY_NAMES.get(p, p.replace("_", " ").capitalize()) for p in policy.split("+")]
+    if len(names) > 1:
+        names = [n.split(" (")[0] for n in names]
+    return " + ".join(names) + (f" [{rest}" if rest else "")
+
+
+def _fmt(x: float, digits: int = 1) -> str:
+    if x is None or not math.isfinite(x):
+        return "n/a"
+    if round(x, digits) == 0:
+        x = 0.0  # no "-0.00"
+    return f"{x:,.{digits}f}".replace("-", "−")
+
+
+def _signed(x: float, digits: int = 1, suffix: str = "") -> str:
+    if not math.isfinite(x):
+        return "n/a"
+    if round(x, digits) == 0:
+        return f"{0:.{digits}f}{suffix}"
+    return ("+" if x > 0 else "−") + f"{abs(x):,.{digits}f}{suffix}"
+
+
+def _pct_digits(*values: float) -> int:
+    finite = [abs(v) for v in values if math.isfinite(v)]
+    return 0 if finite and min(finite) >= 10 else 1
+
+
+def _significant(lo: float, hi: float) -> bool:
+    return math.isfinite(lo) and math.isfinite(hi) and (lo > 0 or hi < 0)
+
+
+def _pct_phrase(d: PairedDifference, what: str) -> str:
+    if not math.isfinite(d.pct_change):
+        return f"no {what} to compare (none in baseline)"
+    k = _pct_digits(d.pct_change, d.pct_low, d.pct_high)
+    text = f"{_signed(d.pct_change, k, '%')} {what}"
+    if math.isfinite(d.pct_low):
+        text += f" (95% CI {_signed(d.pct_low, k, '%')} to {_signed(d.pct_high, k, '%')})"
+        if not _significant(d.pct_low, d.pct_high):
+            text += ", not distinguishable from no change"
+    return text
+
+
+def _wdq_phrase(w: PairedWDQ | None, treated: PairedDifference | None) -> str | None:
+    if w is None:
+        return None
+    ci = f"WDQ {_fmt(w.wdq, 2)}, 95% CI {_fmt(w.low, 2)} to {_fmt(w.high, 2)}"
+    if not (w.success_measure < 0 and math.isfinite(w.wdq)):
+        return "displacement not assessable: crime on treated streets did not fall"
+    if treated is not None and not _significant(treated.pct_low, treated.pct_high):
+        return (
+            f"displacement not assessable with confidence ({ci}) as the fall on treated streets is uncertain"
+        )
+    if math.isfinite(w.low) and w.low > 0:
+        return f"diffusion of benefits: nearby streets also improved ({ci})"
+    if math.isfinite(w.high) and w.high < 0:
+        extra = "; more crime moved than was prevented" if w.wdq < -1 else ""
+        return f"displacement: some crime moved to nearby streets ({ci}{extra})"
+    return f"no significant displacement to nearby streets ({ci})"
+
+
+def summary_sentence(arm: Arm, effects: dict[str, Effect], wdq: PairedWDQ | None, days: float) -> str:
+    """One plain-language sentence for an arm, e.g. ``Targeted patrol: −9% crime on treated streets (...)``."""
+    parts = []
+    treated = effects.get("crimes_in_treated")
+    if wdq is not None and treated is not None:
+        parts.append(_pct_phrase(treated.diff, "crime on treated streets"))
+    if "crimes_total" in effects:
+        parts.append(_pct_phrase(effects["crimes_total"].diff, "crime overall"))
+    displacement = _wdq_phrase(wdq, treated.diff if treated else None)
+    if displacement:
+        parts.append(displacement)
+    trust = effects.get("mean_trust_end")
+    if trust is not None and _significant(trust.diff.diff_low, trust.diff.diff_high):
+        d = trust.diff
+        parts.append(
+            f"trust in police {_signed(d.mean_diff, 3)} on a 0–1 scale "
+            f"(95% CI {_signed(d.diff_low, 3)} to {_signed(d.diff_high, 3)})"
+        )
+    response = effects.get("response_time_mean_min")
+    if response is not None and _significant(response.diff.diff_low, response.diff.diff_high):
+        d = response.diff
+        parts.append(
+            f"mean response time {_signed(d.mean_diff, 1)} min "
+            f"(95% CI {_signed(d.diff_low, 1)} to {_signed(d.diff_high, 1)})"
+        )
+    parts.append(_cost_phrase(effects, days))
+    return f"<strong>{html.escape(arm_title(arm))}:</strong> " + "; ".join(p for p in parts if p) + "."
+
+
+def _cost_phrase(effects: dict[str, Effect], days: float) -> str:
+    scale = DAYS_PER_MONTH / days if days and math.isfinite(days) else float("nan")
+    moves = []
+    for activity, phrase in ACTIVITY_PHRASES.items():
+        e = effects.get(f"officer_hours_{activity}")
+        if e is not None and math.isfinite(e.diff.mean_diff) and e.diff.mean_diff * scale >= 1:
+            moves.append((e.diff.mean_diff * scale, phrase))
+    text = ""
+    if moves:
+        moves.sort(reverse=True)
+        text = "costs " + " and ".join(f"{_fmt(h, 0)} officer-hours/month of {p}" for h, p in moves[:2])
+    cost = effects.get("cost_total")
+    if cost is not None and math.isfinite(cost.diff.mean_treatment) and cost.diff.mean_treatment > 0:
+        money = f"{_fmt(cost.diff.mean_treatment, 0)} (currency units of the policy config) per run"
+        text = f"{text} plus {money}" if text else f"costs {money}"
+    return text or "no extra officer time"
+
+
+# --------------------------------------------------------------------------- tables
+def _with_ci(value: float, low: float, high: float, digits: int, suffix: str = "") -> str:
+    """A table cell: the estimate, and under it its 95% CI in small print."""
+    text = _signed(value, digits, suffix)
+    if math.isfinite(low) and math.isfinite(high):
+        text += f"<span class='ci'>{_signed(low, digits, suffix)} to {_signed(high, digits, suffix)}</span>"
+    return text
+
+
+def _effects_table(effects: dict[str, Effect], base_n: int) -> str:
+    head = (
+        "<tr><th class='text'>Measure</th><th class='text'>Unit</th><th>Baseline (mean)</th>"
+        "<th>With strategy (mean)</th><th>Difference (unit; 95% CI)</th><th>Change (%; 95% CI)</th></tr>"
+    )
+    rows = []
+    for metric, label, unit, better in METRICS:
+        if metric == "#":
+            rows.append(f"<tr class='group'><td colspan='6'>{html.escape(label)}</td></tr>")
+            continue
+        e = effects.get(metric)
+        if e is None or e.diff.n == 0:
+            continue
+        d = e.diff
+        digits = 3 if "share" in unit or "0–1" in unit else 1
+        diff = _with_ci(d.mean_diff, d.diff_low, d.diff_high, digits)
+        k = _pct_digits(d.pct_change, d.pct_low, d.pct_high)
+        pct = _with_ci(d.pct_change, d.pct_low, d.pct_high, k, "%")
+        css = ""
+        if better and _significant(d.diff_low, d.diff_high):
+            css = " class='good'" if np.sign(d.mean_diff) == better else " class='bad'"
+        rows.append(
+            f"<tr{css}><td>{html.escape(label)}</td><td class='text'>{html.escape(unit)}</td>"
+            f"<td>{_fmt(d.mean_control, digits)}</td><td>{_fmt(d.mean_treatment, digits)}</td>"
+            f"<td>{diff}</td><td>{pct}</td></tr>"
+        )
+    return f"<table>{head}{''.join(rows)}</table>"
+
+
+def _glance_cell(e: Effect | None, *, pct: bool, digits: int, better: int) -> str:
+    if e is None or e.diff.n == 0:
+        return "<td>–</td>"
+    d = e.diff
+    if pct:
+        k = _pct_digits(d.pct_change, d.pct_low, d.pct_high)
+        text, sig = _with_ci(d.pct_change, d.pct_low, d.pct_high, k, "%"), _significant(d.pct_low, d.pct_high)
+    else:
+        text, sig = (
+            _with_ci(d.mean_diff, d.diff_low, d.diff_high, digits),
+            _significant(d.diff_low, d.diff_high),
+        )
+    css = ""
+    if sig and better:
+        css = " class='good'" if np.sign(d.mean_diff) == better else " class='bad'"
+    return f"<td{css}>{text}</td>"
+
+
+def _glance_table(comp: Comparison) -> str:
+    """Strategies side by side on the measures planners ask about first."""
+    arms = [a for a in comp.arms if a.label in comp.effects]
+    if not arms:
+        return ""
+    scale = DAYS_PER_MONTH / comp.days if math.isfinite(comp.days) and comp.days > 0 else float("nan")
+    head = (
+        "<tr><th class='text'>Strategy</th><th>All crime<br>(% change)</th><th>Crime on treated streets<br>"
+        "(% change)</th><th>Nearby streets<br>(WDQ)</th><th>Trust at end<br>(change, 0–1 scale)</th>"
+        "<th>Mean response time<br>(change, minutes)</th><th>Officer-hours moved<br>(per month)</th></tr>"
+    )
+    rows = []
+    for arm in arms:
+        eff = comp.effects[arm.label]
+        w = comp.wdq.get(arm.label)
+        wdq = "<td>–</td>"
+        if w is not None and math.isfinite(w.wdq) and w.success_measure < 0:
+            wdq = f"<td>{_fmt(w.wdq, 2)}<span class='ci'>{_fmt(w.low, 2)} to {_fmt(w.high, 2)}</span></td>"
+        moved = [
+            (eff[f"officer_hours_{a}"].diff.mean_diff * scale, p)
+            for a, p in ACTIVITY_PHRASES.items()
+            if f"officer_hours_{a}" in eff and eff[f"officer_hours_{a}"].diff.mean_diff * scale >= 1
+        ]
+        hours = "<br>".join(f"+{_fmt(h, 0)} to {p}" for h, p in sorted(moved, reverse=True)[:2]) or "–"
+        rows.append(
+            f"<tr><td>{html.escape(arm_title(arm))}</td>"
+            + _glance_cell(eff.get("crimes_total"), pct=True, digits=1, better=-1)
+            + (
+                _glance_cell(eff.get("crimes_in_treated"), pct=True, digits=1, better=-1)
+                if w
+                else "<td>–</td>"
+            )
+            + wdq
+            + _glance_cell(eff.get("mean_trust_end"), pct=False, digits=3, better=1)
+            + _glance_cell(eff.get("response_time_mean_min"), pct=False, digits=1, better=-1)
+            + f"<td>{hours}</td></tr>"
+        )
+    note = (
+        "<p class='note'>Each cell: the estimate, and under it its 95% confidence interval. Green: better than "
+        "baseline with 95% confidence; red: worse; no colour: not distinguishable from baseline.</p>"
+    )
+    return f"<h3>At a glance</h3><table class='glance'>{head}{''.join(rows)}</table>{note}"
+
+
+def _areas_table(areas: pd.DataFrame, top: int = 8) -> str:
+    if areas.empty:
+        return ""
+    head = (
+        "<tr><th class='text'>Neighbourhood (grid cell id)</th><th>Baseline crimes (per run)</th>"
+        "<th>With strategy (per run)</th><th>Change (%; 95% CI)</th></tr>"
+    )
+    rows = []
+    for r in areas.head(top).itertuples():
+        k = _pct_digits(r.pct_change, r.pct_low, r.pct_high)
+        pct = _with_ci(r.pct_change, r.pct_low, r.pct_high, k, "%")
+        rows.append(
+            f"<tr><td>{r.area}</td><td>{_fmt(r.mean_control)}</td><td>{_fmt(r.mean_treatment)}</td><td>{pct}</td></tr>"
+        )
+    note = f"<p class='note'>The {min(top, len(areas))} neighbourhoods with most crime in baseline, of {len(areas)}.</p>"
+    return f"<table>{head}{''.join(rows)}</table>{note}"
+
+
+# --------------------------------------------------------------------------- sections
+def _load_network(comp: Comparison) -> tuple[Any, str | None]:
+    from sim.network import load_network
+
+    first = comp.sweep.runs.iloc[0]
+    city = comp.sweep.configs[first["run_dir"]]["city"]
+    try:
+        net = load_network(city["path"], network_type=city["network_type"], cache_dir=city.get("cache_dir"))
+    except (PrecinctError, OSError) as exc:
+        return None, f"Maps are left out: the street network could not be loaded ({exc})."
+    if first["network_content_hash"] and net.content_hash != first["network_content_hash"]:
+        return None, f"Maps are left out: {city['path']} has changed since the runs were made."
+    return net, None
+
+
+def _img(uri: str, alt: str, css: str = "") -> str:
+    cls = f" class='{css}'" if css else ""
+    return f"<img{cls} src='{uri}' alt='{html.escape(alt)}'>"
+
+
+def _arm_section(comp: Comparison, arm: Arm, net: Any, hotspots: np.ndarray | None) -> str:
+    title = arm_title(arm)
+    anchor = "arm-" + "".join(ch if ch.isalnum() else "-" for ch in arm.label)
+    out = [f"<h2 id='{anchor}'>{html.escape(title)} compared with baseline</h2>"]
+    if arm.baseline is None:
+        out.append(
+            "<p class='warn'>No baseline runs with the same settings: add <code>policy=baseline</code> to the sweep "
+            "to compare this strategy.</p>"
+        )
+        return "\n".join(out)
+    effects = comp.effects.get(arm.label, {})
+    n = next(iter(effects.values())).diff.n if effects else 0
+    out.append(f"<p>{summary_sentence(arm, effects, comp.wdq.get(arm.label), comp.days)}</p>")
+    out.append(
+        f"<p class='note'>Means over {n} paired replications of {_fmt(comp.days, 0)} simulated days; "
+        "green rows changed for the better and red rows for the worse with 95% confidence.</p>"
+    )
+    out.append(_effects_table(effects, n))
+    if net is not None:
+        base = comp.segment_means[arm.baseline.label]
+        mine = comp.segment_means[arm.label]
+        diff = mine["crimes"].reindex(range(net.n_segments), fill_value=0) - base["crimes"].reindex(
+            range(net.n_segments), fill_value=0
+        )
+        treated = mine["treated"].reindex(range(net.n_segments), fill_value=0).to_numpy() >= 0.5
+        buffer = mine["buffer"].reindex(range(net.n_segments), fill_value=0).to_numpy() >= 0.5
+        maps = [
+            _img(
+                figures.difference_map(
+                    net, diff.to_numpy(dtype=float), f"{title}: change in crime per street"
+                ),
+                f"Map of the change in crime per street segment, {title} minus baseline",
+            )
+        ]
+        if treated.any() or buffer.any():
+            maps.append(
+                _img(
+                    figures.treatment_map(net, treated, buffer, hotspots if hotspots is not None else treated & False,
+                                          f"{title}: where it acted"),
+                    f"Map of treated streets, buffer and hot spots for {title}",
+                )
+            )  # fmt: skip
+        out.append("<h3>On the map</h3><p class='note'>Blue streets had fewer crimes with the strategy, red more. "
+                   "Treated streets are those the strategy acted on in at least half of the replications.</p>")  # fmt: skip
+        out.append(f"<div class='figs two'>{''.join(maps)}</div>")
+    areas = comp.areas.get(arm.label)
+    if areas is not None and len(areas) > 1:
+        out.append("<h3>By neighbourhood</h3>" + _areas_table(areas))
+    return "\n".join(out)
+
+
+def _binned_series(comp: Comparison, arm: Arm, column: str, bin_h: int, how: str) -> pd.DataFrame:
+    rows = {}
+    for r in arm.runs.itertuples():
+        ts = pd.read_parquet(comp.sweep.path(r.run_dir, "timeseries.parquet"), columns=["hour", column])
+        grouped = ts.groupby(ts["hour"] // bin_h)[column]
+        values = grouped.sum() if how == "sum" else grouped.mean()
+        values.index = (values.index + 1) * bin_h / 24.0  # end of the bin, in days
+        rows[r.seed] = values
+    return pd.DataFrame(rows).T.sort_index(axis=1)
+
+
+def _time_series(comp: Comparison) -> str:
+    days = comp.days if math.isfinite(comp.days) else 1.0
+    bin_h = 24 if days >= 4 else 4
+    unit = "day" if bin_h == 24 else f"{bin_h} hours"
+    arms = [a for a in comp.arms]
+    crimes = {arm_title(a): _binned_series(comp, a, "crimes", bin_h, "sum") for a in arms}
+    trust = {arm_title(a): _binned_series(comp, a, "mean_trust", bin_h, "mean") for a in arms}
+    return (
+        _img(figures.series_chart(crimes, x_label="simulated days", y_label=f"crimes per {unit}",
+                                  title=f"Crimes per {unit} (mean over replications, 95% CI band)",
+                                  confidence=comp.confidence), "Chart of crimes over time per strategy", "wide")
+        + _img(figures.series_chart(trust, x_label="simulated days", y_label="mean trust (0–1)",
+                                    title="Residents' trust in police (mean, 95% CI band)",
+                                    confidence=comp.confidence), "Chart of trust over time per strategy", "wide")
+    )  # fmt: skip
+
+
+def _officer_hours(comp: Comparison) -> str:
+    wide = comp.sweep.metrics.pivot_table(index="run_dir", columns="metric", values="value", aggfunc="first")
+    activities = [a for a in figures.ACTIVITY_LABELS if f"officer_hours_{a}" in wide]
+    if not activities:
+        return "<p class='note'>No officer-time measures in these runs.</p>"
+    rows = {}
+    for arm in comp.arms:
+        sub = wide.reindex(arm.runs["run_dir"])
+        scale = DAYS_PER_MONTH / sub["days"] if "days" in sub else 1.0
+        rows[arm_title(arm)] = {a: float((sub[f"officer_hours_{a}"] * scale).mean()) for a in activities}
+    table = pd.DataFrame(rows).T[activities]
+    return _img(
+        figures.officer_hours_chart(table, title="Officer-hours by activity"),
+        "Officer-hours by activity",
+        "wide",
+    )
+
+
+def _seed_text(seeds: list[int]) -> str:
+    seeds = sorted(set(seeds))
+    if seeds and seeds == list(range(seeds[0], seeds[-1] + 1)) and len(seeds) > 2:
+        return f"{seeds[0]}–{seeds[-1]}"
+    return ", ".join(map(str, seeds))
+
+
+def _methods(comp: Comparison) -> str:
+    runs = comp.sweep.runs
+    first = comp.sweep.configs[runs.iloc[0]["run_dir"]]
+    info_path = comp.sweep.path(runs.iloc[0]["run_dir"], "run.json")
+    info = json.loads(info_path.read_text())
+    per_arm = ", ".join(f"{html.escape(arm_title(a))}: {len(a.runs)}" for a in comp.arms)
+    commit = info.get("git_commit") or "unknown"
+    dirty = " (with uncommitted changes)" if info.get("git_dirty") else ""
+    return (
+        f"<p><strong>Methods.</strong> {len(runs)} runs on {html.escape(str(first['city']['name']))} "
+        f"({html.escape(Path(first['city']['path']).name)}, {html.escape(first['city']['network_type'])} network, "
+        f"hash {html.escape(str(runs.iloc[0]['network_content_hash'])[:12])}), {_fmt(comp.days, 1)} simulated days each, "
+        f"{first['population']['n_residents']} residents, {first['population']['n_offenders']} offenders, "
+        f"{first['police']['n_officers']} officers. Seeds {_seed_text(list(runs['seed']))}; replications per arm: "
+        f"{per_arm}. Each policy run is paired with the baseline run of the same seed (common random numbers). "
+        "Differences are means of per-seed differences with Student-t 95% CIs; percent changes are ratios of "
+        "means with delta-method 95% CIs (sim.stats.paired_difference_ci). The WDQ (Bowers &amp; Johnson 2003) "
+        "compares the policy run (after) with the same-seed baseline run (before), using the policy run's treated "
+        "and 400 m buffer segments in both, with a paired bootstrap CI over seeds. "
+        f"Model commit {html.escape(commit[:12])}{dirty}, Precinct {html.escape(str(info.get('versions', {}).get('precinct')))}; "
+        f"report generated {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} from {html.escape(str(comp.sweep.root))}.</p>"
+    )  # fmt: skip
+
+
+def write_report(comp: Comparison, path: Path) -> Path:
+    """Render the comparison as a self-contained HTML page at ``path`` (written atomically)."""
+    net, map_note = _load_network(comp)
+    base_arm = next((a for a in comp.arms if a.policy == "baseline"), None)
+    hotspots = None
+    if base_arm is not None and net is not None:
+        crimes = (
+            comp.segment_means[base_arm.label]["crimes"]
+            .reindex(range(net.n_segments), fill_value=0)
+            .to_numpy()
+        )
+        k = max(1, math.ceil(0.05 * net.n_segments))
+        hotspots = np.zeros(net.n_segments, dtype=bool)
+        top = np.argsort(-crimes, kind="stable")[:k]
+        hotspots[top[crimes[top] > 0]] = True
+        baseline_map = _img(
+            figures.crime_map(net, crimes.astype(float), "Baseline: crimes per street segment"),
+            "Map of crimes per street segment in baseline",
+        ) + (
+            "<p class='note'>Each line is a street segment of the real network, coloured by the number of crimes "
+            "on it per run (mean over replications); grey streets had none.</p>"
+        )
+    else:
+        baseline_map = f"<p class='note'>{html.escape(map_note or 'No baseline runs to map.')}</p>"
+
+    compared = [a for a in comp.arms if a.policy != "baseline"]
+    bullets = [
+        f"<li>{summary_sentence(a, comp.effects[a.label], comp.wdq.get(a.label), comp.days)}</li>"
+        for a in compared
+        if a.label in comp.effects
+    ]
+    bullets += [
+        f"<li><strong>{html.escape(arm_title(a))}:</strong> no baseline runs with the same settings to compare with.</li>"
+        for a in compared
+        if a.label not in comp.effects
+    ]
+    if not bullets:
+        bullets = ["<li>Only baseline runs were found: run a sweep with policies to compare, e.g. "
+                   "<code>precinct run -m policy=baseline,targeted_patrol 'seed=range(0,10)'</code>.</li>"]  # fmt: skip
+    warnings = []
+    n_pairs = [e.diff.n for eff in comp.effects.values() for e in list(eff.values())[:1]]
+    if n_pairs and min(n_pairs) < 5:
+        warnings.append(
+            f"Only {min(n_pairs)} paired replications: confidence intervals are wide. For decisions, run more, e.g. "
+            "<code>precinct run -m experiment=compare_strategies 'seed=range(0,20)'</code>."
+        )
+    if comp.sweep.problems:
+        items = "".join(
+            f"<li>{html.escape(str(p.path.relative_to(comp.sweep.root) if p.path.is_relative_to(comp.sweep.root) else p.path))}: "
+            f"{html.escape(p.problem or '')}</li>"
+            for p in comp.sweep.problems
+        )  # fmt: skip
+        warnings.append(
+            f"{len(comp.sweep.problems)} run folder(s) left out because they are incomplete:<ul>{items}</ul>"
+        )
+    if map_note and net is None:
+        warnings.append(html.escape(map_note))
+    first = comp.sweep.configs[comp.sweep.runs.iloc[0]["run_dir"]]
+    city = str(first["city"]["name"])
+    page = Template(TEMPLATE.read_text()).substitute(
+        title=html.escape(f"Policing strategies compared: {city}"),
+        subtitle=html.escape(
+            f"{len(comp.arms)} strategies, {len(comp.sweep.runs)} simulation runs of {_fmt(comp.days, 0)} days each "
+            f"on the real street network of {city}."
+        ),
+        summary="<ul>" + "".join(bullets) + "</ul>",
+        glance=_glance_table(comp),
+        warnings="".join(f"<div class='warn'>{w}</div>" for w in warnings),
+        baseline_map=baseline_map,
+        arm_sections="\n".join(_arm_section(comp, a, net, hotspots) for a in compared),
+        time_series=_time_series(comp),
+        officer_hours=_officer_hours(comp),
+        methods=_methods(comp),
+        attribution=html.escape(figures.ATTRIBUTION),
+    )
+    return write_file(path, page)
