@@ -75,7 +75,7 @@ class PopulationConfig:
     """Residents and offenders."""
 
     n_residents: int = 3000
-    n_offenders: int = 40
+    n_offenders: int = 100
     vehicle_ownership: float = 0.35
     # Trust in police ~ Beta(a, b): mean 0.6, in the range of "confidence in the local police" in the
     # Crime Survey for England and Wales (about 60-70%).
@@ -96,18 +96,18 @@ class CrimeConfig:
     """Offending: opportunity, attractiveness, guardianship, deterrence, near repeats."""
 
     # Base hazard per offender-step on an edge with one suitable target, before modifiers (per hour).
-    base_rate_per_hour: float = 0.25
+    base_rate_per_hour: float = 0.5
     # Spread (log-sd) of static "risky facility" attractiveness across segments (Eck, Clarke &
     # Guerette 2007: a few facilities account for most crime among facilities of a kind).
-    risky_facility_sigma: float = 0.6
+    risky_facility_sigma: float = 0.25
     # Short et al. 2008: each crime adds theta to the dynamic attractiveness B of its segment; B decays
     # at omega per day and a share eta of each boost spreads to neighbouring segments.
     boost_theta: float = 1.0
-    boost_decay_per_day: float = 0.15
-    boost_spread_eta: float = 0.3
+    boost_decay_per_day: float = 0.2
+    boost_spread_eta: float = 0.5
     # The boost saturates: right after repeated crime a segment is at most this many times as
     # attractive as its static level (see Environment.attractiveness).
-    boost_max_multiplier: float = 4.0
+    boost_max_multiplier: float = 3.0
     # Guardianship: each present person other than the target cuts the hazard by this factor
     # (capable guardians, Cohen & Felson 1979); collective efficacy scales it (Sampson et al. 1997).
     guardian_effect: float = 0.15
@@ -119,17 +119,36 @@ class CrimeConfig:
     # Darkness multiplies street robbery hazard by 2.6 on unlit streets (Tompson & Bowers 2013).
     darkness_robbery_multiplier: float = 2.6
     darkness_other_multiplier: float = 1.3
-    # Offenders rest after an offence (days); keeps a few offenders from producing implausible volume.
+    # Where offenders choose to search: awareness weight x attractiveness ** attraction_power.
+    attraction_power: float = 1.0
+    # Offending comes in outings: motivation to go out and search arrives at this rate per day (a
+    # Poisson process during active hours); an outing lasts until an offence or outing_max_hours.
+    outings_per_day: float = 1.0
+    # Offending careers are intermittent (Blumstein et al. 1986; Piquero, Farrington & Blumstein
+    # 2003): offenders alternate active spells (mean days) and dormant spells; prolific offenders
+    # commit crimes in bursts in one area (Johnson & Bowers 2004), the heart of near repeats.
+    active_spell_days: float = 7.0
+    dormant_spell_days: float = 14.0
+    outing_max_hours: float = 3.0
+    # After an offence, the chance an offender carries on searching nearby in the same outing
+    # (sprees: Johnson & Bowers 2004; Bernasco 2008 on same-offender near repeats).
+    spree_prob: float = 0.7
+    # Offenders rest after an offence (days) before motivation can return.
     cooldown_days: float = 0.5
     # Offenders mostly offend where they go to look for targets; opportunities met in passing on the
     # way count at this fraction of the hazard (crime pattern theory: search is concentrated at
     # activity nodes and chosen places, Brantingham & Brantingham 1993).
-    enroute_factor: float = 0.2
+    enroute_factor: float = 0.0
     # Offenders return to where they last succeeded (optimal foraging: Johnson & Bowers 2004;
     # Bernasco, Johnson & Ruiter 2015): chance of searching there (the segment or its neighbours)
     # instead of a fresh pick, decaying with the time since that success.
-    return_prob: float = 0.6
-    return_decay_days: float = 7.0
+    return_prob: float = 0.8
+    return_decay_days: float = 10.0
+    # "Near" for a return: within this network distance of the last success; 200 m is the
+    # distance band of raised risk in Johnson et al. (2007).
+    near_repeat_m: float = 200.0
+    # ...and each crime in the same patch (the segment or a neighbour) multiplies that chance by this.
+    patch_stay: float = 0.5
     # Reporting: P(report) = type base rate scaled by the victim's trust relative to the mean trust.
     # Base rates follow the CSEW shares of incidents reported to the police (robbery ~50%, domestic
     # burglary ~60-70%, theft from vehicles ~35-40%).
@@ -199,9 +218,10 @@ class ModelConfig:
                                             "guardian_effect", "collective_efficacy_weight", "risky_facility_sigma", "return_decay_days",
                                             "boost_max_multiplier", "residual_deterrence_min",
                                             "darkness_robbery_multiplier", "darkness_other_multiplier",
-                                            "cooldown_days", "report_delay_mean_min", "trust_loss_victim",
+                                            "cooldown_days", "report_delay_mean_min", "outings_per_day", "outing_max_hours",
+                                            "active_spell_days", "dormant_spell_days", "attraction_power", "near_repeat_m", "trust_loss_victim",
                                             "trust_gain_good_response", "trust_loss_slow_response"))  # fmt: skip
-        _check_range(self.crime, "crime", {"boost_spread_eta": (0, 1), "police_deterrence": (0, 1), "return_prob": (0, 1),
+        _check_range(self.crime, "crime", {"boost_spread_eta": (0, 1), "police_deterrence": (0, 1), "return_prob": (0, 1), "patch_stay": (0, 1), "spree_prob": (0, 1),
                                            "enroute_factor": (0, 1),
                                            "recording_rate": (0, 1)})  # fmt: skip
         for ctype, rate in self.crime.report_base.items():

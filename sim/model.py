@@ -123,9 +123,9 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
         self.vehicles_per_segment = np.bincount(
             self.residents.home_segment[self.residents.has_vehicle], minlength=net.n_segments
         )
-        self.resident_routes = RouteBook(self.router, net.edge_source, net.indices)
-        self.offender_routes = RouteBook(self.router, net.edge_source, net.indices)
-        self.officer_routes = RouteBook(self.router, net.edge_source, net.indices)
+        self.resident_routes = RouteBook(self.router, net.edge_source, net.indices, net.edge_length_m)
+        self.offender_routes = RouteBook(self.router, net.edge_source, net.indices, net.edge_length_m)
+        self.officer_routes = RouteBook(self.router, net.edge_source, net.indices, net.edge_length_m)
         self.occupancy = np.zeros((N_KINDS, net.n_edges), dtype=np.int32)
         self.event_log = EventLog()
         self.police_view = PoliceView(self)
@@ -135,6 +135,7 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
         self.offender_heading_home = np.zeros(self.offenders.n, dtype=bool)
         self.collective_efficacy = np.zeros(self.n_areas)
         self._beats: tuple[NDArray[np.int64], NDArray[np.int64]] | None = None
+        self._nearby: dict[int, NDArray[np.int64]] = {}
         self._hour_rows: list[dict[str, float]] = []
         self._hour_acc = _HourAccumulator()
         self.mean_trust_start = float(self.residents.trust.mean())
@@ -178,6 +179,19 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
         if net.poi_police.size:
             return net.poi_police.astype(np.int64)
         return np.array([ofc.find_central_node(net)], dtype=np.int64)
+
+    def nearby_segments(self, segment: int) -> NDArray[np.int64]:
+        """Segments with an end node within ``crime.near_repeat_m`` of the segment's ends (cached)."""
+        cached = self._nearby.get(segment)
+        if cached is None:
+            net = self.network
+            e = int(net.segment_edge[segment])
+            nodes, _ = self.router.find_nodes_within(np.array([net.edge_source[e], net.indices[e]]),
+                                                     self.config.crime.near_repeat_m)  # fmt: skip
+            edges = np.concatenate([np.arange(net.indptr[v], net.indptr[v + 1]) for v in nodes])
+            cached = np.unique(net.edge_segment[edges])
+            self._nearby[segment] = cached
+        return cached
 
     def beats(self, n_beats: int | None = None) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
         """Partition the network into beats (one per on-duty officer by default); assign officers."""
@@ -243,26 +257,39 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
 
     def _offender_routine(self, now: float, hour: float) -> None:
         o = self.offenders
+        cfg = self.config.crime
         active = o.is_active_hour(hour)
         # fixed-size draws per offender per step, so the stream stays aligned across policy arms
-        u, u_return, u_pick = self.rngs["offenders"].random((3, o.n))
-        rested = (o.state == off.REST) & (now >= o.rest_until_min)
+        u, u_return, u_pick, u_motive, u_phase = self.rngs["offenders"].random((5, o.n))
+        # offending careers are intermittent: spells of activity between dormant spells
+        step_days = self.clock.step_min / MINUTES_PER_DAY
+        p_stop = 1.0 - math.exp(-step_days / cfg.active_spell_days)
+        p_start = 1.0 - math.exp(-step_days / cfg.dormant_spell_days)
+        flip = np.where(o.in_spell, u_phase < p_stop, u_phase < p_start)
+        o.in_spell ^= flip
+        # motivation to go out arrives at random (a Poisson process while rested and in active hours)
+        p_out = 1.0 - math.exp(-cfg.outings_per_day * self.clock.step_min / off.ACTIVE_MIN_PER_DAY)
+        rested = (o.state == off.REST) & (now >= o.rest_until_min) & (u_motive < p_out) & o.in_spell
         done_search = (o.state == off.SEARCH) & (now >= o.search_until_min)
-        if active:
-            go = np.flatnonzero(rested | done_search)
-            if go.size:
-                segs = o.choose_search_segments(go, self.env.attractiveness(), self.env.gated, u[go])
-                cfg = self.config.crime
-                adj = self.env.adjacency
-                back = o.choose_return_segments(go, now, adj.indptr, adj.indices, self.env.gated, cfg.return_prob,
-                                                cfg.return_decay_days, u_return[go], u_pick[go])  # fmt: skip
-                segs = np.where(back >= 0, back, segs)
-                self._start_trips(o, self.offender_routes, go, self.network.segment_edge[segs])
-                o.state[go] = off.TRAVEL
-                self.offender_heading_home[go] = False
-        else:
+        if not active:
             home = np.flatnonzero(done_search | ((o.state == off.TRAVEL) & ~self.offender_heading_home))
             self._send_offenders_home(home)
+            return
+        going_home = np.flatnonzero(done_search & (now >= o.outing_until_min))
+        self._send_offenders_home(going_home)
+        go = np.flatnonzero(rested | (done_search & (now < o.outing_until_min)))
+        if go.size == 0:
+            return
+        o.outing_until_min[go[o.state[go] == off.REST]] = now + cfg.outing_max_hours * 60.0
+        segs = o.choose_search_segments(
+            go, self.env.attractiveness(), self.env.gated, u[go], cfg.attraction_power
+        )
+        back = o.choose_return_segments(go, now, self.nearby_segments, self.env.gated, cfg.return_prob,
+                                        cfg.return_decay_days, cfg.patch_stay, u_return[go], u_pick[go])  # fmt: skip
+        segs = np.where(back >= 0, back, segs)
+        self._start_trips(o, self.offender_routes, go, self.network.segment_edge[segs])
+        o.state[go] = off.TRAVEL
+        self.offender_heading_home[go] = False
 
     def _send_offenders_home(self, who: NDArray[np.int64]) -> None:
         if who.size:
@@ -327,12 +354,9 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
     def _move(self, dt_s: float, t_end: float) -> None:
         net = self.network
         r, o, of = self.residents, self.offenders, self.officers
-        arrived_r = advance_along_routes(self.resident_routes.buffer, r.route_end, net.edge_length_m, r.route_pos,
-                                         r.position_edge, r.position_offset_m, r.speed_mps, dt_s)  # fmt: skip
-        arrived_o = advance_along_routes(self.offender_routes.buffer, o.route_end, net.edge_length_m, o.route_pos,
-                                         o.position_edge, o.position_offset_m, o.speed_mps, dt_s)  # fmt: skip
-        arrived_p = advance_along_routes(self.officer_routes.buffer, of.route_end, net.edge_length_m, of.route_pos,
-                                         of.position_edge, of.position_offset_m, of.speed_mps, dt_s)  # fmt: skip
+        arrived_r = self._advance(r, self.resident_routes, dt_s)
+        arrived_o = self._advance(o, self.offender_routes, dt_s)
+        arrived_p = self._advance(of, self.officer_routes, dt_s)
         # agents whose trip was empty (already there) arrive at once
         r_done = np.flatnonzero((r.state == res.TRAVEL) & (arrived_r | (r.route_pos >= r.route_end)))
         r.arrive(r_done, t_end)
@@ -348,6 +372,12 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
         kinds = np.concatenate([r.occupancy_kind(), o.occupancy_kind(), of.occupancy_kind()])
         edges = np.concatenate([r.position_edge, o.position_edge, of.position_edge])
         count_occupancy(edges, kinds, N_KINDS, net.n_edges, out=self.occupancy)
+
+    def _advance(self, pop: Any, book: RouteBook, dt_s: float) -> NDArray[np.bool_]:
+        return advance_along_routes(
+            book.buffer, pop.route_end, self.network.edge_length_m, pop.route_pos, pop.position_edge,
+            pop.position_offset_m, pop.speed_mps, dt_s, route_length_m=book.length_buffer,
+        )  # fmt: skip
 
     def _officer_arrived(self, i: int, t: float) -> None:
         of = self.officers
@@ -402,7 +432,7 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
     def _offend(self, t: float) -> None:
         o = self.offenders
         rng = self.rngs["offending"]
-        u_offend, u_type, u_victim = rng.random(o.n), rng.random(o.n), rng.random(o.n)
+        u_offend, u_type, u_victim, u_spree, u_where = rng.random((5, o.n))
         out = np.flatnonzero((o.state != off.REST) & ~self.offender_heading_home)
         if out.size == 0:
             return
@@ -425,6 +455,11 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
             cum = np.cumsum(haz[k]) / total[k]
             ctype = int(min(np.searchsorted(cum, u_type[i], side="right"), len(CRIME_TYPES) - 1))
             self._commit_crime(i, int(segs[k]), CRIME_TYPES[ctype], float(u_victim[i]), t, opp)
+            if u_spree[i] < self.config.crime.spree_prob:
+                self._continue_spree(i, int(segs[k]), float(u_where[i]), t)
+            else:
+                o.rest_until_min[i] = t + self.config.crime.cooldown_days * MINUTES_PER_DAY
+                self._send_offenders_home(np.array([i]))
 
     def _commit_crime(
         self, i: int, seg: int, ctype: str, u_victim: float, t: float, opp: Opportunity
@@ -448,13 +483,27 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
         self.env.add_crime(seg)
         self._hour_acc.crime(ctype, recorded)
         o.offences[i] += 1
+        last = int(o.last_success_segment[i])
+        same_patch = last >= 0 and bool(np.isin(seg, self.nearby_segments(last)))
+        o.patch_streak[i] = o.patch_streak[i] + 1 if same_patch else 0
         o.last_success_segment[i] = seg
         o.last_success_min[i] = t
-        o.rest_until_min[i] = t + self.config.crime.cooldown_days * MINUTES_PER_DAY
-        self._send_offenders_home(np.array([i]))
         if victim >= 0:
             r.victimisations[victim] += 1
             r.adjust_trust(victim, -self.config.crime.trust_loss_victim)
+
+    def _continue_spree(self, i: int, seg: int, u_where: float, t: float) -> None:
+        """Search on nearby: offenders often strike several targets close together in one outing."""
+        o = self.offenders
+        options = self.nearby_segments(seg)
+        options = options[~self.env.gated[options] & (options != seg)]
+        if options.size == 0:
+            self._send_offenders_home(np.array([i]))
+            return
+        nxt = int(options[min(int(u_where * options.size), options.size - 1)])
+        self._start_trips(o, self.offender_routes, np.array([i]), np.array([self.network.segment_edge[nxt]]))
+        o.state[i] = off.TRAVEL
+        self.offender_heading_home[i] = False
 
     def _report(self, ctype: str, victim: int, seg: int, t: float) -> tuple[bool, bool, int]:
         """Does the victim (or a witness) report, is it recorded, and when does the call come in."""

@@ -38,14 +38,17 @@ class RouteBook:
         router: Router,
         edge_tail: NDArray[np.int64],
         edge_head: NDArray[np.int64],
+        edge_length_m: NDArray[np.float64],
         *,
         closed_edges: NDArray[np.bool_] | None = None,
     ) -> None:
         self.router = router
+        self.edge_length_m = edge_length_m
         self.edge_tail = edge_tail
         self.edge_head = edge_head
         self.closed_edges = closed_edges
         self._buf = np.zeros(4096, dtype=np.int64)
+        self._len = np.zeros(4096, dtype=np.float64)  # edge lengths along the buffer, for the kernel
         self.size = 0
         self._cache: dict[tuple[int, int], tuple[int, int]] = {}
         self.n_routed = 0
@@ -60,6 +63,11 @@ class RouteBook:
     def buffer(self) -> NDArray[np.int64]:
         """The whole backing array (movement reads slices of it by absolute index)."""
         return self._buf
+
+    @property
+    def length_buffer(self) -> NDArray[np.float64]:
+        """Length of each buffered edge (same shape as :attr:`buffer`): saves the kernel a gather."""
+        return self._len
 
     def set_closed(self, closed_edges: NDArray[np.bool_] | None) -> None:
         """Change the closed-edge mask; cached routes that used now-closed edges are forgotten."""
@@ -107,6 +115,9 @@ class RouteBook:
             s, k = int(starts[j]), int(lengths[j])
             self._buf[s : s + k] = route_edges[indptr[j] : indptr[j + 1]]
             self._buf[s + k] = b[j]
+        self._len[self.size : self.size + total] = self.edge_length_m[
+            self._buf[self.size : self.size + total]
+        ]
         self.size += total
         for i, pair in enumerate(missing):
             self._cache[pair] = (int(starts[i]), int(starts[i] + out_len[i]))
@@ -116,6 +127,10 @@ class RouteBook:
     def _reserve(self, extra: int) -> None:
         need = self.size + extra
         if need > self._buf.size:
-            grown = np.zeros(max(need, 2 * self._buf.size), dtype=np.int64)
+            cap = max(need, 2 * self._buf.size)
+            grown = np.zeros(cap, dtype=np.int64)
             grown[: self.size] = self._buf[: self.size]
             self._buf = grown
+            grown_len = np.zeros(cap, dtype=np.float64)
+            grown_len[: self.size] = self._len[: self.size]
+            self._len = grown_len

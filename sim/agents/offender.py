@@ -13,6 +13,7 @@ them back: near repeats), walks there, searches a while, and may offend on any s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import mesa
@@ -34,6 +35,7 @@ STATE_NAMES = ("rest", "travel", "search")
 # small hours (Felson & Poulsen 2003); outside them offenders are at home.
 ACTIVE_FROM_HOUR = 10.0
 ACTIVE_UNTIL_HOUR = 26.0  # 02:00 the next day
+ACTIVE_MIN_PER_DAY = (ACTIVE_UNTIL_HOUR - ACTIVE_FROM_HOUR) * 60.0
 SEARCH_DWELL_MEAN_MIN = 30.0
 
 
@@ -97,9 +99,12 @@ class Offenders:
         self.speed_mps = np.full(n, config.offender_speed_mps)
         self.search_until_min = np.zeros(n)
         self.rest_until_min = np.zeros(n)
+        self.outing_until_min = np.zeros(n)
+        self.in_spell = rng.random(n) < 1.0 / 3.0
         self.offences = np.zeros(n, dtype=np.int64)
         self.last_success_segment = np.full(n, -1, dtype=np.int64)
         self.last_success_min = np.full(n, -np.inf)
+        self.patch_streak = np.zeros(n, dtype=np.int64)
 
     def is_active_hour(self, hour_of_day: float) -> bool:
         h = hour_of_day if hour_of_day >= ACTIVE_FROM_HOUR else hour_of_day + 24.0
@@ -111,8 +116,9 @@ class Offenders:
         attractiveness: NDArray[np.float64],
         gated: NDArray[np.bool_],
         u: NDArray[np.float64],
+        attraction_power: float = 1.0,
     ) -> NDArray[np.int64]:
-        """Pick a segment in each offender's awareness space, weight familiarity x attractiveness.
+        """Pick a segment in each offender's awareness space, weight familiarity x attractiveness^power.
 
         ``u`` holds one pre-drawn uniform number per offender in ``who``.
         """
@@ -120,7 +126,7 @@ class Offenders:
         for k, i in enumerate(who):
             a, b = self.aware_indptr[i], self.aware_indptr[i + 1]
             segs = self.aware_segment[a:b]
-            w = self.aware_weight[a:b] * attractiveness[segs]
+            w = self.aware_weight[a:b] * attractiveness[segs] ** attraction_power
             w[gated[segs]] = 0.0
             total = w.sum()
             if total <= 0:
@@ -134,23 +140,29 @@ class Offenders:
         self,
         who: NDArray[np.int64],
         now_min: float,
-        adjacency_indptr: NDArray[np.int32],
-        adjacency_indices: NDArray[np.int32],
+        nearby: Callable[[int], NDArray[np.int64]],
         gated: NDArray[np.bool_],
         return_prob: float,
         return_decay_days: float,
+        patch_stay: float,
         u_return: NDArray[np.float64],
         u_pick: NDArray[np.float64],
     ) -> NDArray[np.int64]:
-        """Segment each offender returns to (its last success or a neighbour of it), or -1 for none."""
+        """Segment each offender returns to (one near its last success), or -1 for none.
+
+        ``nearby(s)`` lists the segments within the near-repeat distance of segment ``s`` (itself
+        included); ``u_return`` and ``u_pick`` are pre-drawn uniforms, one per offender in ``who``.
+        """
         out = np.full(who.size, -1, dtype=np.int64)
         last = self.last_success_segment[who]
         age_days = (now_min - self.last_success_min[who]) / 1440.0
-        p = return_prob * np.exp(-age_days / return_decay_days)
+        # the pull of the last success fades with time and with each further crime in the same patch
+        # (an optimal forager leaves a patch as its returns fall: Johnson & Bowers 2004)
+        p = return_prob * np.exp(-age_days / return_decay_days) * patch_stay ** self.patch_streak[who]
         back = (last >= 0) & (u_return < p)
         for k in np.flatnonzero(back):
             s = int(last[k])
-            options = np.concatenate([[s], adjacency_indices[adjacency_indptr[s] : adjacency_indptr[s + 1]]])
+            options = nearby(s)
             options = options[~gated[options]]
             if options.size:
                 out[k] = int(options[min(int(u_pick[k] * options.size), options.size - 1)])
