@@ -326,10 +326,9 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
 
     def _officer_orders(self, now: float) -> None:
         of = self.officers
-        # dwell and on-scene times are kept to the nearest whole step
-        done = ((of.state == ofc.DWELL) | (of.state == ofc.ATTEND)) & (
-            now + 0.5 * self.clock.step_min >= of.busy_until_min
-        )
+        # dwell, on-scene and meeting times are kept to the nearest whole step
+        timed = (of.state == ofc.DWELL) | (of.state == ofc.ATTEND) | (of.state == ofc.MEETING)
+        done = timed & (now + 0.5 * self.clock.step_min >= of.busy_until_min)
         of.state[done] = ofc.PATROL
         of.call[done] = -1
         of.needs_orders |= done
@@ -342,6 +341,22 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
                 continue
             self._give_orders(orders)
             idle = np.setdiff1d(idle, orders.officers)
+
+    def send_officers(
+        self, officers: NDArray[np.int64], destination_edges: NDArray[np.int64], *, state: int, until_min: float
+    ) -> None:
+        """Take officers off patrol: send them to ``destination_edges`` in ``state`` (e.g.
+        ``officer.MEETING``) until ``until_min``, after which they ask for patrol orders again.
+        Officers responding to or attending a call are not taken (the caller should pick from
+        ``officers.available()``)."""
+        of = self.officers
+        officers = np.asarray(officers, dtype=np.int64)
+        if np.any((of.state[officers] == ofc.RESPOND) | (of.state[officers] == ofc.ATTEND)):
+            raise ValueError("send_officers: some officers are on a call")
+        self._start_trips(of, self.officer_routes, officers, np.asarray(destination_edges, dtype=np.int64))
+        of.state[officers] = state
+        of.busy_until_min[officers] = until_min
+        of.needs_orders[officers] = False
 
     def _give_orders(self, orders: PatrolOrders) -> None:
         of = self.officers
