@@ -126,6 +126,7 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
         self.resident_routes = RouteBook(self.router, net.edge_source, net.indices, net.edge_length_m)
         self.offender_routes = RouteBook(self.router, net.edge_source, net.indices, net.edge_length_m)
         self.officer_routes = RouteBook(self.router, net.edge_source, net.indices, net.edge_length_m)
+        self._route_routines()
         self.occupancy = np.zeros((N_KINDS, net.n_edges), dtype=np.int32)
         self.event_log = EventLog()
         self.police_view = PoliceView(self)
@@ -154,6 +155,15 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
         self.running = True
 
     # ------------------------------------------------------------------ set-up helpers
+    def _route_routines(self) -> None:
+        """Route every resident's routine trips once, in one batch (they repeat every day)."""
+        r = self.residents
+        w = r.is_worker
+        home, work, leisure = r.home_edge, r.work_edge, r.leisure_edge
+        origins = np.concatenate([home[w], work[w], home, home, leisure[:, 0], leisure[:, 1]])
+        targets = np.concatenate([work[w], home[w], leisure[:, 0], leisure[:, 1], home, home])
+        self.resident_routes.trips(origins, targets)
+
     def _leisure_segments(self) -> NDArray[np.int64]:
         """Where people go out: community venues and the most attractive 5% of segments."""
         net = self.network

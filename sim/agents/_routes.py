@@ -50,7 +50,8 @@ class RouteBook:
         self._buf = np.zeros(4096, dtype=np.int64)
         self._len = np.zeros(4096, dtype=np.float64)  # edge lengths along the buffer, for the kernel
         self.size = 0
-        self._cache: dict[tuple[int, int], tuple[int, int]] = {}
+        self.n_edges = int(edge_tail.shape[0])
+        self._cache: dict[int, tuple[int, int]] = {}  # key from_edge * n_edges + to_edge
         self.n_routed = 0
         self.n_unreachable = 0
 
@@ -83,46 +84,50 @@ class RouteBook:
         """
         from_edges = np.asarray(from_edges, dtype=np.int64)
         to_edges = np.asarray(to_edges, dtype=np.int64)
-        n = from_edges.size
-        start = np.empty(n, dtype=np.int64)
-        end = np.empty(n, dtype=np.int64)
-        pairs = list(zip(from_edges.tolist(), to_edges.tolist(), strict=True))
-        missing = sorted({p for p in pairs if p not in self._cache})
-        if missing:
-            self._route_missing(missing)
-        for i, p in enumerate(pairs):
-            start[i], end[i] = self._cache[p]
+        keys = from_edges * self.n_edges + to_edges
+        unique, inverse = np.unique(keys, return_inverse=True)
+        cache = self._cache
+        missing = np.array([k for k in unique.tolist() if k not in cache], dtype=np.int64)
+        if missing.size:
+            self._route_missing(missing // self.n_edges, missing % self.n_edges, missing)
+        slices = np.array([cache[k] for k in unique.tolist()], dtype=np.int64).reshape(-1, 2)
+        start = slices[inverse.ravel(), 0]
+        end = slices[inverse.ravel(), 1]
         ok = (end > start) | (from_edges == to_edges)
         return start, end, ok
 
-    def _route_missing(self, missing: list[tuple[int, int]]) -> None:
-        a = np.fromiter((p[0] for p in missing), dtype=np.int64, count=len(missing))
-        b = np.fromiter((p[1] for p in missing), dtype=np.int64, count=len(missing))
-        origins = self.edge_head[a]
-        destinations = self.edge_tail[b]
-        indptr, route_edges, cost = self.router.routes(origins, destinations, closed_edges=self.closed_edges)
-        reachable = np.isfinite(cost)
-        if self.closed_edges is not None:
-            reachable &= ~self.closed_edges[b]
+    def _route_missing(self, a: NDArray[np.int64], b: NDArray[np.int64], keys: NDArray[np.int64]) -> None:
         same = a == b
-        lengths = np.diff(indptr)
+        closed_dest = self.closed_edges[b] if self.closed_edges is not None else np.zeros(a.size, dtype=bool)
+        todo = ~same & ~closed_dest  # staying put needs no route; a closed destination has none
+        indptr, route_edges, cost = self.router.routes(
+            self.edge_head[a[todo]], self.edge_tail[b[todo]], closed_edges=self.closed_edges
+        )
+        lengths = np.zeros(a.size, dtype=np.int64)
+        reachable = np.zeros(a.size, dtype=bool)
+        lengths[todo] = np.diff(indptr)
+        reachable[todo] = np.isfinite(cost)
         # each trip = path + the destination edge; unreachable and same-edge trips are empty
-        out_len = np.where(same | ~reachable, 0, lengths + 1)
+        out_len = np.where(reachable, lengths + 1, 0)
         total = int(out_len.sum())
         self._reserve(total)
         starts = self.size + np.concatenate([[0], np.cumsum(out_len)[:-1]]).astype(np.int64)
-        for j in np.flatnonzero(out_len):
-            s, k = int(starts[j]), int(lengths[j])
-            self._buf[s : s + k] = route_edges[indptr[j] : indptr[j + 1]]
-            self._buf[s + k] = b[j]
-        self._len[self.size : self.size + total] = self.edge_length_m[
-            self._buf[self.size : self.size + total]
-        ]
+        routed = np.flatnonzero(todo)
+        keep = reachable[routed]
+        # scatter every path edge to its place, then the destination edge after each path
+        path_len = lengths[routed]
+        offset_in_path = np.arange(route_edges.size) - np.repeat(indptr[:-1], path_len)
+        dest_pos = np.repeat(starts[routed], path_len) + offset_in_path
+        in_kept = np.repeat(keep, path_len)
+        self._buf[dest_pos[in_kept]] = route_edges[in_kept]
+        ends = starts[routed[keep]] + path_len[keep]
+        self._buf[ends] = b[routed[keep]]
+        self._len[self.size : self.size + total] = self.edge_length_m[self._buf[self.size : self.size + total]]
         self.size += total
-        for i, pair in enumerate(missing):
-            self._cache[pair] = (int(starts[i]), int(starts[i] + out_len[i]))
-        self.n_routed += len(missing)
-        self.n_unreachable += int((~reachable & ~same).sum())
+        for k, s0, n0 in zip(keys.tolist(), starts.tolist(), out_len.tolist(), strict=True):
+            self._cache[k] = (s0, s0 + n0)
+        self.n_routed += int(todo.sum())
+        self.n_unreachable += int((todo & ~reachable).sum())
 
     def _reserve(self, extra: int) -> None:
         need = self.size + extra

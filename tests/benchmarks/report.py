@@ -38,6 +38,8 @@ FLOORS = (
     Floor("bounded_400m_100k", "bounded 400 m >= 20x SciPy limit=", peer="scipy", min_ratio=20.0),
     Floor("movement_100k", "movement >= 50M agent-advances/s", min_rate=50e6),
     Floor("kde_refresh_10k", "KDE refresh <= 2 ms", max_median_s=2e-3),
+    Floor("model_step_100k", "model >= 20M agent-steps/s", min_rate=20e6),
+    Floor("model_step_100k", "model >= 50x plain Mesa", peer="mesa", min_ratio=50.0),
 )
 
 
@@ -101,7 +103,7 @@ def summarise(data: dict[str, Any]) -> tuple[list[str], bool]:
                 f"{'':<20} set-up (build K): {ours['extra']['setup_time_s'] * 1e3:.1f} ms, nnz {nnz}"
             )
     lines.append("")
-    lines.append("floors (issue 3):")
+    lines.append("floors (issues 3 and 4):")
     all_met = True
     for floor in FLOORS:
         impls = groups.get(floor.group, {})
