@@ -353,7 +353,12 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
             idle = np.setdiff1d(idle, orders.officers)
 
     def send_officers(
-        self, officers: NDArray[np.int64], destination_edges: NDArray[np.int64], *, state: int, until_min: float
+        self,
+        officers: NDArray[np.int64],
+        destination_edges: NDArray[np.int64],
+        *,
+        state: int,
+        until_min: float,
     ) -> None:
         """Take officers off patrol: send them to ``destination_edges`` in ``state`` (e.g.
         ``officer.MEETING``) until ``until_min``, after which they ask for patrol orders again.

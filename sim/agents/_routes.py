@@ -122,7 +122,9 @@ class RouteBook:
         self._buf[dest_pos[in_kept]] = route_edges[in_kept]
         ends = starts[routed[keep]] + path_len[keep]
         self._buf[ends] = b[routed[keep]]
-        self._len[self.size : self.size + total] = self.edge_length_m[self._buf[self.size : self.size + total]]
+        self._len[self.size : self.size + total] = self.edge_length_m[
+            self._buf[self.size : self.size + total]
+        ]
         self.size += total
         for k, s0, n0 in zip(keys.tolist(), starts.tolist(), out_len.tolist(), strict=True):
             self._cache[k] = (s0, s0 + n0)
