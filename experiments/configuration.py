@@ -94,6 +94,11 @@ def register_schemas() -> None:
         store.store(group="schema/policy", name=name, node=cls, provider="precinct")
 
 
+_SCHEMA_MATCHING = r"(?s).*validated against ConfigStore schema"
+# Launcher workers (joblib, Ray) compose their job's config themselves after importing this module.
+warnings.filterwarnings("ignore", message=_SCHEMA_MATCHING, category=UserWarning)
+
+
 @contextlib.contextmanager
 def quiet_schema_matching() -> Iterator[None]:
     """Silence Hydra's notice that conf/hydra/launcher/*.yaml are checked against the plugins' schemas.

@@ -64,26 +64,21 @@ class SweepProgress(Callback):
 
         # Runs already complete when the sweep starts will be skipped: they count as done at once.
         before = {m for m in markers if m.is_file()}
-        bar = tqdm(
-            total=len(markers),
-            initial=len(before),
-            desc="runs",
-            unit="run",
-            file=sys.stderr,
-            mininterval=1.0,
-            smoothing=0.1,
-            bar_format="{desc}: {n_fmt}/{total_fmt} {bar} [{elapsed} elapsed, ~{remaining} left]",
-        )
-        try:
-            while True:
-                stopping = self._stop.wait(self.poll_s)
-                done = sum(1 for m in markers if m in before or _newer(m, started))
-                if done > bar.n:
-                    bar.update(done - bar.n)
-                if stopping or done >= len(markers):
-                    break
-        finally:
-            bar.close()
+        total, shown = len(markers), -1
+        t0 = time.monotonic()
+        while True:
+            stopping = self._stop.wait(self.poll_s)
+            done = sum(1 for m in markers if m in before or _newer(m, started))
+            if done != shown:
+                # Whole lines, not a redrawn bar: workers print their own lines to the same terminal.
+                line = tqdm.format_meter(
+                    done, total, time.monotonic() - t0, prefix="runs", initial=len(before),
+                    bar_format="{desc}: {n_fmt}/{total_fmt} done {bar:20} {elapsed} elapsed, ~{remaining} left",
+                )  # fmt: skip
+                print(line, file=sys.stderr, flush=True)
+                shown = done
+            if stopping or done >= total:
+                break
 
 
 def _newer(marker: Path, since: float) -> bool:

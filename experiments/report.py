@@ -101,9 +101,10 @@ def _signed(x: float, digits: int = 1, suffix: str = "") -> str:
     return ("+" if x > 0 else "−") + f"{abs(x):,.{digits}f}{suffix}"
 
 
-def _pct_digits(*values: float) -> int:
-    finite = [abs(v) for v in values if math.isfinite(v)]
-    return 0 if finite and min(finite) >= 10 else 1
+def _pct_digits(value: float, low: float = float("nan"), high: float = float("nan")) -> int:
+    """Whole percent when the interval is wide (decimals would be noise), else one decimal."""
+    width = high - low if math.isfinite(low) and math.isfinite(high) else 0.0
+    return 0 if width >= 4 or (math.isfinite(value) and abs(value) >= 10) else 1
 
 
 def _significant(lo: float, hi: float) -> bool:

@@ -172,3 +172,17 @@ def write_fake_sweep(
             write_run(run_dir, fake_result(net, policy, seed), wall_time_s=1.0)
             out.append(run_dir)
     return out
+
+
+def skip_unless_policies_registered(*names: str) -> None:
+    """Skip while the policies an experiment names are not registered yet (sim/policies lands separately)."""
+    import pytest
+
+    from sim.policies import policy_registry
+
+    missing = sorted(set(names) - set(policy_registry()))
+    if missing:
+        pytest.skip(f"policies not registered yet: {', '.join(missing)}")
+
+
+EXPERIMENT_POLICIES = ("baseline", "targeted_patrol", "cpted", "community_meetings")

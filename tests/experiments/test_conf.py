@@ -24,6 +24,7 @@ from experiments.configuration import (
 from sim.config import ModelConfig
 from sim.errors import ConfigError, NetworkFileError
 from sim.policies import policy_registry
+from tests.experiments.fakes import EXPERIMENT_POLICIES, skip_unless_policies_registered
 
 FIXTURE = ["city=west_oakland"]
 
@@ -143,6 +144,7 @@ def test_expand_sweep_matches_hydra_and_cli_wins() -> None:
 
 
 def test_experiments_compose_and_expand() -> None:
+    skip_unless_policies_registered(*EXPERIMENT_POLICIES)
     for name in _options("experiment"):
         jobs = preflight([f"experiment={name}", *FIXTURE], multirun=True)
         assert len(jobs) >= 2
@@ -158,7 +160,9 @@ def test_preflight_rejects_a_missing_city_file() -> None:
 
 def test_preflight_checks_every_job_of_a_sweep() -> None:
     with pytest.raises(ConfigError) as info:
-        preflight(["sim.days=1,-2", *FIXTURE], multirun=True)
+        preflight(
+            ["sim.days=1,-2", *FIXTURE, "experiment=compare_strategies", "policy=baseline"], multirun=True
+        )
     assert info.value.key == "sim.days"
 
 

@@ -1,0 +1,170 @@
+"""The comparison report: numbers to sentences, self-contained HTML, and a real render in headless Chromium."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from experiments import figures
+from experiments.compare import Arm, Effect, compare_runs
+from experiments.report import arm_title, summary_sentence
+from sim.stats import PairedDifference, PairedWDQ
+from tests.experiments.fakes import fixture_network, write_fake_sweep
+
+CHROMIUM = Path("/usr/bin/chromium")
+POLICIES = ("baseline", "targeted_patrol", "community_meetings", "targeted_patrol+cpted")
+needs_chromium = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="headless Chromium not installed (Debian package 'chromium': apt-get install chromium)",
+)
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("sweep")
+    write_fake_sweep(root, policies=POLICIES, seeds=range(4))
+    return compare_runs(root)
+
+
+class _Resources(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def test_report_is_self_contained(report: Path) -> None:
+    page = report.read_text()
+    parser = _Resources()
+    parser.feed(page)
+    assert not [t for t, _ in parser.tags if t in ("script", "link", "iframe", "object", "embed")]
+    for tag, attrs in parser.tags:
+        for key in ("src", "href", "srcset", "data", "poster"):
+            value = attrs.get(key) or ""
+            assert not re.match(r"\s*(https?:)?//", value), (
+                f"<{tag} {key}={value[:60]}> fetches from the network"
+            )
+    assert not re.search(r"url\(\s*['\"]?(https?:)?//", page), "CSS must not load anything"
+    assert "@import" not in page and "@font-face" not in page
+    images = [attrs["src"] or "" for tag, attrs in parser.tags if tag == "img"]
+    # baseline map, per policy a difference map and a treatment map, two time series, officer hours
+    assert len(images) == 1 + 2 * (len(POLICIES) - 1) + 2 + 1
+    for src in images:
+        assert src.startswith("data:image/png;base64,")
+        assert base64.b64decode(src.split(",", 1)[1], validate=True)[:8] == b"\x89PNG\r\n\x1a\n"
+    assert all(attrs.get("alt") for tag, attrs in parser.tags if tag == "img"), "every image is described"
+
+
+def test_report_contents(report: Path) -> None:
+    page = report.read_text()
+    assert "© OpenStreetMap contributors (ODbL)" in page
+    assert "Targeted patrol:</strong> −" in page, "the summary leads with each strategy's effect"
+    assert "crime on treated streets (95% CI" in page
+    assert "WDQ" in page and "officer-hours/month" in page
+    assert "Seeds 0–3" in page and "1.0 simulated days" not in page
+    assert "Methods." in page and "common random numbers" in page
+    for header in ("Baseline (mean)", "Difference (unit; 95% CI)", "Change (%; 95% CI)", "Unit"):
+        assert header in page
+    assert "By neighbourhood" in page and "How officers spend their time" in page
+
+
+def test_maps_carry_the_osm_attribution() -> None:
+    net = fixture_network()
+    _fig, ax = figures._map_axes(net, "test")
+    assert figures.ATTRIBUTION in [t.get_text() for t in ax.texts]
+
+
+def _diff(pct: float, low: float, high: float, n: int = 10) -> PairedDifference:
+    return PairedDifference(n, 90.0, 100.0, pct, low, high, 0.01, pct, low, high, "delta", 0.95)
+
+
+def test_summary_sentence_is_made_from_the_numbers() -> None:
+    import pandas as pd
+
+    arm = Arm("targeted_patrol", "targeted_patrol", {}, pd.DataFrame({"run_dir": [], "seed": []}))
+    hours = PairedDifference(10, 200.0, 50.0, 150.0, 140.0, 160.0, 0.0, 300.0, 280.0, 320.0, "delta", 0.95)
+    effects = {
+        "crimes_in_treated": Effect("crimes_in_treated", _diff(-9.0, -12.0, -6.0), []),
+        "crimes_total": Effect("crimes_total", _diff(-2.0, -4.0, 1.0), []),
+        "officer_hours_dwell": Effect("officer_hours_dwell", hours, []),
+    }
+    wdq = PairedWDQ(0.2, -0.1, 0.5, -0.05, -0.01, 30.0, 10, 4000, (), 0.95)
+    text = summary_sentence(arm, effects, wdq, days=14.0)
+    assert text.startswith("<strong>Targeted patrol:</strong> ")
+    assert "−9% crime on treated streets (95% CI −12% to −6%)" in text
+    assert "−2% crime overall (95% CI −4% to +1%), not distinguishable from no change" in text
+    assert "no significant displacement to nearby streets (WDQ 0.20, 95% CI −0.10 to 0.50)" in text
+    assert "costs 321 officer-hours/month of stops and hot-spot visits" in text  # 150 h in 14 days
+
+    displaced = PairedWDQ(-0.6, -0.9, -0.3, -0.05, 0.03, 5.0, 10, 4000, (), 0.95)
+    assert "displacement: some crime moved to nearby streets" in summary_sentence(
+        arm, effects, displaced, 14.0
+    )
+    worse = {**effects, "crimes_in_treated": Effect("crimes_in_treated", _diff(5.0, 1.0, 9.0), [])}
+    assert "crime on treated streets did not fall" in summary_sentence(
+        arm, worse, PairedWDQ(0.1, -1, 1, 0.02, 0.0, -3.0, 10, 4000, (), 0.95), 14.0
+    )
+
+
+def test_arm_titles() -> None:
+    assert arm_title("targeted_patrol+cpted") == "Targeted patrol + CPTED"
+    assert arm_title("baseline") == "Baseline (random patrol)"
+    assert arm_title("cpted [sim_days=7.0]") == "CPTED (street design) [sim_days=7.0]"
+
+
+HARNESS = """<!DOCTYPE html><html><body><iframe id="r" src="REPORT" width="1280" height="2000"></iframe>
+<script>
+document.getElementById('r').addEventListener('load', () => {
+  const doc = document.getElementById('r').contentDocument;
+  const imgs = Array.from(doc.images);
+  const res = doc.defaultView.performance.getEntriesByType('resource').map(e => e.name);
+  document.body.setAttribute('data-result', JSON.stringify({
+    images: imgs.length,
+    rendered: imgs.filter(i => i.complete && i.naturalWidth > 0).length,
+    resources: res.filter(n => !n.startsWith('data:')),
+  }));
+});
+</script></body></html>"""
+
+
+@needs_chromium
+def test_report_renders_in_headless_chromium(report: Path, tmp_path: Path) -> None:
+    base = [
+        str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+    ]  # fmt: skip
+    shot = tmp_path / "report.png"
+    run = subprocess.run(
+        [*base, f"--screenshot={shot}", "--window-size=1280,4000", report.resolve().as_uri()],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert shot.is_file(), run.stderr[-2000:]
+    pixels = np.asarray(Image.open(shot).convert("RGB"), dtype=np.float64)
+    assert pixels.shape == (4000, 1280, 3)
+    non_white = (pixels < 245).any(axis=2).mean()
+    assert non_white > 0.03, "the page rendered (mostly) blank"
+    colourful = (pixels.max(axis=2) - pixels.min(axis=2) > 60).mean()
+    assert colourful > 0.002, "no coloured map or chart pixels on the first 4000 px"
+
+    harness = tmp_path / "harness.html"
+    harness.write_text(HARNESS.replace("REPORT", report.resolve().as_uri()))
+    dom = subprocess.run(
+        [*base, "--allow-file-access-from-files", "--virtual-time-budget=15000", "--dump-dom", harness.as_uri()],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    found = re.search(r"data-result=\"([^\"]*)\"", dom.stdout)
+    assert found, dom.stdout[-2000:] + dom.stderr[-2000:]
+    result = json.loads(found.group(1).replace("&quot;", '"'))
+    assert result["images"] == report.read_text().count("<img ")
+    assert result["rendered"] == result["images"], "every image decodes and renders"
+    assert result["resources"] == [], f"the report requested {result['resources']}"
