@@ -1,0 +1,132 @@
+"""The patterns real cities show emerge from the default model (../shared/EVIDENCE.md, docs/model.md).
+
+Default parameters, the bundled City of London, 30 simulated days, three fixed seeds. Each check
+compares against chance or against another band, so a model that scattered crime at random, or
+without space-time interaction, would fail.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import metrics as m
+from sim.config import ModelConfig
+from sim.model import run_simulation
+from sim.network import load_network
+from tests.conftest import DEFAULT_CITY, SHARED_OSM
+
+SEEDS = (0, 1, 2)
+DAYS = 30.0
+DISTANCE_BANDS_M = [0.0, 200.0, 400.0, 800.0]
+TIME_BANDS_DAYS = [0.0, 14.0, 28.0]
+
+
+def run_city(path: Path, seeds: tuple[int, ...]) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+    net = load_network(path, network_type="walk")
+    out = []
+    for seed in seeds:
+        cfg = ModelConfig(seed=seed)
+        cfg.city.path = str(path)
+        cfg.sim.days = DAYS
+        result = run_simulation(cfg, network=net)
+        crimes = result.events[result.events["kind"] == "crime"]
+        out.append((crimes, result.segments))
+    return out
+
+
+@pytest.fixture(scope="module")
+def london() -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+    return run_city(DEFAULT_CITY, SEEDS)
+
+
+def pooled_knox(runs: list[tuple[pd.DataFrame, pd.DataFrame]]) -> pd.DataFrame:
+    """Knox tables per run, summed (observed and expected pairs), then the pooled ratio."""
+    tables = []
+    for k, (crimes, _) in enumerate(runs):
+        t = m.knox_table(
+            crimes["x"].to_numpy(), crimes["y"].to_numpy(), crimes["time_min"].to_numpy() / 1440.0,
+            distance_bands_m=DISTANCE_BANDS_M, time_bands_days=TIME_BANDS_DAYS, n_permutations=99, rng=k,
+        )  # fmt: skip
+        tables.append(t)
+    keys = ["distance_min_m", "time_min_days"]
+    pooled = pd.concat(tables).groupby(keys, as_index=False)[["observed", "expected"]].sum()
+    pooled["ratio"] = pooled["observed"] / pooled["expected"]
+    return pooled.set_index(keys)
+
+
+def check_concentration(runs: list[tuple[pd.DataFrame, pd.DataFrame]], low: float, high: float) -> None:
+    for crimes, segments in runs:
+        counts = segments["crimes"].to_numpy()
+        assert counts.sum() == len(crimes) > 150
+        share = m.segments_holding_share(counts, 0.5)
+        assert low <= share <= high, f"50% of crime on {share:.1%} of segments"
+        chance = m.marginal_concentration(counts, segments["length_m"].to_numpy(), np.random.default_rng(0),
+                                          n_draws=100).set_index("measure")  # fmt: skip
+        row = chance.loc["segments_holding_0.5"]
+        # more concentrated than the same number of crimes dropped at random along the streets
+        assert row["observed"] < row["chance_low"], row.to_dict()
+
+
+def test_crime_concentrates_on_few_segments_beyond_chance(london) -> None:
+    # Weisburd (2015): 50% of crime on 2.1-6.0% of segments; we allow 2-6%
+    check_concentration(london, 0.02, 0.06)
+
+
+def check_knox(runs: list[tuple[pd.DataFrame, pd.DataFrame]]) -> None:
+    k = pooled_knox(runs)
+    near_soon = k.loc[(0.0, 0.0), "ratio"]
+    assert near_soon > 1.0, k
+    assert near_soon > k.loc[(0.0, 14.0), "ratio"], "near-repeat risk should fall with time"
+    assert near_soon > k.loc[(400.0, 0.0), "ratio"], "near-repeat risk should fall with distance"
+    # and the excess is not noise: beyond the 95th percentile of what shuffling times gives
+    obs = k.loc[(0.0, 0.0), "observed"]
+    exp = k.loc[(0.0, 0.0), "expected"]
+    assert (obs - exp) / np.sqrt(exp) > 1.64, k
+
+
+def test_near_repeats_knox(london) -> None:
+    check_knox(london)
+
+
+def check_journey_to_crime(runs: list[tuple[pd.DataFrame, pd.DataFrame]]) -> None:
+    dist = np.concatenate([c["offender_home_dist_m"].to_numpy() for c, _ in runs])
+    decay = m.fit_distance_decay(dist, [0, 250, 500, 1000, 1500, 2000, 3000])
+    assert decay.decreasing, decay
+    assert decay.median_m < 1000.0  # about half of offences within ~0.8 km of home (Bernasco 2010)
+
+
+def test_journey_to_crime_decays(london) -> None:
+    check_journey_to_crime(london)
+
+
+def check_hours(runs: list[tuple[pd.DataFrame, pd.DataFrame]]) -> None:
+    crimes = pd.concat([c for c, _ in runs])
+    hour = (crimes["time_min"] // 60 % 24).astype(int)
+    robbery = hour[crimes["crime_type"] == "robbery"]
+    burglary = hour[crimes["crime_type"] == "burglary"]
+    evening_night = (robbery >= 17) | (robbery < 5)
+    assert evening_night.mean() > 0.6, np.bincount(robbery, minlength=24)
+    peak = int(np.argmax(np.bincount(robbery, minlength=24)))
+    assert peak >= 17 or peak < 5, np.bincount(robbery, minlength=24)
+    day = (burglary >= 8) & (burglary < 18)
+    assert day.mean() > 0.6, np.bincount(burglary, minlength=24)
+
+
+def test_robbery_evenings_burglary_daytime(london) -> None:
+    check_hours(london)
+
+
+@pytest.mark.slow
+def test_patterns_hold_on_unseen_portland() -> None:
+    path = SHARED_OSM / "portland_central.osm.bz2"
+    if not path.exists():
+        pytest.skip(f"{path} absent (../shared data exists in CI and on developer machines only)")
+    runs = run_city(path, SEEDS)
+    check_concentration(runs, 0.02, 0.06)
+    check_knox(runs)
+    check_journey_to_crime(runs)
+    check_hours(runs)
