@@ -91,9 +91,11 @@ def _draw(ax: object, lines: Sequence[NDArray[np.float64]], **kwargs: object) ->
     return coll
 
 
-def crime_map(net: StreetNetwork, crimes: NDArray[np.float64], title: str) -> str:
-    """Segments coloured by crimes (mean per run); streets without crime in light grey."""
-    fig, ax = _map_axes(net, title)
+def crime_map(
+    net: StreetNetwork, crimes: NDArray[np.float64], title: str, *, label: str, width_in: float = 8.5
+) -> str:
+    """Segments coloured by crimes (e.g. mean per run); streets without crime in light grey."""
+    fig, ax = _map_axes(net, title, width_in=width_in)
     lines = _segment_lines(net)
     vmax = max(float(np.quantile(crimes, 0.99)), 1e-9) if crimes.size else 1.0
     none = crimes <= 0
@@ -104,7 +106,7 @@ def crime_map(net: StreetNetwork, crimes: NDArray[np.float64], title: str) -> st
         linewidths=0.8 + 2.2 * np.clip(crimes[some] / vmax, 0, 1),
     )  # fmt: skip
     coll.set_array(crimes[some])
-    fig.colorbar(coll, ax=ax, shrink=0.7, label="crimes per segment (mean per run)", extend="max")
+    fig.colorbar(coll, ax=ax, shrink=0.7, label=label, extend="max")
     return png_data_uri(fig)
 
 

@@ -470,7 +470,12 @@ def write_report(comp: Comparison, path: Path) -> Path:
         top = np.argsort(-crimes, kind="stable")[:k]
         hotspots[top[crimes[top] > 0]] = True
         baseline_map = _img(
-            figures.crime_map(net, crimes.astype(float), "Baseline: crimes per street segment"),
+            figures.crime_map(
+                net,
+                crimes.astype(float),
+                "Baseline: crimes per street segment",
+                label=f"crimes per segment (mean per {_fmt(comp.days, 0)}-day run)",
+            ),
             "Map of crimes per street segment in baseline",
         ) + (
             "<p class='note'>Each line is a street segment of the real network, coloured by the number of crimes "
@@ -516,7 +521,7 @@ def write_report(comp: Comparison, path: Path) -> Path:
     page = Template(TEMPLATE.read_text()).substitute(
         title=html.escape(f"Policing strategies compared: {city}"),
         subtitle=html.escape(
-            f"{len(comp.arms)} strategies, {len(comp.sweep.runs)} simulation runs of {_fmt(comp.days, 0)} days each "
+            f"{len(comp.arms)} {'strategy' if len(comp.arms) == 1 else 'strategies'}, {len(comp.sweep.runs)} simulation runs of {_fmt(comp.days, 0)} days each "
             f"on the real street network of {city}."
         ),
         summary="<ul>" + "".join(bullets) + "</ul>",
