@@ -25,7 +25,7 @@ LARGEST_EXTRACT = SHARED_OSM / "portland_central.osm.bz2"
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     session = getattr(config, "_benchmarksession", None)
-    if session is not None and not session.disabled and not session.json:
+    if session is not None and not session.disabled and not session.skip and not session.json:
         LATEST_JSON.parent.mkdir(exist_ok=True)
         session.json = str(LATEST_JSON)
 
