@@ -26,12 +26,17 @@ TIME_BANDS_DAYS = [0.0, 14.0, 28.0]
 
 
 def run_city(path: Path, seeds: tuple[int, ...]) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+    """Default parameters; populations scaled to the default city's density per street segment."""
     net = load_network(path, network_type="walk")
+    density = net.n_segments / load_network(DEFAULT_CITY, network_type="walk").n_segments
     out = []
     for seed in seeds:
         cfg = ModelConfig(seed=seed)
         cfg.city.path = str(path)
         cfg.sim.days = DAYS
+        cfg.population.n_residents = round(cfg.population.n_residents * density)
+        cfg.population.n_offenders = round(cfg.population.n_offenders * density)
+        cfg.police.n_officers = round(cfg.police.n_officers * density)
         result = run_simulation(cfg, network=net)
         crimes = result.events[result.events["kind"] == "crime"]
         out.append((crimes, result.segments))
