@@ -34,9 +34,10 @@ def small_config(seed: int = 0, days: float = 2.0) -> ModelConfig:
 
 
 def event_bytes(df: pd.DataFrame) -> bytes:
+    """sha256 of the event table written as Parquet (what a run stores)."""
     buf = io.BytesIO()
     df.to_parquet(buf, index=False)
-    return hashlib.sha256(df.to_csv(index=False).encode()).digest()
+    return hashlib.sha256(buf.getvalue()).digest()
 
 
 def test_same_seed_gives_identical_event_table(city) -> None:
