@@ -84,16 +84,20 @@ def _cmd_network_info(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------- run / demo
-def run_hydra(overrides: Sequence[str], *, multirun: bool) -> None:
-    """Validate every job's config, then hand the overrides to the Hydra app (experiments.app.main)."""
+def run_hydra(overrides: Sequence[str], *, multirun: bool) -> str | None:
+    """Validate every job's config, then hand the overrides to the Hydra app (experiments.app.main).
+
+    Returns the run or sweep folder (None when Hydra flags such as ``--cfg`` were passed through).
+    """
     from hydra.core.global_hydra import GlobalHydra
 
     from experiments import app
     from experiments.configuration import preflight, quiet_schema_matching
 
     overrides = list(overrides)
+    output_dir = None
     if not any(o.startswith("-") for o in overrides):  # --cfg, --help, ... go straight to Hydra
-        preflight(overrides, multirun=multirun)
+        output_dir = preflight(overrides, multirun=multirun).output_dir
     saved = sys.argv
     sys.argv = ["precinct run", *(["--multirun"] if multirun else []), *overrides]
     # Let errors reach us unformatted, so bad input still ends as one line (see main()).
@@ -105,6 +109,7 @@ def run_hydra(overrides: Sequence[str], *, multirun: bool) -> None:
     finally:
         sys.argv = saved
         GlobalHydra.instance().clear()
+    return output_dir
 
 
 def _split_run_args(argv: Sequence[str]) -> tuple[bool, list[str]]:
@@ -184,7 +189,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args_list and args_list[0] == "run":
             multirun, overrides = _split_run_args(args_list[1:])
-            run_hydra(overrides, multirun=multirun)
+            output_dir = run_hydra(overrides, multirun=multirun)
+            if multirun and output_dir:
+                print(f"\nsweep folder: {output_dir}\ncompare the runs: precinct compare {output_dir}")
             return 0
         args = _parser().parse_args(args_list)
         return int(args.func(args))

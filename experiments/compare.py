@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import ResultsError
-from sim.results import Sweep, load_sweep, summary_table, write_database, write_table
+from sim.results import POLICY_ORDER, Sweep, load_sweep, summary_table, write_database, write_table
 from sim.stats import PairedDifference, PairedWDQ, paired_difference_ci, paired_weighted_displacement_quotient
 
 __all__ = ["Arm", "Comparison", "Effect", "compare_runs", "compare_sweep"]
@@ -100,8 +100,11 @@ def _arms(sweep: Sweep) -> list[Arm]:
             arm.baseline = next(
                 (a for a in arms if a.policy == "baseline" and a.settings == arm.settings), None
             )
-    order = {"baseline": 0}
-    return sorted(arms, key=lambda a: (order.get(a.policy, 1), a.policy.count("+"), a.label))
+    rank = {name: i for i, name in enumerate(POLICY_ORDER)}
+    return sorted(
+        arms,
+        key=lambda a: (a.policy.count("+"), [rank.get(p, len(rank)) for p in a.policy.split("+")], a.label),
+    )
 
 
 def _param_label(all_params: pd.Series, params_json: str) -> str:
@@ -137,8 +140,8 @@ def _area_counts(pairs: pd.DataFrame, tables: _Tables) -> dict[str, np.ndarray]:
     """Per seed: crimes on the policy run's treated / buffer / other segments, in both arms."""
     out: dict[str, list[float]] = {k: [] for k in ("Rb", "Ra", "Bb", "Ba", "Cb", "Ca")}
     for row in pairs.itertuples():
-        pol = tables.get(row.run_dir, "segments").set_index("segment")
-        base = tables.get(row.base_dir, "segments").set_index("segment").reindex(pol.index, fill_value=0)
+        pol = tables.get(str(row.run_dir), "segments").set_index("segment")
+        base = tables.get(str(row.base_dir), "segments").set_index("segment").reindex(pol.index, fill_value=0)
         treated = pol["treated"].astype(bool)
         buffer = pol["buffer"].astype(bool) & ~treated
         control = ~treated & ~buffer
@@ -152,7 +155,7 @@ def _area_effects(pairs: pd.DataFrame, tables: _Tables, confidence: float) -> pd
     per_area = []
     for row in pairs.itertuples():
         for which, run_dir in (("policy", row.run_dir), ("baseline", row.base_dir)):
-            seg = tables.get(run_dir, "segments")
+            seg = tables.get(str(run_dir), "segments")
             counts = seg.groupby("area")["crimes"].sum()
             per_area += [{"seed": row.seed, "arm": which, "area": a, "crimes": c} for a, c in counts.items()]
     wide = pd.DataFrame(per_area).pivot_table(

@@ -37,6 +37,7 @@ from sim.errors import ConfigError, NetworkFileError
 
 __all__ = [
     "CONF_DIR",
+    "Plan",
     "RunSettings",
     "build_model_config",
     "expand_sweep",
@@ -73,7 +74,7 @@ class RunSettings:
 # --------------------------------------------------------------------------- Hydra registration
 def register_resolvers() -> None:
     """Register the ``precinct_*`` OmegaConf resolvers used in conf/ (idempotent)."""
-    resolvers = {
+    resolvers: dict[str, Any] = {
         "precinct_repo": lambda rel="": os.path.normpath(repo_root() / str(rel)),
         "precinct_stem": lambda path: Path(str(path)).name.split(".")[0],
         "precinct_dirname": lambda overrides: job_dirname(list(overrides)),
@@ -248,12 +249,20 @@ def _parse_value(override: str) -> Any:
     return OverridesParser.create().parse_override(override).value()
 
 
-def preflight(overrides: Sequence[str], *, multirun: bool) -> list[tuple[list[str], ModelConfig]]:
+@dataclass
+class Plan:
+    """What a ``precinct run [-m]`` command will do: every job's overrides and ModelConfig, and where."""
+
+    jobs: list[tuple[list[str], ModelConfig]]
+    output_dir: str | None
+    """The run folder (single run) or sweep folder (multirun), relative to the current directory."""
+
+
+def preflight(overrides: Sequence[str], *, multirun: bool) -> Plan:
     """Compose and validate the config of every job a ``precinct run [-m]`` command would start.
 
-    Returns each job's overrides with its ModelConfig; raises ConfigError / NetworkFileError /
-    Hydra's composition errors before anything runs, so a bad value in one corner of a sweep
-    does not surface hours in.
+    Raises ConfigError / NetworkFileError / Hydra's composition errors before anything runs, so a
+    bad value in one corner of a sweep does not surface hours in.
     """
     from hydra import initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
@@ -295,4 +304,9 @@ def preflight(overrides: Sequence[str], *, multirun: bool) -> list[tuple[list[st
                 seed_value = OmegaConf.create({"seed": _parse_value(seed[-1])})["seed"]
                 model = dataclasses.replace(model, seed=seed_value).validate()
             out.append((job, model))
-    return out
+        key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
+        try:
+            output_dir = str(OmegaConf.select(master, key, throw_on_resolution_failure=True))
+        except Exception:  # only used to tell the user where to look
+            output_dir = None
+    return Plan(out, output_dir)

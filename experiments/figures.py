@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.colors import Normalize, TwoSlopeNorm
 from matplotlib.figure import Figure
@@ -57,7 +58,7 @@ def _segment_lines(net: StreetNetwork) -> list[NDArray[np.float64]]:
     return [xy[ptr[e] : ptr[e + 1]] for e in net.segment_edge]
 
 
-def _map_axes(net: StreetNetwork, title: str, *, width_in: float = 5.5) -> tuple[Figure, object]:
+def _map_axes(net: StreetNetwork, title: str, *, width_in: float = 5.5) -> tuple[Figure, Axes]:
     x0, y0 = net.geom_xy.min(axis=0)
     x1, y1 = net.geom_xy.max(axis=0)
     aspect = (y1 - y0) / max(x1 - x0, 1.0)
@@ -77,17 +78,17 @@ def _map_axes(net: StreetNetwork, title: str, *, width_in: float = 5.5) -> tuple
     return fig, ax
 
 
-def _scale_bar(ax: object, x0: float, y0: float, width_m: float) -> None:
+def _scale_bar(ax: Axes, x0: float, y0: float, width_m: float) -> None:
     nice = [50, 100, 200, 250, 500, 1000, 2000, 5000, 10000]
     length = max([n for n in nice if n <= width_m / 4] or [nice[0]])
-    ax.plot([x0, x0 + length], [y0, y0], color="black", linewidth=2.5, solid_capstyle="butt")  # type: ignore[attr-defined]
+    ax.plot([x0, x0 + length], [y0, y0], color="black", linewidth=2.5, solid_capstyle="butt")
     label = f"{length / 1000:g} km" if length >= 1000 else f"{length} m"
-    ax.text(x0, y0, f"{label}\n", fontsize=7, va="bottom")  # type: ignore[attr-defined]
+    ax.text(x0, y0, f"{label}\n", fontsize=7, va="bottom")
 
 
-def _draw(ax: object, lines: Sequence[NDArray[np.float64]], **kwargs: object) -> LineCollection:
+def _draw(ax: Axes, lines: Sequence[NDArray[np.float64]], **kwargs: object) -> LineCollection:
     coll = LineCollection(lines, **kwargs)  # type: ignore[arg-type]
-    ax.add_collection(coll)  # type: ignore[attr-defined]
+    ax.add_collection(coll)
     return coll
 
 
@@ -130,26 +131,32 @@ def difference_map(net: StreetNetwork, diff: NDArray[np.float64], title: str) ->
 
 def treatment_map(
     net: StreetNetwork,
-    treated: NDArray[np.bool_],
+    treated: NDArray[np.float64],
     buffer: NDArray[np.bool_],
     hotspots: NDArray[np.bool_],
     title: str,
 ) -> str:
-    """Where the policy acted (treated), the 400 m buffer around it, and baseline hot spots."""
+    """Where the policy acted (shaded by the share of replications), its 400 m buffer, and baseline hot spots."""
     fig, ax = _map_axes(net, title)
     lines = _segment_lines(net)
-    layers = [
-        (~treated & ~buffer, "#d9d9d9", 0.6, "other streets"),
-        (buffer & ~treated, "#9ecae1", 1.4, "buffer (within 400 m of treated)"),
-        (treated, "#08306b", 2.8, "treated by the policy"),
-        (hotspots, "#e31a1c", 1.0, "baseline hot spots (top 5% of streets)"),
+    acted = treated > 0
+    other = ~acted & ~buffer
+    _draw(ax, [ln for ln, m in zip(lines, other, strict=True) if m], colors="#d9d9d9", linewidths=0.6)
+    _draw(
+        ax, [ln for ln, m in zip(lines, buffer & ~acted, strict=True) if m], colors="#c6dbef", linewidths=1.2
+    )
+    idx = np.flatnonzero(acted)
+    idx = idx[np.argsort(treated[idx])]
+    coll = _draw(ax, [lines[i] for i in idx], cmap="Blues", norm=Normalize(-0.4, 1.0), linewidths=2.6)
+    coll.set_array(treated[idx])
+    _draw(ax, [ln for ln, m in zip(lines, hotspots, strict=True) if m], colors="#e31a1c", linewidths=0.9)
+    handles = [
+        Line2D([], [], color="#08519c", linewidth=2.6, label="treated (darker: in more replications)"),
+        Line2D([], [], color="#c6dbef", linewidth=1.5, label="buffer: within 400 m of treated streets"),
+        Line2D([], [], color="#e31a1c", linewidth=1.5, label="baseline hot spots (top 5% of streets)"),
+        Line2D([], [], color="#d9d9d9", linewidth=1.5, label="other streets"),
     ]
-    handles = []
-    for mask, colour, width, label in layers:
-        if mask.any():
-            _draw(ax, [ln for ln, m in zip(lines, mask, strict=True) if m], colors=colour, linewidths=width)
-            handles.append(Line2D([], [], color=colour, linewidth=max(width, 1.5), label=label))
-    ax.legend(handles=handles, loc="upper left", fontsize=7, framealpha=0.85)  # type: ignore[attr-defined]
+    ax.legend(handles=handles, loc="upper left", fontsize=7, framealpha=0.85)
     return png_data_uri(fig)
 
 

@@ -57,7 +57,10 @@ METRICS: list[tuple[str, str, str, int]] = [
     ("officer_hours_attend", "At calls", "officer-hours per run", 0),
     ("officer_hours_meeting", "Community meetings", "officer-hours per run", 0),
     ("officer_hours_return", "Returning", "officer-hours per run", 0),
-    ("cost_total", "Cost of the strategy", "currency units of the policy config", 0),
+    ("treated_segments", "Street segments treated", "segments", 0),
+    ("cost_capital", "One-off cost", "policy's currency units", 0),
+    ("cost_running", "Running cost", "policy's currency units per run", 0),
+    ("cost_total", "Total cost", "policy's currency units per run", 0),
 ]
 POLICY_NAMES = {
     "baseline": "Baseline (random patrol)",
@@ -153,14 +156,22 @@ def summary_sentence(arm: Arm, effects: dict[str, Effect], wdq: PairedWDQ | None
     if displacement:
         parts.append(displacement)
     trust = effects.get("mean_trust_end")
-    if trust is not None and _significant(trust.diff.diff_low, trust.diff.diff_high):
+    if (
+        trust is not None
+        and _significant(trust.diff.diff_low, trust.diff.diff_high)
+        and abs(trust.diff.mean_diff) >= 5e-4
+    ):
         d = trust.diff
         parts.append(
             f"trust in police {_signed(d.mean_diff, 3)} on a 0–1 scale "
             f"(95% CI {_signed(d.diff_low, 3)} to {_signed(d.diff_high, 3)})"
         )
     response = effects.get("response_time_mean_min")
-    if response is not None and _significant(response.diff.diff_low, response.diff.diff_high):
+    if (
+        response is not None
+        and _significant(response.diff.diff_low, response.diff.diff_high)
+        and abs(response.diff.mean_diff) >= 0.05
+    ):
         d = response.diff
         parts.append(
             f"mean response time {_signed(d.mean_diff, 1)} min "
@@ -170,22 +181,38 @@ def summary_sentence(arm: Arm, effects: dict[str, Effect], wdq: PairedWDQ | None
     return f"<strong>{html.escape(arm_title(arm))}:</strong> " + "; ".join(p for p in parts if p) + "."
 
 
-def _cost_phrase(effects: dict[str, Effect], days: float) -> str:
+def _hour_shifts(effects: dict[str, Effect], days: float) -> list[tuple[float, str]]:
+    """Officer-hours per month moved between activities: clear (95% CI excludes 0) and >= 1% of the total."""
     scale = DAYS_PER_MONTH / days if days and math.isfinite(days) else float("nan")
-    moves = []
+    total = sum(
+        e.diff.mean_control
+        for k, e in effects.items()
+        if k.startswith("officer_hours_") and math.isfinite(e.diff.mean_control)
+    )
+    shifts = []
     for activity, phrase in ACTIVITY_PHRASES.items():
         e = effects.get(f"officer_hours_{activity}")
-        if e is not None and math.isfinite(e.diff.mean_diff) and e.diff.mean_diff * scale >= 1:
-            moves.append((e.diff.mean_diff * scale, phrase))
+        if e is None or not _significant(e.diff.diff_low, e.diff.diff_high):
+            continue
+        if abs(e.diff.mean_diff) >= max(0.01 * total, 1e-9) and abs(e.diff.mean_diff * scale) >= 1:
+            shifts.append((e.diff.mean_diff * scale, phrase))
+    return sorted(shifts, key=lambda t: -abs(t[0]))
+
+
+def _cost_phrase(effects: dict[str, Effect], days: float) -> str:
+    shifts = _hour_shifts(effects, days)
+    gains = [(h, p) for h, p in shifts if h > 0][:2]
+    losses = [(h, p) for h, p in shifts if h < 0][:1]
     text = ""
-    if moves:
-        moves.sort(reverse=True)
-        text = "costs " + " and ".join(f"{_fmt(h, 0)} officer-hours/month of {p}" for h, p in moves[:2])
+    if gains:
+        text = "uses " + " and ".join(f"{_fmt(h, 0)} officer-hours/month for {p}" for h, p in gains)
+        if losses:
+            text += f" (taken from {losses[0][1]}, {_fmt(losses[0][0], 0)} h)"
     cost = effects.get("cost_total")
     if cost is not None and math.isfinite(cost.diff.mean_treatment) and cost.diff.mean_treatment > 0:
-        money = f"{_fmt(cost.diff.mean_treatment, 0)} (currency units of the policy config) per run"
-        text = f"{text} plus {money}" if text else f"costs {money}"
-    return text or "no extra officer time"
+        money = f"{_fmt(cost.diff.mean_treatment, 0)} in the policy's currency units per run"
+        text = f"{text}; costs {money}" if text else f"costs {money}"
+    return text or "no clear change in how officers spend their time"
 
 
 # --------------------------------------------------------------------------- tables
@@ -249,25 +276,24 @@ def _glance_table(comp: Comparison) -> str:
     arms = [a for a in comp.arms if a.label in comp.effects]
     if not arms:
         return ""
-    scale = DAYS_PER_MONTH / comp.days if math.isfinite(comp.days) and comp.days > 0 else float("nan")
     head = (
         "<tr><th class='text'>Strategy</th><th>All crime<br>(% change)</th><th>Crime on treated streets<br>"
         "(% change)</th><th>Nearby streets<br>(WDQ)</th><th>Trust at end<br>(change, 0–1 scale)</th>"
-        "<th>Mean response time<br>(change, minutes)</th><th>Officer-hours moved<br>(per month)</th></tr>"
+        "<th>Mean response time<br>(change, minutes)</th><th class='text'>Officer time<br>(change, hours per month)</th></tr>"
     )
     rows = []
     for arm in arms:
         eff = comp.effects[arm.label]
         w = comp.wdq.get(arm.label)
         wdq = "<td>–</td>"
-        if w is not None and math.isfinite(w.wdq) and w.success_measure < 0:
+        treated = eff.get("crimes_in_treated")
+        clear_fall = treated is not None and treated.diff.diff_high < 0
+        if w is not None and math.isfinite(w.wdq) and w.success_measure < 0 and clear_fall:
             wdq = f"<td>{_fmt(w.wdq, 2)}<span class='ci'>{_fmt(w.low, 2)} to {_fmt(w.high, 2)}</span></td>"
-        moved = [
-            (eff[f"officer_hours_{a}"].diff.mean_diff * scale, p)
-            for a, p in ACTIVITY_PHRASES.items()
-            if f"officer_hours_{a}" in eff and eff[f"officer_hours_{a}"].diff.mean_diff * scale >= 1
-        ]
-        hours = "<br>".join(f"+{_fmt(h, 0)} to {p}" for h, p in sorted(moved, reverse=True)[:2]) or "–"
+        elif w is not None:
+            wdq = "<td class='wrap'><span class='ci'>not assessable: no clear fall on treated streets</span></td>"
+        shifts = _hour_shifts(eff, comp.days)[:3]
+        hours = "<br>".join(f"{_signed(h, 0)} {p}" for h, p in shifts) or "–"
         rows.append(
             f"<tr><td>{html.escape(arm_title(arm))}</td>"
             + _glance_cell(eff.get("crimes_total"), pct=True, digits=1, better=-1)
@@ -279,7 +305,7 @@ def _glance_table(comp: Comparison) -> str:
             + wdq
             + _glance_cell(eff.get("mean_trust_end"), pct=False, digits=3, better=1)
             + _glance_cell(eff.get("response_time_mean_min"), pct=False, digits=1, better=-1)
-            + f"<td>{hours}</td></tr>"
+            + f"<td class='wrap'>{hours}</td></tr>"
         )
     note = (
         "<p class='note'>Each cell: the estimate, and under it its 95% confidence interval. Green: better than "
@@ -296,11 +322,12 @@ def _areas_table(areas: pd.DataFrame, top: int = 8) -> str:
         "<th>With strategy (per run)</th><th>Change (%; 95% CI)</th></tr>"
     )
     rows = []
-    for r in areas.head(top).itertuples():
-        k = _pct_digits(r.pct_change, r.pct_low, r.pct_high)
-        pct = _with_ci(r.pct_change, r.pct_low, r.pct_high, k, "%")
+    for r in areas.head(top).to_dict("records"):
+        k = _pct_digits(r["pct_change"], r["pct_low"], r["pct_high"])
+        pct = _with_ci(r["pct_change"], r["pct_low"], r["pct_high"], k, "%")
         rows.append(
-            f"<tr><td>{r.area}</td><td>{_fmt(r.mean_control)}</td><td>{_fmt(r.mean_treatment)}</td><td>{pct}</td></tr>"
+            f"<tr><td>{r['area']}</td><td>{_fmt(r['mean_control'])}</td><td>{_fmt(r['mean_treatment'])}</td>"
+            f"<td>{pct}</td></tr>"
         )
     note = f"<p class='note'>The {min(top, len(areas))} neighbourhoods with most crime in baseline, of {len(areas)}.</p>"
     return f"<table>{head}{''.join(rows)}</table>{note}"
@@ -350,8 +377,8 @@ def _arm_section(comp: Comparison, arm: Arm, net: Any, hotspots: np.ndarray | No
         diff = mine["crimes"].reindex(range(net.n_segments), fill_value=0) - base["crimes"].reindex(
             range(net.n_segments), fill_value=0
         )
-        treated = mine["treated"].reindex(range(net.n_segments), fill_value=0).to_numpy() >= 0.5
-        buffer = mine["buffer"].reindex(range(net.n_segments), fill_value=0).to_numpy() >= 0.5
+        treated = mine["treated"].reindex(range(net.n_segments), fill_value=0).to_numpy(dtype=float)
+        buffer = mine["buffer"].reindex(range(net.n_segments), fill_value=0).to_numpy(dtype=float) >= 0.5
         maps = [
             _img(
                 figures.difference_map(
@@ -361,15 +388,16 @@ def _arm_section(comp: Comparison, arm: Arm, net: Any, hotspots: np.ndarray | No
             )
         ]
         if treated.any() or buffer.any():
+            no_hotspots = np.zeros(net.n_segments, dtype=bool)
             maps.append(
                 _img(
-                    figures.treatment_map(net, treated, buffer, hotspots if hotspots is not None else treated & False,
+                    figures.treatment_map(net, treated, buffer, hotspots if hotspots is not None else no_hotspots,
                                           f"{title}: where it acted"),
                     f"Map of treated streets, buffer and hot spots for {title}",
                 )
             )  # fmt: skip
         out.append("<h3>On the map</h3><p class='note'>Blue streets had fewer crimes with the strategy, red more. "
-                   "Treated streets are those the strategy acted on in at least half of the replications.</p>")  # fmt: skip
+                   "Where it acted: the darker a street, the more replications the strategy acted on it in.</p>")  # fmt: skip
         out.append(f"<div class='figs two'>{''.join(maps)}</div>")
     areas = comp.areas.get(arm.label)
     if areas is not None and len(areas) > 1:
@@ -379,12 +407,12 @@ def _arm_section(comp: Comparison, arm: Arm, net: Any, hotspots: np.ndarray | No
 
 def _binned_series(comp: Comparison, arm: Arm, column: str, bin_h: int, how: str) -> pd.DataFrame:
     rows = {}
-    for r in arm.runs.itertuples():
-        ts = pd.read_parquet(comp.sweep.path(r.run_dir, "timeseries.parquet"), columns=["hour", column])
+    for run_dir, seed in zip(arm.runs["run_dir"], arm.runs["seed"], strict=True):
+        ts = pd.read_parquet(comp.sweep.path(str(run_dir), "timeseries.parquet"), columns=["hour", column])
         grouped = ts.groupby(ts["hour"] // bin_h)[column]
         values = grouped.sum() if how == "sum" else grouped.mean()
         values.index = (values.index + 1) * bin_h / 24.0  # end of the bin, in days
-        rows[r.seed] = values
+        rows[seed] = values
     return pd.DataFrame(rows).T.sort_index(axis=1)
 
 

@@ -186,3 +186,44 @@ def test_compare_without_runs_is_one_line(tmp_path: Path, capsys: pytest.Capture
     assert "no complete runs to compare" in one_error_line(err)
     code, _, err = run_main(capsys, "compare", str(tmp_path / "nope"))
     assert code == 2 and "not a directory" in one_error_line(err)
+
+
+# --------------------------------------------------------------------------- demo (make run)
+def test_demo_runs_the_default_experiment_then_compares(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import experiments.cli as cli
+    import experiments.compare as compare
+
+    calls: list[tuple[list[str], bool]] = []
+    monkeypatch.setattr(
+        cli, "run_hydra", lambda overrides, *, multirun: calls.append((list(overrides), multirun))
+    )
+    monkeypatch.setattr(compare, "compare_runs", lambda sweep_dir, **kw: Path(sweep_dir) / "report.html")
+    monkeypatch.chdir(tmp_path)
+
+    code, out, _ = run_main(capsys, "demo")
+    assert code == 0
+    overrides, multirun = calls[-1]
+    assert multirun
+    assert overrides[:3] == [
+        "experiment=compare_strategies",
+        "name=compare_strategies",
+        "hydra.sweep.dir=outputs/sweeps/compare_strategies",
+    ]
+    assert str((tmp_path / "outputs/sweeps/compare_strategies/report.html").resolve()) in out
+
+    code, out, _ = run_main(capsys, "demo", "--quick", "--fresh")
+    overrides, _ = calls[-1]
+    assert "name=compare_strategies_quick" in overrides and "resume=false" in overrides
+    assert {"sim.days=1", "population=small", "seed=range(0,3)"} <= set(overrides)
+
+
+@pytest.mark.slow
+def test_demo_quick_end_to_end(tmp_path: Path) -> None:
+    """`precinct demo --quick` on the bundled City of London: every arm runs and the report is written."""
+    result = precinct("demo", "--quick", cwd=tmp_path, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = tmp_path / "outputs" / "sweeps" / "compare_strategies_quick" / "report.html"
+    assert report.is_file()
+    assert f"Strategy comparison report: {report.resolve()}" in result.stdout

@@ -146,7 +146,9 @@ def test_expand_sweep_matches_hydra_and_cli_wins() -> None:
 def test_experiments_compose_and_expand() -> None:
     skip_unless_policies_registered(*EXPERIMENT_POLICIES)
     for name in _options("experiment"):
-        jobs = preflight([f"experiment={name}", *FIXTURE], multirun=True)
+        plan = preflight([f"experiment={name}", *FIXTURE], multirun=True)
+        jobs = plan.jobs
+        assert plan.output_dir == f"outputs/sweeps/{name}"
         assert len(jobs) >= 2
         seeds = {model.seed for _, model in jobs}
         assert len(seeds) >= 2, "an experiment compares arms over paired seeds"

@@ -104,7 +104,7 @@ def test_summary_sentence_is_made_from_the_numbers() -> None:
     assert "−9% crime on treated streets (95% CI −12% to −6%)" in text
     assert "−2% crime overall (95% CI −4% to +1%), not distinguishable from no change" in text
     assert "no significant displacement to nearby streets (WDQ 0.20, 95% CI −0.10 to 0.50)" in text
-    assert "costs 321 officer-hours/month of stops and hot-spot visits" in text  # 150 h in 14 days
+    assert "uses 321 officer-hours/month for stops and hot-spot visits" in text  # 150 h in 14 days
 
     displaced = PairedWDQ(-0.6, -0.9, -0.3, -0.05, 0.03, 5.0, 10, 4000, (), 0.95)
     assert "displacement: some crime moved to nearby streets" in summary_sentence(

@@ -14,12 +14,15 @@ import duckdb
 import pandas as pd
 import pytest
 
+from experiments.cli import main
 from experiments.configuration import job_dirname
 from sim.results import COMPLETE_MARKER, find_runs, is_run_complete
 from tests.conftest import REPO
 from tests.experiments.fakes import EXPERIMENT_POLICIES, skip_unless_policies_registered
 
 TINY = ["city=west_oakland", "population=small", "sim.days=1"]
+# Hot-spot policies pick 40 segments by default: the fixture's walk network has 59 (drive: 27).
+TINY_ALL_POLICIES = [*TINY, "city.network_type=walk"]
 
 
 def _command(*args: str) -> list[str]:
@@ -37,15 +40,18 @@ def precinct(*args: str, cwd: Path, timeout: float = 300) -> subprocess.Complete
 
 
 def test_default_experiment_sweeps_with_joblib_and_compares(tmp_path: Path) -> None:
-    """conf/experiment/compare_strategies.yaml, shrunk to 2 seeds on the fixture: every arm runs, then the report."""
+    """conf/experiment/compare_strategies.yaml, shrunk to one seed on the fixture: every arm runs, then the report.
+
+    (Paired-seed statistics are tested on synthetic runs in test_report.py; this checks the plumbing.)
+    """
     skip_unless_policies_registered(*EXPERIMENT_POLICIES)
     sweep = tmp_path / "sweep"
     args = [
         "run",
         "-m",
         "experiment=compare_strategies",
-        *TINY,
-        "seed=range(0,2)",
+        *TINY_ALL_POLICIES,
+        "seed=0",
         f"hydra.sweep.dir={sweep}",
     ]
     result = precinct(*args, cwd=tmp_path)
@@ -54,14 +60,20 @@ def test_default_experiment_sweeps_with_joblib_and_compares(tmp_path: Path) -> N
     assert not problems
     assert "JoblibLauncher" in (sweep / "multirun.yaml").read_text() or "Joblib" in result.stderr
     n_jobs = len(complete)
-    assert n_jobs >= 4 and n_jobs % 2 == 0
+    assert n_jobs == 5, "baseline, three policies and one combination"
     assert f"runs: {n_jobs}/{n_jobs} done" in result.stderr, "the progress line reaches the total"
     assert result.stdout.count("done ") == n_jobs
 
-    report = precinct("compare", str(sweep), cwd=tmp_path)
-    assert report.returncode == 0, report.stderr[-3000:]
+    assert main(["compare", str(sweep)]) == 0
     summary = pd.read_parquet(sweep / "summary.parquet")
-    assert set(summary["seed"]) == {0, 1}
+    assert set(summary["seed"]) == {0}
+    assert set(summary["policy"]) == {
+        "baseline",
+        "targeted_patrol",
+        "cpted",
+        "community_meetings",
+        "targeted_patrol+cpted",
+    }
     assert summary["run_dir"].nunique() == n_jobs
     assert {"run_dir", "policy", "seed", "metric", "value", "sim_days"} <= set(summary.columns)
     con = duckdb.connect(str(sweep / "results.duckdb"), read_only=True)
@@ -74,7 +86,7 @@ def test_default_experiment_sweeps_with_joblib_and_compares(tmp_path: Path) -> N
 
 def test_killed_sweep_resumes_with_only_the_unfinished_runs(tmp_path: Path) -> None:
     sweep = tmp_path / "sweep"
-    seeds = range(6)
+    seeds = range(4)
     job = ["city=west_oakland", "population=small", "sim.days=2"]
     args = [
         "run",
