@@ -120,9 +120,8 @@ def _pct_phrase(d: PairedDifference, what: str) -> str:
     k = _pct_digits(d.pct_change, d.pct_low, d.pct_high)
     text = f"{_signed(d.pct_change, k, '%')} {what}"
     if math.isfinite(d.pct_low):
-        text += f" (95% CI {_signed(d.pct_low, k, '%')} to {_signed(d.pct_high, k, '%')})"
-        if not _significant(d.pct_low, d.pct_high):
-            text += ", not distinguishable from no change"
+        clear = "" if _significant(d.pct_low, d.pct_high) else ": no clear change"
+        text += f" (95% CI {_signed(d.pct_low, k, '%')} to {_signed(d.pct_high, k, '%')}{clear})"
     return text
 
 
@@ -130,12 +129,9 @@ def _wdq_phrase(w: PairedWDQ | None, treated: PairedDifference | None) -> str | 
     if w is None:
         return None
     ci = f"WDQ {_fmt(w.wdq, 2)}, 95% CI {_fmt(w.low, 2)} to {_fmt(w.high, 2)}"
-    if not (w.success_measure < 0 and math.isfinite(w.wdq)):
-        return "displacement not assessable: crime on treated streets did not fall"
-    if treated is not None and not _significant(treated.pct_low, treated.pct_high):
-        return (
-            f"displacement not assessable with confidence ({ci}) as the fall on treated streets is uncertain"
-        )
+    clear_fall = treated is None or (math.isfinite(treated.pct_high) and treated.pct_high < 0)
+    if not (w.success_measure < 0 and math.isfinite(w.wdq) and clear_fall):
+        return "displacement not assessable (no clear fall on treated streets)"
     if math.isfinite(w.low) and w.low > 0:
         return f"diffusion of benefits: nearby streets also improved ({ci})"
     if math.isfinite(w.high) and w.high < 0:
