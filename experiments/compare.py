@@ -64,6 +64,7 @@ class Comparison:
     segment_means: dict[str, pd.DataFrame] = field(default_factory=dict)  # arm label -> per-segment means
     days: float = float("nan")
     confidence: float = 0.95
+    unpaired: dict[str, list[int]] = field(default_factory=dict)  # arm label -> seeds without a baseline run
 
 
 # --------------------------------------------------------------------------- arms and pairing
@@ -192,6 +193,9 @@ def compare_sweep(sweep: Sweep, *, confidence: float = 0.95) -> Comparison:
         if arm.baseline is None:
             continue
         pairs = _pairs(arm)
+        missing = sorted(set(arm.runs["seed"]) - set(pairs["seed"]))
+        if missing:
+            comp.unpaired[arm.label] = [int(x) for x in missing]
         if pairs.empty:
             continue
         effects: dict[str, Effect] = {}

@@ -367,7 +367,10 @@ def _arm_section(comp: Comparison, arm: Arm, net: Any, hotspots: np.ndarray | No
         "green rows changed for the better and red rows for the worse with 95% confidence.</p>"
     )
     out.append(_effects_table(effects, n))
-    if net is not None:
+    on_this_network = net is not None and set(
+        comp.sweep.runs.set_index("run_dir").loc[list(arm.runs["run_dir"]), "network_content_hash"]
+    ) <= {net.content_hash, None}
+    if net is not None and on_this_network:
         base = comp.segment_means[arm.baseline.label]
         mine = comp.segment_means[arm.label]
         diff = mine["crimes"].reindex(range(net.n_segments), fill_value=0) - base["crimes"].reindex(
@@ -528,6 +531,16 @@ def write_report(comp: Comparison, path: Path) -> Path:
         warnings.append(
             f"Only {min(n_pairs)} paired replications: confidence intervals are wide. For decisions, run more, e.g. "
             "<code>precinct run -m experiment=compare_strategies 'seed=range(0,20)'</code>."
+        )
+    for label, seeds in comp.unpaired.items():
+        warnings.append(
+            f"{html.escape(arm_title(label))}: {len(seeds)} run(s) (seeds {_seed_text(seeds)}) have no baseline run "
+            "with the same seed and settings, so they are left out of the comparison."
+        )
+    hashes = comp.sweep.runs["network_content_hash"].dropna().unique()
+    if len(hashes) > 1:
+        warnings.append(
+            "These runs use more than one street network; maps show the first one only, for the strategies run on it."
         )
     if comp.sweep.problems:
         items = "".join(

@@ -168,3 +168,11 @@ def test_report_renders_in_headless_chromium(report: Path, tmp_path: Path) -> No
     assert result["images"] == report.read_text().count("<img ")
     assert result["rendered"] == result["images"], "every image decodes and renders"
     assert result["resources"] == [], f"the report requested {result['resources']}"
+
+
+def test_unpaired_runs_are_left_out_and_named(tmp_path: Path) -> None:
+    write_fake_sweep(tmp_path, policies=("baseline",), seeds=range(2))
+    write_fake_sweep(tmp_path, policies=("targeted_patrol",), seeds=range(4))
+    page = compare_runs(tmp_path).read_text()
+    assert "Targeted patrol: 2 run(s) (seeds 2, 3) have no baseline run with the same seed" in page
+    assert "Means over 2 paired replications" in page
