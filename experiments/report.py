@@ -2,7 +2,7 @@
 
 All images are embedded PNG data URIs, styles are inline and fonts are the reader's system fonts,
 so the page opens offline and makes no requests. The plain-language summary at the top is filled
-from the computed effects (:mod:`experiments.compare`), never written by hand.
+from the computed effects (:mod:`experiments.compare`) by :mod:`experiments.wording`.
 """
 
 from __future__ import annotations
@@ -18,17 +18,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments import figures
+from experiments import figures, wording
 from experiments.compare import Arm, Comparison, Effect
 from sim.errors import PrecinctError
 from sim.results import write_file
-from sim.stats import PairedDifference, PairedWDQ
 
-__all__ = ["METRICS", "arm_title", "summary_sentence", "write_report"]
+__all__ = ["METRICS", "write_report"]
 
 TEMPLATE = Path(__file__).with_name("report_template.html")
-DAYS_PER_MONTH = 30.0
-# (metric, label, unit, better): better is -1 when lower is better, +1 when higher is, 0 when neither.
 METRICS: list[tuple[str, str, str, int]] = [
     ("#", "Crime (every offence, whether or not the police hear of it)", "", 0),
     ("crimes_total", "All crimes", "crimes per run", -1),
@@ -62,164 +59,9 @@ METRICS: list[tuple[str, str, str, int]] = [
     ("cost_running", "Running cost", "policy's currency units per run", 0),
     ("cost_total", "Total cost", "policy's currency units per run", 0),
 ]
-POLICY_NAMES = {
-    "baseline": "Baseline (random patrol)",
-    "targeted_patrol": "Targeted patrol",
-    "cpted": "CPTED (street design)",
-    "community_meetings": "Community meetings",
-}
-ACTIVITY_PHRASES = {
-    "dwell": "stops and hot-spot visits",
-    "meeting": "community meetings",
-    "patrol": "random patrol",
-    "respond": "travelling to calls",
-    "attend": "attending calls",
-}
-
-
-# --------------------------------------------------------------------------- words from numbers
-def arm_title(arm: Arm | str) -> str:
-    """Readable name of an arm: ``targeted_patrol+cpted [sim_days=7]`` -> ``Targeted patrol + CPTED ...``."""
-    label = arm.label if isinstance(arm, Arm) else arm
-    policy, _, rest = label.partition(" [")
-    names = [POLICY_NAMES.get(p, p.replace("_", " ").capitalize()) for p in policy.split("+")]
-    if len(names) > 1:
-        names = [n.split(" (")[0] for n in names]
-    return " + ".join(names) + (f" [{rest}" if rest else "")
-
-
-def _fmt(x: float, digits: int = 1) -> str:
-    if x is None or not math.isfinite(x):
-        return "n/a"
-    if round(x, digits) == 0:
-        x = 0.0  # no "-0.00"
-    return f"{x:,.{digits}f}".replace("-", "−")
-
-
-def _signed(x: float, digits: int = 1, suffix: str = "") -> str:
-    if not math.isfinite(x):
-        return "n/a"
-    if round(x, digits) == 0:
-        return f"{0:.{digits}f}{suffix}"
-    return ("+" if x > 0 else "−") + f"{abs(x):,.{digits}f}{suffix}"
-
-
-def _pct_digits(value: float, low: float = float("nan"), high: float = float("nan")) -> int:
-    """Whole percent when the interval is wide (decimals would be noise), else one decimal."""
-    width = high - low if math.isfinite(low) and math.isfinite(high) else 0.0
-    return 0 if width >= 4 or (math.isfinite(value) and abs(value) >= 10) else 1
-
-
-def _significant(lo: float, hi: float) -> bool:
-    return math.isfinite(lo) and math.isfinite(hi) and (lo > 0 or hi < 0)
-
-
-def _pct_phrase(d: PairedDifference, what: str) -> str:
-    if not math.isfinite(d.pct_change):
-        return f"no {what} to compare (none in baseline)"
-    k = _pct_digits(d.pct_change, d.pct_low, d.pct_high)
-    text = f"{_signed(d.pct_change, k, '%')} {what}"
-    if math.isfinite(d.pct_low):
-        clear = "" if _significant(d.pct_low, d.pct_high) else ": no clear change"
-        text += f" (95% CI {_signed(d.pct_low, k, '%')} to {_signed(d.pct_high, k, '%')}{clear})"
-    return text
-
-
-def _wdq_phrase(w: PairedWDQ | None, treated: PairedDifference | None) -> str | None:
-    if w is None:
-        return None
-    ci = f"WDQ {_fmt(w.wdq, 2)}, 95% CI {_fmt(w.low, 2)} to {_fmt(w.high, 2)}"
-    clear_fall = treated is None or (math.isfinite(treated.pct_high) and treated.pct_high < 0)
-    if not (w.success_measure < 0 and math.isfinite(w.wdq) and clear_fall):
-        return "displacement not assessable (no clear fall on treated streets)"
-    if math.isfinite(w.low) and w.low > 0:
-        return f"diffusion of benefits: nearby streets also improved ({ci})"
-    if math.isfinite(w.high) and w.high < 0:
-        extra = "; more crime moved than was prevented" if w.wdq < -1 else ""
-        return f"displacement: some crime moved to nearby streets ({ci}{extra})"
-    return f"no significant displacement to nearby streets ({ci})"
-
-
-def summary_sentence(arm: Arm, effects: dict[str, Effect], wdq: PairedWDQ | None, days: float) -> str:
-    """One plain-language sentence for an arm, e.g. ``Targeted patrol: −9% crime on treated streets (...)``."""
-    parts = []
-    treated = effects.get("crimes_in_treated")
-    if wdq is not None and treated is not None:
-        parts.append(_pct_phrase(treated.diff, "crime on treated streets"))
-    if "crimes_total" in effects:
-        parts.append(_pct_phrase(effects["crimes_total"].diff, "crime overall"))
-    displacement = _wdq_phrase(wdq, treated.diff if treated else None)
-    if displacement:
-        parts.append(displacement)
-    trust = effects.get("mean_trust_end")
-    if (
-        trust is not None
-        and _significant(trust.diff.diff_low, trust.diff.diff_high)
-        and abs(trust.diff.mean_diff) >= 5e-4
-    ):
-        d = trust.diff
-        parts.append(
-            f"trust in police {_signed(d.mean_diff, 3)} on a 0–1 scale "
-            f"(95% CI {_signed(d.diff_low, 3)} to {_signed(d.diff_high, 3)})"
-        )
-    response = effects.get("response_time_mean_min")
-    if (
-        response is not None
-        and _significant(response.diff.diff_low, response.diff.diff_high)
-        and abs(response.diff.mean_diff) >= 0.05
-    ):
-        d = response.diff
-        parts.append(
-            f"mean response time {_signed(d.mean_diff, 1)} min "
-            f"(95% CI {_signed(d.diff_low, 1)} to {_signed(d.diff_high, 1)})"
-        )
-    parts.append(_cost_phrase(effects, days))
-    return f"<strong>{html.escape(arm_title(arm))}:</strong> " + "; ".join(p for p in parts if p) + "."
-
-
-def _hour_shifts(effects: dict[str, Effect], days: float) -> list[tuple[float, str]]:
-    """Officer-hours per month moved between activities: clear (95% CI excludes 0) and >= 1% of the total."""
-    scale = DAYS_PER_MONTH / days if days and math.isfinite(days) else float("nan")
-    total = sum(
-        e.diff.mean_control
-        for k, e in effects.items()
-        if k.startswith("officer_hours_") and math.isfinite(e.diff.mean_control)
-    )
-    shifts = []
-    for activity, phrase in ACTIVITY_PHRASES.items():
-        e = effects.get(f"officer_hours_{activity}")
-        if e is None or not _significant(e.diff.diff_low, e.diff.diff_high):
-            continue
-        if abs(e.diff.mean_diff) >= max(0.01 * total, 1e-9) and abs(e.diff.mean_diff * scale) >= 1:
-            shifts.append((e.diff.mean_diff * scale, phrase))
-    return sorted(shifts, key=lambda t: -abs(t[0]))
-
-
-def _cost_phrase(effects: dict[str, Effect], days: float) -> str:
-    shifts = _hour_shifts(effects, days)
-    gains = [(h, p) for h, p in shifts if h > 0][:2]
-    losses = [(h, p) for h, p in shifts if h < 0][:1]
-    text = ""
-    if gains:
-        text = "uses " + " and ".join(f"{_fmt(h, 0)} officer-hours/month for {p}" for h, p in gains)
-        if losses:
-            text += f" (taken from {losses[0][1]}, {_fmt(losses[0][0], 0)} h)"
-    cost = effects.get("cost_total")
-    if cost is not None and math.isfinite(cost.diff.mean_treatment) and cost.diff.mean_treatment > 0:
-        money = f"{_fmt(cost.diff.mean_treatment, 0)} in the policy's currency units per run"
-        text = f"{text}; costs {money}" if text else f"costs {money}"
-    return text or "no clear change in how officers spend their time"
 
 
 # --------------------------------------------------------------------------- tables
-def _with_ci(value: float, low: float, high: float, digits: int, suffix: str = "") -> str:
-    """A table cell: the estimate, and under it its 95% CI in small print."""
-    text = _signed(value, digits, suffix)
-    if math.isfinite(low) and math.isfinite(high):
-        text += f"<span class='ci'>{_signed(low, digits, suffix)} to {_signed(high, digits, suffix)}</span>"
-    return text
-
-
 def _effects_table(effects: dict[str, Effect], base_n: int) -> str:
     head = (
         "<tr><th class='text'>Measure</th><th class='text'>Unit</th><th>Baseline (mean)</th>"
@@ -235,15 +77,15 @@ def _effects_table(effects: dict[str, Effect], base_n: int) -> str:
             continue
         d = e.diff
         digits = 3 if "share" in unit or "0–1" in unit else 1
-        diff = _with_ci(d.mean_diff, d.diff_low, d.diff_high, digits)
-        k = _pct_digits(d.pct_change, d.pct_low, d.pct_high)
-        pct = _with_ci(d.pct_change, d.pct_low, d.pct_high, k, "%")
+        diff = wording.with_ci(d.mean_diff, d.diff_low, d.diff_high, digits)
+        k = wording.pct_digits(d.pct_change, d.pct_low, d.pct_high)
+        pct = wording.with_ci(d.pct_change, d.pct_low, d.pct_high, k, "%")
         css = ""
-        if better and _significant(d.diff_low, d.diff_high):
+        if better and wording.significant(d.diff_low, d.diff_high):
             css = " class='good'" if np.sign(d.mean_diff) == better else " class='bad'"
         rows.append(
             f"<tr{css}><td>{html.escape(label)}</td><td class='text'>{html.escape(unit)}</td>"
-            f"<td>{_fmt(d.mean_control, digits)}</td><td>{_fmt(d.mean_treatment, digits)}</td>"
+            f"<td>{wording.fmt(d.mean_control, digits)}</td><td>{wording.fmt(d.mean_treatment, digits)}</td>"
             f"<td>{diff}</td><td>{pct}</td></tr>"
         )
     return f"<table>{head}{''.join(rows)}</table>"
@@ -254,12 +96,15 @@ def _glance_cell(e: Effect | None, *, pct: bool, digits: int, better: int) -> st
         return "<td>–</td>"
     d = e.diff
     if pct:
-        k = _pct_digits(d.pct_change, d.pct_low, d.pct_high)
-        text, sig = _with_ci(d.pct_change, d.pct_low, d.pct_high, k, "%"), _significant(d.pct_low, d.pct_high)
+        k = wording.pct_digits(d.pct_change, d.pct_low, d.pct_high)
+        text, sig = (
+            wording.with_ci(d.pct_change, d.pct_low, d.pct_high, k, "%"),
+            wording.significant(d.pct_low, d.pct_high),
+        )
     else:
         text, sig = (
-            _with_ci(d.mean_diff, d.diff_low, d.diff_high, digits),
-            _significant(d.diff_low, d.diff_high),
+            wording.with_ci(d.mean_diff, d.diff_low, d.diff_high, digits),
+            wording.significant(d.diff_low, d.diff_high),
         )
     css = ""
     if sig and better:
@@ -285,13 +130,13 @@ def _glance_table(comp: Comparison) -> str:
         treated = eff.get("crimes_in_treated")
         clear_fall = treated is not None and treated.diff.diff_high < 0
         if w is not None and math.isfinite(w.wdq) and w.success_measure < 0 and clear_fall:
-            wdq = f"<td>{_fmt(w.wdq, 2)}<span class='ci'>{_fmt(w.low, 2)} to {_fmt(w.high, 2)}</span></td>"
+            wdq = f"<td>{wording.fmt(w.wdq, 2)}<span class='ci'>{wording.fmt(w.low, 2)} to {wording.fmt(w.high, 2)}</span></td>"
         elif w is not None:
             wdq = "<td class='wrap'><span class='ci'>not assessable: no clear fall on treated streets</span></td>"
-        shifts = _hour_shifts(eff, comp.days)[:3]
-        hours = "<br>".join(f"{_signed(h, 0)} {p}" for h, p in shifts) or "–"
+        shifts = wording.hour_shifts(eff, comp.days)[:3]
+        hours = "<br>".join(f"{wording.signed(h, 0)} {p}" for h, p in shifts) or "–"
         rows.append(
-            f"<tr><td>{html.escape(arm_title(arm))}</td>"
+            f"<tr><td>{html.escape(wording.arm_title(arm))}</td>"
             + _glance_cell(eff.get("crimes_total"), pct=True, digits=1, better=-1)
             + (
                 _glance_cell(eff.get("crimes_in_treated"), pct=True, digits=1, better=-1)
@@ -319,10 +164,10 @@ def _areas_table(areas: pd.DataFrame, top: int = 8) -> str:
     )
     rows = []
     for r in areas.head(top).to_dict("records"):
-        k = _pct_digits(r["pct_change"], r["pct_low"], r["pct_high"])
-        pct = _with_ci(r["pct_change"], r["pct_low"], r["pct_high"], k, "%")
+        k = wording.pct_digits(r["pct_change"], r["pct_low"], r["pct_high"])
+        pct = wording.with_ci(r["pct_change"], r["pct_low"], r["pct_high"], k, "%")
         rows.append(
-            f"<tr><td>{r['area']}</td><td>{_fmt(r['mean_control'])}</td><td>{_fmt(r['mean_treatment'])}</td>"
+            f"<tr><td>{r['area']}</td><td>{wording.fmt(r['mean_control'])}</td><td>{wording.fmt(r['mean_treatment'])}</td>"
             f"<td>{pct}</td></tr>"
         )
     note = f"<p class='note'>The {min(top, len(areas))} neighbourhoods with most crime in baseline, of {len(areas)}.</p>"
@@ -350,7 +195,7 @@ def _img(uri: str, alt: str, css: str = "") -> str:
 
 
 def _arm_section(comp: Comparison, arm: Arm, net: Any, hotspots: np.ndarray | None) -> str:
-    title = arm_title(arm)
+    title = wording.arm_title(arm)
     anchor = "arm-" + "".join(ch if ch.isalnum() else "-" for ch in arm.label)
     out = [f"<h2 id='{anchor}'>{html.escape(title)} compared with baseline</h2>"]
     if arm.baseline is None:
@@ -361,9 +206,9 @@ def _arm_section(comp: Comparison, arm: Arm, net: Any, hotspots: np.ndarray | No
         return "\n".join(out)
     effects = comp.effects.get(arm.label, {})
     n = next(iter(effects.values())).diff.n if effects else 0
-    out.append(f"<p>{summary_sentence(arm, effects, comp.wdq.get(arm.label), comp.days)}</p>")
+    out.append(f"<p>{wording.summary_sentence(arm, effects, comp.wdq.get(arm.label), comp.days)}</p>")
     out.append(
-        f"<p class='note'>Means over {n} paired replications of {_fmt(comp.days, 0)} simulated days; "
+        f"<p class='note'>Means over {n} paired replications of {wording.fmt(comp.days, 0)} simulated days; "
         "green rows changed for the better and red rows for the worse with 95% confidence.</p>"
     )
     out.append(_effects_table(effects, n))
@@ -420,8 +265,8 @@ def _time_series(comp: Comparison) -> str:
     bin_h = 24 if days >= 4 else 4
     unit = "day" if bin_h == 24 else f"{bin_h} hours"
     arms = [a for a in comp.arms]
-    crimes = {arm_title(a): _binned_series(comp, a, "crimes", bin_h, "sum") for a in arms}
-    trust = {arm_title(a): _binned_series(comp, a, "mean_trust", bin_h, "mean") for a in arms}
+    crimes = {wording.arm_title(a): _binned_series(comp, a, "crimes", bin_h, "sum") for a in arms}
+    trust = {wording.arm_title(a): _binned_series(comp, a, "mean_trust", bin_h, "mean") for a in arms}
     return (
         _img(figures.series_chart(crimes, x_label="simulated days", y_label=f"crimes per {unit}",
                                   title=f"Crimes per {unit} (mean over replications, 95% CI band)",
@@ -440,8 +285,10 @@ def _officer_hours(comp: Comparison) -> str:
     rows = {}
     for arm in comp.arms:
         sub = wide.reindex(arm.runs["run_dir"])
-        scale = DAYS_PER_MONTH / sub["days"] if "days" in sub else 1.0
-        rows[arm_title(arm)] = {a: float((sub[f"officer_hours_{a}"] * scale).mean()) for a in activities}
+        scale = wording.DAYS_PER_MONTH / sub["days"] if "days" in sub else 1.0
+        rows[wording.arm_title(arm)] = {
+            a: float((sub[f"officer_hours_{a}"] * scale).mean()) for a in activities
+        }
     table = pd.DataFrame(rows).T[activities]
     return _img(
         figures.officer_hours_chart(table, title="Officer-hours by activity"),
@@ -450,27 +297,20 @@ def _officer_hours(comp: Comparison) -> str:
     )
 
 
-def _seed_text(seeds: list[int]) -> str:
-    seeds = sorted(set(seeds))
-    if seeds and seeds == list(range(seeds[0], seeds[-1] + 1)) and len(seeds) > 2:
-        return f"{seeds[0]}–{seeds[-1]}"
-    return ", ".join(map(str, seeds))
-
-
 def _methods(comp: Comparison) -> str:
     runs = comp.sweep.runs
     first = comp.sweep.configs[runs.iloc[0]["run_dir"]]
     info_path = comp.sweep.path(runs.iloc[0]["run_dir"], "run.json")
     info = json.loads(info_path.read_text())
-    per_arm = ", ".join(f"{html.escape(arm_title(a))}: {len(a.runs)}" for a in comp.arms)
+    per_arm = ", ".join(f"{html.escape(wording.arm_title(a))}: {len(a.runs)}" for a in comp.arms)
     commit = info.get("git_commit") or "unknown"
     dirty = " (with uncommitted changes)" if info.get("git_dirty") else ""
     return (
         f"<p><strong>Methods.</strong> {len(runs)} runs on {html.escape(str(first['city']['name']))} "
         f"({html.escape(Path(first['city']['path']).name)}, {html.escape(first['city']['network_type'])} network, "
-        f"hash {html.escape(str(runs.iloc[0]['network_content_hash'])[:12])}), {_fmt(comp.days, 1)} simulated days each, "
+        f"hash {html.escape(str(runs.iloc[0]['network_content_hash'])[:12])}), {wording.fmt(comp.days, 1)} simulated days each, "
         f"{first['population']['n_residents']} residents, {first['population']['n_offenders']} offenders, "
-        f"{first['police']['n_officers']} officers. Seeds {_seed_text(list(runs['seed']))}; replications per arm: "
+        f"{first['police']['n_officers']} officers. Seeds {wording.seed_text(list(runs['seed']))}; replications per arm: "
         f"{per_arm}. Each policy run is paired with the baseline run of the same seed (common random numbers). "
         "Differences are means of per-seed differences with Student-t 95% CIs; percent changes are ratios of "
         "means with delta-method 95% CIs (sim.stats.paired_difference_ci). The WDQ (Bowers &amp; Johnson 2003) "
@@ -501,7 +341,7 @@ def write_report(comp: Comparison, path: Path) -> Path:
                 net,
                 crimes.astype(float),
                 "Baseline: crimes per street segment",
-                label=f"crimes per segment (mean per {_fmt(comp.days, 0)}-day run)",
+                label=f"crimes per segment (mean per {wording.fmt(comp.days, 0)}-day run)",
             ),
             "Map of crimes per street segment in baseline",
         ) + (
@@ -513,12 +353,12 @@ def write_report(comp: Comparison, path: Path) -> Path:
 
     compared = [a for a in comp.arms if a.policy != "baseline"]
     bullets = [
-        f"<li>{summary_sentence(a, comp.effects[a.label], comp.wdq.get(a.label), comp.days)}</li>"
+        f"<li>{wording.summary_sentence(a, comp.effects[a.label], comp.wdq.get(a.label), comp.days)}</li>"
         for a in compared
         if a.label in comp.effects
     ]
     bullets += [
-        f"<li><strong>{html.escape(arm_title(a))}:</strong> no baseline runs with the same settings to compare with.</li>"
+        f"<li><strong>{html.escape(wording.arm_title(a))}:</strong> no baseline runs with the same settings to compare with.</li>"
         for a in compared
         if a.label not in comp.effects
     ]
@@ -534,7 +374,7 @@ def write_report(comp: Comparison, path: Path) -> Path:
         )
     for label, seeds in comp.unpaired.items():
         warnings.append(
-            f"{html.escape(arm_title(label))}: {len(seeds)} run(s) (seeds {_seed_text(seeds)}) have no baseline run "
+            f"{html.escape(wording.arm_title(label))}: {len(seeds)} run(s) (seeds {wording.seed_text(seeds)}) have no baseline run "
             "with the same seed and settings, so they are left out of the comparison."
         )
     hashes = comp.sweep.runs["network_content_hash"].dropna().unique()
@@ -558,7 +398,7 @@ def write_report(comp: Comparison, path: Path) -> Path:
     page = Template(TEMPLATE.read_text()).substitute(
         title=html.escape(f"Policing strategies compared: {city}"),
         subtitle=html.escape(
-            f"{len(comp.arms)} {'strategy' if len(comp.arms) == 1 else 'strategies'}, {len(comp.sweep.runs)} simulation runs of {_fmt(comp.days, 0)} days each "
+            f"{len(comp.arms)} {'strategy' if len(comp.arms) == 1 else 'strategies'}, {len(comp.sweep.runs)} simulation runs of {wording.fmt(comp.days, 0)} days each "
             f"on the real street network of {city}."
         ),
         summary="<ul>" + "".join(bullets) + "</ul>",

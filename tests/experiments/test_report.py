@@ -15,7 +15,7 @@ from PIL import Image
 
 from experiments import figures
 from experiments.compare import Arm, Effect, compare_runs
-from experiments.report import arm_title, summary_sentence
+from experiments.wording import arm_title, summary_sentence
 from sim.stats import PairedDifference, PairedWDQ
 from tests.experiments.fakes import fixture_network, write_fake_sweep
 

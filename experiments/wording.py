@@ -1,0 +1,192 @@
+"""Words from numbers: the report's plain-language sentences and number formats, never written by hand.
+
+Every phrase is filled from computed effects (:class:`experiments.compare.Effect`, the WDQ), with the
+confidence interval beside each estimate and "no clear change" whenever the interval spans zero.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+from experiments.compare import Arm, Effect
+from sim.stats import PairedDifference, PairedWDQ
+
+__all__ = [
+    "ACTIVITY_PHRASES",
+    "DAYS_PER_MONTH",
+    "POLICY_NAMES",
+    "arm_title",
+    "cost_phrase",
+    "fmt",
+    "hour_shifts",
+    "pct_digits",
+    "seed_text",
+    "signed",
+    "significant",
+    "summary_sentence",
+    "with_ci",
+]
+
+DAYS_PER_MONTH = 30.0
+POLICY_NAMES = {
+    "baseline": "Baseline (random patrol)",
+    "targeted_patrol": "Targeted patrol",
+    "cpted": "CPTED (street design)",
+    "community_meetings": "Community meetings",
+}
+ACTIVITY_PHRASES = {
+    "dwell": "stops and hot-spot visits",
+    "meeting": "community meetings",
+    "patrol": "random patrol",
+    "respond": "travelling to calls",
+    "attend": "attending calls",
+}
+
+
+def arm_title(arm: Arm | str) -> str:
+    """Readable name of an arm: ``targeted_patrol+cpted [sim_days=7]`` -> ``Targeted patrol + CPTED ...``."""
+    label = arm.label if isinstance(arm, Arm) else arm
+    policy, _, rest = label.partition(" [")
+    names = [POLICY_NAMES.get(p, p.replace("_", " ").capitalize()) for p in policy.split("+")]
+    if len(names) > 1:
+        names = [n.split(" (")[0] for n in names]
+    return " + ".join(names) + (f" [{rest}" if rest else "")
+
+
+def fmt(x: float, digits: int = 1) -> str:
+    if x is None or not math.isfinite(x):
+        return "n/a"
+    if round(x, digits) == 0:
+        x = 0.0  # no "-0.00"
+    return f"{x:,.{digits}f}".replace("-", "−")
+
+
+def signed(x: float, digits: int = 1, suffix: str = "") -> str:
+    if not math.isfinite(x):
+        return "n/a"
+    if round(x, digits) == 0:
+        return f"{0:.{digits}f}{suffix}"
+    return ("+" if x > 0 else "−") + f"{abs(x):,.{digits}f}{suffix}"
+
+
+def pct_digits(value: float, low: float = float("nan"), high: float = float("nan")) -> int:
+    """Whole percent when the interval is wide (decimals would be noise), else one decimal."""
+    width = high - low if math.isfinite(low) and math.isfinite(high) else 0.0
+    return 0 if width >= 4 or (math.isfinite(value) and abs(value) >= 10) else 1
+
+
+def significant(lo: float, hi: float) -> bool:
+    return math.isfinite(lo) and math.isfinite(hi) and (lo > 0 or hi < 0)
+
+
+def pct_phrase(d: PairedDifference, what: str) -> str:
+    if not math.isfinite(d.pct_change):
+        return f"no {what} to compare (none in baseline)"
+    k = pct_digits(d.pct_change, d.pct_low, d.pct_high)
+    text = f"{signed(d.pct_change, k, '%')} {what}"
+    if math.isfinite(d.pct_low):
+        clear = "" if significant(d.pct_low, d.pct_high) else ": no clear change"
+        text += f" (95% CI {signed(d.pct_low, k, '%')} to {signed(d.pct_high, k, '%')}{clear})"
+    return text
+
+
+def wdq_phrase(w: PairedWDQ | None, treated: PairedDifference | None) -> str | None:
+    if w is None:
+        return None
+    ci = f"WDQ {fmt(w.wdq, 2)}, 95% CI {fmt(w.low, 2)} to {fmt(w.high, 2)}"
+    clear_fall = treated is None or (math.isfinite(treated.pct_high) and treated.pct_high < 0)
+    if not (w.success_measure < 0 and math.isfinite(w.wdq) and clear_fall):
+        return "displacement not assessable (no clear fall on treated streets)"
+    if math.isfinite(w.low) and w.low > 0:
+        return f"diffusion of benefits: nearby streets also improved ({ci})"
+    if math.isfinite(w.high) and w.high < 0:
+        extra = "; more crime moved than was prevented" if w.wdq < -1 else ""
+        return f"displacement: some crime moved to nearby streets ({ci}{extra})"
+    return f"no significant displacement to nearby streets ({ci})"
+
+
+def summary_sentence(arm: Arm, effects: dict[str, Effect], wdq: PairedWDQ | None, days: float) -> str:
+    """One plain-language sentence for an arm, e.g. ``Targeted patrol: −9% crime on treated streets (...)``."""
+    parts = []
+    treated = effects.get("crimes_in_treated")
+    if wdq is not None and treated is not None:
+        parts.append(pct_phrase(treated.diff, "crime on treated streets"))
+    if "crimes_total" in effects:
+        parts.append(pct_phrase(effects["crimes_total"].diff, "crime overall"))
+    displacement = wdq_phrase(wdq, treated.diff if treated else None)
+    if displacement:
+        parts.append(displacement)
+    trust = effects.get("mean_trust_end")
+    if (
+        trust is not None
+        and significant(trust.diff.diff_low, trust.diff.diff_high)
+        and abs(trust.diff.mean_diff) >= 5e-4
+    ):
+        d = trust.diff
+        parts.append(
+            f"trust in police {signed(d.mean_diff, 3)} on a 0–1 scale "
+            f"(95% CI {signed(d.diff_low, 3)} to {signed(d.diff_high, 3)})"
+        )
+    response = effects.get("response_time_mean_min")
+    if (
+        response is not None
+        and significant(response.diff.diff_low, response.diff.diff_high)
+        and abs(response.diff.mean_diff) >= 0.05
+    ):
+        d = response.diff
+        parts.append(
+            f"mean response time {signed(d.mean_diff, 1)} min "
+            f"(95% CI {signed(d.diff_low, 1)} to {signed(d.diff_high, 1)})"
+        )
+    parts.append(cost_phrase(effects, days))
+    return f"<strong>{html.escape(arm_title(arm))}:</strong> " + "; ".join(p for p in parts if p) + "."
+
+
+def hour_shifts(effects: dict[str, Effect], days: float) -> list[tuple[float, str]]:
+    """Officer-hours per month moved between activities: clear (95% CI excludes 0) and >= 1% of the total."""
+    scale = DAYS_PER_MONTH / days if days and math.isfinite(days) else float("nan")
+    total = sum(
+        e.diff.mean_control
+        for k, e in effects.items()
+        if k.startswith("officer_hours_") and math.isfinite(e.diff.mean_control)
+    )
+    shifts = []
+    for activity, phrase in ACTIVITY_PHRASES.items():
+        e = effects.get(f"officer_hours_{activity}")
+        if e is None or not significant(e.diff.diff_low, e.diff.diff_high):
+            continue
+        if abs(e.diff.mean_diff) >= max(0.01 * total, 1e-9) and abs(e.diff.mean_diff * scale) >= 1:
+            shifts.append((e.diff.mean_diff * scale, phrase))
+    return sorted(shifts, key=lambda t: -abs(t[0]))
+
+
+def cost_phrase(effects: dict[str, Effect], days: float) -> str:
+    shifts = hour_shifts(effects, days)
+    gains = [(h, p) for h, p in shifts if h > 0][:2]
+    losses = [(h, p) for h, p in shifts if h < 0][:1]
+    text = ""
+    if gains:
+        text = "uses " + " and ".join(f"{fmt(h, 0)} officer-hours/month for {p}" for h, p in gains)
+        if losses:
+            text += f" (taken from {losses[0][1]}, {fmt(losses[0][0], 0)} h)"
+    cost = effects.get("cost_total")
+    if cost is not None and math.isfinite(cost.diff.mean_treatment) and cost.diff.mean_treatment > 0:
+        money = f"{fmt(cost.diff.mean_treatment, 0)} in the policy's currency units per run"
+        text = f"{text}; costs {money}" if text else f"costs {money}"
+    return text or "no clear change in how officers spend their time"
+
+
+def with_ci(value: float, low: float, high: float, digits: int, suffix: str = "") -> str:
+    """A table cell: the estimate, and under it its 95% CI in small print."""
+    text = signed(value, digits, suffix)
+    if math.isfinite(low) and math.isfinite(high):
+        text += f"<span class='ci'>{signed(low, digits, suffix)} to {signed(high, digits, suffix)}</span>"
+    return text
+
+
+def seed_text(seeds: list[int]) -> str:
+    seeds = sorted(set(seeds))
+    if seeds and seeds == list(range(seeds[0], seeds[-1] + 1)) and len(seeds) > 2:
+        return f"{seeds[0]}–{seeds[-1]}"
+    return ", ".join(map(str, seeds))
