@@ -47,6 +47,7 @@ test: build lint typecheck browser
 	$(PY) -m pytest -q
 
 test-slow: build
+	$(PY) -m pip install --quiet -c constraints.txt --no-build-isolation -e ".[test,ray]"
 	$(PY) -m pytest -q -m slow
 
 bench: build

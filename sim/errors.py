@@ -16,6 +16,9 @@ class NetworkFileError(PrecinctError, ValueError):
         self.fix = fix
         super().__init__(f"{self.path}: {problem}; {fix}")
 
+    def __reduce__(self) -> tuple[type, tuple[str, str, str]]:  # survive pickling to/from worker processes
+        return (type(self), (self.path, self.problem, self.fix))
+
 
 class CacheError(PrecinctError, OSError):
     """The on-disk network cache cannot be used."""
@@ -29,6 +32,9 @@ class ConfigError(PrecinctError, ValueError):
         self.value = value
         self.allowed = allowed
         super().__init__(f"config {key}={value!r} is not allowed: expected {allowed}")
+
+    def __reduce__(self) -> tuple[type, tuple[str, object, str]]:
+        return (type(self), (self.key, self.value, self.allowed))
 
 
 class ExtensionBuildError(PrecinctError, ImportError):
