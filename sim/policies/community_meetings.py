@@ -1,0 +1,280 @@
+"""Community meetings: scheduled beat meetings that move trust, reporting and what the police know.
+
+Mechanism and sources (docs/policies.md has the full table):
+
+- **Schedule and venues**: one meeting per site every ``interval_days`` (weekly), in the evening,
+  staggered over the week. Sites are one per beat (the beat's community venue from OSM - community
+  centre, school, place of worship - nearest its centre, else the centre itself), or the OSM venue
+  nodes given in config. Beat meetings of this kind were the core of Chicago's CAPS (Skogan 2006).
+- **Officers** (``officers_per_meeting``, the nearest available ones) leave patrol
+  ``travel_lead_min`` before the start and are back on patrol after it: their hours come out of the
+  same officer-hours budget as patrol and response, so more meetings mean fewer free officers for
+  calls. A meeting no officer can attend is cancelled.
+- **Residents** attend with probability ``attend_prob x trust / mean trust x exp(-d / attend_decay_m)``
+  for home distance d to their nearest site: attenders are the more trusting, and the near
+  (Skogan 2006).
+- **Effects**: attending raises trust by ``trust_gain_attendee`` of the headroom ``1 - trust``;
+  residents of the catchment who did not attend gain ``trust_gain_neighbours`` of theirs (the
+  meeting is visible, word travels). Trust sets the chance of reporting, and the model recomputes
+  collective efficacy (informal guardianship) from trust daily. Community-oriented policing raises
+  satisfaction and legitimacy but has little effect on crime or fear (Gill et al. 2014, J Exp
+  Criminol 10:399; procedural justice: Mazerolle et al. 2013).
+- **Intelligence**: attendees tell the police about problems they know and never reported: crimes
+  they suffered and crimes on their own street within ``intelligence_window_days``. These enter
+  ``police_view.extra_intelligence`` (segment, time), which the hot-spot map reads.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sim.agents import officer as ofc
+from sim.clock import MINUTES_PER_DAY
+from sim.errors import ConfigError
+from sim.policies.base import PatrolOrders, Policy
+from sim.policies.registry import register_policy
+from sim.policies.targeted_patrol import fallback_patrol
+
+if TYPE_CHECKING:
+    from sim.model import PrecinctModel
+
+__all__ = ["CommunityMeetingsConfig", "CommunityMeetingsPolicy"]
+
+KEY = "policy.community_meetings."
+VENUES = ("auto", "community", "centroid", "config")
+
+
+@dataclass
+class CommunityMeetingsConfig:
+    """Beat meetings: schedule, venues, officers, attendance and effects (defaults: docs/policies.md)."""
+
+    interval_days: float = 7.0
+    first_day: int = 0
+    hour: float = 18.5
+    duration_min: float = 90.0
+    travel_lead_min: float = 20.0
+    officers_per_meeting: int = 1
+    n_beats: int = 0  # 0: one beat per on-duty officer
+    venues: str = "auto"
+    venue_node_ids: list[int] = field(default_factory=list)
+    attend_prob: float = 0.1
+    attend_decay_m: float = 500.0
+    trust_gain_attendee: float = 0.1
+    trust_gain_neighbours: float = 0.01
+    share_street_problems: bool = True
+    intelligence_window_days: float = 28.0
+    cost_per_meeting: float = 150.0
+
+    def validate(self) -> None:
+        _positive("interval_days", self.interval_days)
+        _positive("duration_min", self.duration_min)
+        _positive("attend_decay_m", self.attend_decay_m)
+        _positive("intelligence_window_days", self.intelligence_window_days)
+        for name in ("travel_lead_min", "cost_per_meeting"):
+            value = getattr(self, name)
+            if not _number(value) or value < 0:
+                raise ConfigError(KEY + name, value, "a non-negative finite number")
+        for name in ("attend_prob", "trust_gain_attendee", "trust_gain_neighbours"):
+            value = getattr(self, name)
+            if not _number(value) or not 0 <= value <= 1:
+                raise ConfigError(KEY + name, value, "a number in [0, 1]")
+        if not _number(self.hour) or not 0 <= self.hour < 24:
+            raise ConfigError(KEY + "hour", self.hour, "an hour of day in [0, 24)")
+        for name in ("first_day", "n_beats"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigError(KEY + name, value, "a non-negative integer")
+        n = self.officers_per_meeting
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ConfigError(KEY + "officers_per_meeting", n, "a positive integer")
+        if self.venues not in VENUES:
+            raise ConfigError(KEY + "venues", self.venues, f"one of {', '.join(VENUES)}")
+        if self.venues == "config" and not self.venue_node_ids:
+            raise ConfigError(KEY + "venue_node_ids", self.venue_node_ids,
+                              "a non-empty list of OSM node ids with venues=config")  # fmt: skip
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _positive(name: str, value: object) -> None:
+    if not _number(value) or value <= 0:  # type: ignore[operator]
+        raise ConfigError(KEY + name, value, "a positive finite number")
+
+
+@register_policy("community_meetings", CommunityMeetingsConfig)
+class CommunityMeetingsPolicy(Policy):
+    """Holds the meetings, takes officers off patrol for them, and applies their effects."""
+
+    patrol_priority = -1
+    config: CommunityMeetingsConfig
+
+    def setup(self, model: PrecinctModel) -> None:
+        c = self.config
+        net = model.network
+        on_duty = int(model.officers.on_duty().sum())
+        if c.officers_per_meeting > on_duty:
+            raise ConfigError(KEY + "officers_per_meeting", c.officers_per_meeting,
+                              f"at most the {on_duty} officers on duty (police.n_officers / budget)")  # fmt: skip
+        self.fallback = fallback_patrol(model, self)
+        self.venue_node = self._venues(model)
+        self.venue_edge = np.array(
+            [_edge_into(net.indices, net.indptr, v) for v in self.venue_node], np.int64
+        )
+        # each resident's nearest site and how far it is along the streets
+        label, dist = model.router.nearest_sources(self.venue_node)
+        home_node = net.indices[model.residents.home_edge]
+        self.site_of_resident = label[home_node].astype(np.int64)
+        self.distance_m = dist[home_node]
+        self.schedule = self._schedule(model)
+        self._next_send = 0
+        self._next_hold = 0
+        self._officers: dict[int, NDArray[np.int64]] = {}
+        self._surfaced: set[int] = set()
+        self.attended = np.zeros(model.residents.n, dtype=bool)
+        self.n_held = 0
+        self.n_cancelled = 0
+        self.n_attendances = 0
+        self.n_intelligence = 0
+        self.officer_shortfall = 0
+
+    def _venues(self, model: PrecinctModel) -> NDArray[np.int64]:
+        c = self.config
+        net = model.network
+        if c.venues == "config":
+            lookup = {int(o): i for i, o in enumerate(net.node_osm_id)}
+            missing = [v for v in c.venue_node_ids if int(v) not in lookup]
+            if missing:
+                raise ConfigError(
+                    KEY + "venue_node_ids", missing, "OSM node ids of nodes in the street network"
+                )
+            return np.array([lookup[int(v)] for v in c.venue_node_ids], dtype=np.int64)
+        pois = net.poi_community.astype(np.int64)
+        if c.venues == "community" and pois.size == 0:
+            raise ConfigError(KEY + "venues", c.venues,
+                              "'auto' or 'centroid': the OSM file has no community centres, schools or places of worship")  # fmt: skip
+        centres, node_beat = model.beats(c.n_beats or None)
+        out = []
+        for b, centre in enumerate(centres):
+            own = pois[node_beat[pois] == b] if c.venues != "centroid" else pois[:0]
+            if c.venues == "community" and own.size == 0:
+                own = pois  # a beat without a venue meets at the nearest one elsewhere
+            if own.size:
+                d = np.hypot(*(net.node_xy[own] - net.node_xy[centre]).T)
+                out.append(int(own[np.argmin(d)]))
+            else:
+                out.append(int(centre))
+        return np.asarray(out, dtype=np.int64)
+
+    def _schedule(self, model: PrecinctModel) -> list[tuple[float, int]]:
+        """(start minute, site) of every meeting in the run, in order; sites staggered over the interval."""
+        c = self.config
+        start_h = model.config.sim.start_hour
+        end = model.config.sim.days * MINUTES_PER_DAY
+        stagger = max(1, int(c.interval_days))
+        out = []
+        for site in range(self.venue_node.size):
+            k = 0
+            while True:
+                day = c.first_day + site % stagger + k * c.interval_days
+                t = day * MINUTES_PER_DAY + (c.hour - start_h) * 60.0
+                if t >= end:
+                    break
+                if t - c.travel_lead_min >= 0:
+                    out.append((t, site))
+                k += 1
+        return sorted(out)
+
+    def on_step(self, model: PrecinctModel) -> None:
+        now = model.clock.now_min
+        lead = self.config.travel_lead_min
+        while self._next_send < len(self.schedule) and now >= self.schedule[self._next_send][0] - lead:
+            self._send(model, self._next_send)
+            self._next_send += 1
+        while self._next_hold < len(self.schedule) and now >= self.schedule[self._next_hold][0]:
+            self._hold(model, self._next_hold)
+            self._next_hold += 1
+
+    def _send(self, model: PrecinctModel, index: int) -> None:
+        start, site = self.schedule[index]
+        of = model.officers
+        free = np.flatnonzero(of.available())
+        n = min(self.config.officers_per_meeting, free.size)
+        self.officer_shortfall += self.config.officers_per_meeting - n
+        if n == 0:
+            self._officers[index] = free[:0]
+            return
+        node = int(self.venue_node[site])
+        dist = model.router.shortest_path_lengths(node)[model.network.indices[of.position_edge[free]]]
+        chosen = free[np.argsort(dist, kind="stable")[:n]]
+        self._officers[index] = chosen
+        model.send_officers(chosen, np.full(n, self.venue_edge[site]), state=ofc.MEETING,
+                            until_min=start + self.config.duration_min)  # fmt: skip
+
+    def _hold(self, model: PrecinctModel, index: int) -> None:
+        c = self.config
+        _, site = self.schedule[index]
+        r = model.residents
+        u = model.rngs["policy"].random(r.n)  # fixed size: the same draws whoever attends
+        officers = self._officers.pop(index, np.zeros(0, np.int64))
+        if officers.size == 0 or not np.any(model.officers.state[officers] == ofc.MEETING):
+            self.n_cancelled += 1
+            return
+        self.n_held += 1
+        here = self.site_of_resident == site
+        p = c.attend_prob * r.trust / model.mean_trust_start * np.exp(-self.distance_m / c.attend_decay_m)
+        attend = here & (u < np.clip(p, 0.0, 1.0))
+        who = np.flatnonzero(attend)
+        neighbours = np.flatnonzero(here & ~attend)
+        # gains are shares of the headroom, so repeated meetings saturate rather than overflow
+        r.trust[who] += c.trust_gain_attendee * (1.0 - r.trust[who])
+        r.trust[neighbours] += c.trust_gain_neighbours * (1.0 - r.trust[neighbours])
+        r.attended_meetings[who] += 1
+        self.attended[who] = True
+        self.n_attendances += int(who.size)
+        self._surface_problems(model, who)
+
+    def _surface_problems(self, model: PrecinctModel, attendees: NDArray[np.int64]) -> None:
+        """Unreported crimes attendees know about (theirs, or on their street) reach the police."""
+        if attendees.size == 0:
+            return
+        c = self.config
+        now = model.clock.now_min
+        victims = set(attendees.tolist())
+        streets = set(model.residents.home_segment[attendees].tolist()) if c.share_street_problems else set()
+        since = now - c.intelligence_window_days * MINUTES_PER_DAY
+        for k, row in enumerate(model.event_log.rows("crime")):
+            if row["reported"] or k in self._surfaced or row["time_min"] < since:
+                continue
+            if row["victim_id"] in victims or row["segment"] in streets:
+                self._surfaced.add(k)
+                model.police_view.extra_intelligence.append((int(row["segment"]), float(row["time_min"])))
+                self.n_intelligence += 1
+
+    def choose_patrol(self, model: PrecinctModel, officers: NDArray[np.int64]) -> PatrolOrders | None:
+        return self.fallback.choose_patrol(model, officers) if self.fallback is not None else None
+
+    def costs(self, model: PrecinctModel) -> dict[str, float]:
+        return {
+            "cost_running": self.n_held * self.config.cost_per_meeting,
+            "meetings_held": float(self.n_held),
+            "meetings_cancelled": float(self.n_cancelled),
+            "meeting_attendances": float(self.n_attendances),
+            "meeting_attendees": float(self.attended.sum()),
+            "meeting_officer_hours": float(model.officers.minutes[:, ofc.MEETING].sum() / 60.0),
+            "meeting_officer_shortfall": float(self.officer_shortfall),
+            "meeting_intelligence_items": float(self.n_intelligence),
+            "meeting_sites": float(self.venue_node.size),
+        }
+
+
+def _edge_into(indices: NDArray[np.int64], indptr: NDArray[np.int64], node: int) -> int:
+    """An edge ending at ``node`` (trips end at the far end of their destination edge)."""
+    into = np.flatnonzero(indices == node)
+    return int(into[0]) if into.size else int(indptr[node])

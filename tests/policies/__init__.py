@@ -1,0 +1,1 @@
+"""Policy plug-ins: mechanisms, evidence-direction tests and misconfiguration errors."""
