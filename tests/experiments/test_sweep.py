@@ -21,8 +21,8 @@ from tests.conftest import REPO
 from tests.experiments.fakes import EXPERIMENT_POLICIES, skip_unless_policies_registered
 
 TINY = ["city=west_oakland", "population=small", "sim.days=1"]
-# Hot-spot policies pick 40 segments by default: the fixture's walk network has 59 (drive: 27).
-TINY_ALL_POLICIES = [*TINY, "city.network_type=walk"]
+# the hot-spot policies' defaults (40 and 100 segments) need a real city, not the 59-segment fixture
+TINY_ALL_POLICIES = [*(o for o in TINY if not o.startswith("city")), "city=city_of_london"]
 
 
 def _command(*args: str) -> list[str]:
@@ -40,7 +40,7 @@ def precinct(*args: str, cwd: Path, timeout: float = 300) -> subprocess.Complete
 
 
 def test_default_experiment_sweeps_with_joblib_and_compares(tmp_path: Path) -> None:
-    """conf/experiment/compare_strategies.yaml, shrunk to one seed on the fixture: every arm runs, then the report.
+    """conf/experiment/compare_strategies.yaml, shrunk to one seed and a small population: every arm runs, then the report.
 
     (Paired-seed statistics are tested on synthetic runs in test_report.py; this checks the plumbing.)
     """
