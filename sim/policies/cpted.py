@@ -12,7 +12,7 @@ Interventions (each a toggle; effect sizes and sources in docs/policies.md):
   neighbouring blocks (Bowers, Johnson & Hirschfield 2004; Sidebottom et al. 2018).
 - **maintenance** (clean-up, repair, greening): static attractiveness times ``maintenance_factor``
   (Branas et al. 2018, PNAS 115:2946: restoring vacant lots cut gun violence, most in the poorest
-  neighbourhoods; the ``broken windows'' mechanism of Wilson & Kelling 1982).
+  neighbourhoods; the broken-windows mechanism of Wilson & Kelling 1982).
 - **surveillance** (natural surveillance: sight lines, windows, active frontage): each person
   present guards ``surveillance_factor`` times as much (Jacobs 1961; Newman 1972; Cozens, Saville
   & Hillier 2005).

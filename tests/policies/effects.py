@@ -14,6 +14,7 @@ import argparse
 import copy
 import math
 import multiprocessing
+import pickle
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -174,7 +175,7 @@ def compare_arms(policy: Sequence[RunSummary], baseline: Sequence[RunSummary]) -
 
     for p, b in zip(policy, baseline, strict=True):
         for key in ("crimes_total", "crimes_night", "crimes_day", "recorded_share", "reporting_rate",
-                    "mean_trust_end", "response_time_mean_min", "cost_total"):  # fmt: skip
+                    "mean_trust_end", "response_time_mean_min", "response_from_call_mean_min", "cost_total"):  # fmt: skip
             add(key, p.metrics.get(key, math.nan), b.metrics.get(key, math.nan))
         add("officer_hours_patrol_dwell", _patrol_hours(p.metrics), _patrol_hours(b.metrics))
         add("officer_hours_meeting", p.metrics["officer_hours_meeting"], b.metrics["officer_hours_meeting"])
@@ -230,7 +231,8 @@ ROWS = (
     ("trust_end_attendees", "attendees' trust at end"),
     ("officer_hours_patrol_dwell", "officer hours on patrol"),
     ("officer_hours_meeting", "officer hours in meetings"),
-    ("response_time_mean_min", "mean response time (min)"),
+    ("response_time_mean_min", "mean time from crime to arrival (min)"),
+    ("response_from_call_mean_min", "mean time from call to arrival (min)"),
     ("cost_total", "cost (currency units)"),
 )
 PERCENT_ROWS = {"crimes_total", "crimes_treated", "crimes_buffer", "crimes_hot_while_hot",
@@ -266,6 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--city", default=None, help="OSM file (default: the bundled City of London)")
     parser.add_argument("--arms", nargs="*", default=None, help=f"subset of: {', '.join(ARMS)}")
+    parser.add_argument("--save", default=None, help="also pickle the run summaries to this file")
     args = parser.parse_args(argv)
     city = args.city or ModelConfig().city.path
     network = load_network(city, network_type="walk")
@@ -273,6 +276,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     arms.setdefault("baseline", ARMS["baseline"])
     t0 = time.perf_counter()
     runs = run_arms(arms, range(args.seeds), days=args.days, network=network, jobs=args.jobs)
+    if args.save:
+        with open(args.save, "wb") as fh:
+            pickle.dump(runs, fh)
     effects = {arm: compare_arms(r, runs["baseline"]) for arm, r in runs.items() if arm != "baseline"}
     print(f"{args.seeds} paired seeds x {args.days:g} days, {city}, {time.perf_counter() - t0:.0f} s\n")
     print(format_table(effects))
