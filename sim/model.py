@@ -36,7 +36,7 @@ from sim.crime import CRIME_TYPES, Opportunity, crime_hazards
 from sim.environment import Environment
 from sim.events import EventLog
 from sim.network import StreetNetwork, load_network
-from sim.policies import PatrolOrders, build_policies
+from sim.policies import BaselineConfig, BaselinePolicy, PatrolOrders, build_policies
 
 __all__ = ["PoliceView", "PrecinctModel", "SimulationResult", "run_simulation"]
 
@@ -148,6 +148,7 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
             for i in range(self.officers.n):
                 ofc.Officer(self, i)
         self.policies = build_policies(config.policies)
+        self._fallback_patrol = BaselinePolicy(BaselineConfig())
         self._update_collective_efficacy()
         for policy in self.policies:
             policy.setup(self)
@@ -351,6 +352,9 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
                 continue
             self._give_orders(orders)
             idle = np.setdiff1d(idle, orders.officers)
+        if idle.size:
+            # no policy gave these officers orders: they patrol at random rather than stand still
+            self._give_orders(self._fallback_patrol.choose_patrol(self, idle))
 
     def send_officers(
         self,

@@ -114,7 +114,7 @@ def test_recorded_hot_spots_are_treated_after_the_warm_up(city) -> None:
 def test_lighting_cuts_night_crime_on_newly_lit_segments_and_not_day_crime(city) -> None:
     """Welsh & Farrington 2008; Chalfin et al. 2022: light removes darkness's help to offenders."""
     lit_everywhere = _only("lighting", hotspots_from="static", top_k=city.n_segments)
-    runs = run_arms({"baseline": {"baseline": {}}, "lit": lit_everywhere}, range(4), days=7.0, network=city)
+    runs = run_arms({"baseline": {"baseline": {}}, "lit": lit_everywhere}, range(8), days=7.0, network=city)
     effects = compare_arms(runs["lit"], runs["baseline"])
     night, day = effects["crimes_treated_night"], effects["crimes_treated_day"]
     assert night.pct_high < 0.0
