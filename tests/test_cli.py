@@ -13,7 +13,7 @@ import pytest
 from experiments.cli import main
 from sim.network import describe, load_network
 from sim.results import COMPLETE_MARKER, is_run_complete
-from tests.conftest import FIXTURE_CITY, REPO
+from tests.conftest import FIXTURE_CITY, REPO, shared_osm_files, skip_without_shared
 from tests.experiments.fakes import write_fake_sweep
 
 TINY = ["city=west_oakland", "sim.days=1", "population=small"]
@@ -227,3 +227,13 @@ def test_demo_quick_end_to_end(tmp_path: Path) -> None:
     report = tmp_path / "outputs" / "sweeps" / "compare_strategies_quick" / "report.html"
     assert report.is_file()
     assert f"Strategy comparison report: {report.resolve()}" in result.stdout
+
+
+@skip_without_shared()
+@pytest.mark.parametrize("path", shared_osm_files(), ids=lambda p: p.name)
+def test_network_info_on_every_shared_extract(capsys: pytest.CaptureFixture[str], path: Path) -> None:
+    """Every extract a user might hand us, filtered or as published, in every format."""
+    code, out, err = run_main(capsys, "network", "info", str(path), "--network-type", "all")
+    assert code == 0, err
+    net = load_network(path, network_type="all")
+    assert f"{net.n_nodes:,}" in out and "EPSG:326" in out and "load time" in out
