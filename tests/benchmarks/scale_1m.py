@@ -48,7 +48,9 @@ def main() -> None:
     print(f"city {Path(args.city).name}: {net.n_nodes} nodes, {net.n_edges} edges (walk)")
     print(f"agents {agents:,} ({args.residents:,} residents), {args.days:g} days, {steps} steps")
     print(f"set-up {t1 - t0:.1f} s (routes routed: {model.resident_routes.n_routed:,})")
-    print(f"run {t2 - t1:.1f} s = {steps / (t2 - t1):.1f} steps/s = {agents * steps / (t2 - t1) / 1e6:.1f}M agent-steps/s")
+    print(
+        f"run {t2 - t1:.1f} s = {steps / (t2 - t1):.1f} steps/s = {agents * steps / (t2 - t1) / 1e6:.1f}M agent-steps/s"
+    )
     print(f"total {t2 - t0:.1f} s; events {result_events:,}; peak memory {peak_gib:.2f} GiB")
 
 
