@@ -36,7 +36,7 @@ __all__ = ["LOADER_VERSION", "NETWORK_TYPES", "StreetNetwork", "default_cache_di
 
 NETWORK_TYPES = _osm.NETWORK_TYPES
 # Bump when the processing changes, so stale cache entries are never reused.
-LOADER_VERSION = "1"
+LOADER_VERSION = "2"
 # Fallback free-flow speeds (km/h) by highway class where no maxspeed is tagged on any way of the class;
 # OSMnx imputes from tagged ways of the same class first.
 HIGHWAY_SPEEDS_KPH = {
@@ -433,7 +433,13 @@ def build_osmnx_graph(
 
 
 def _first(value: Any) -> Any:
-    return value[0] if isinstance(value, list) else value
+    """One value of an attribute OSMnx merged into a list when simplifying.
+
+    OSMnx builds those lists from sets, so their order depends on Python's string hashing (it
+    changes from process to process); taking the smallest keeps the network, and every run on it,
+    identical across processes.
+    """
+    return min(value) if isinstance(value, list) else value
 
 
 def _lit_code(value: Any) -> int:

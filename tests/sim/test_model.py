@@ -83,7 +83,7 @@ def model_route_buffer(model: PrecinctModel, pop: object) -> np.ndarray:
 
 
 def test_every_call_is_answered_or_still_queued(city) -> None:
-    model = PrecinctModel(small_config(seed=4, days=2.0), network=city)
+    model = PrecinctModel(small_config(seed=4, days=3.0), network=city)
     result = model.run()
     events = result.events
     crimes = events[events["kind"] == "crime"]
@@ -160,3 +160,31 @@ def test_budget_limits_officers_on_duty(city) -> None:
     result = model.run()
     on_duty_hours = sum(v for k, v in result.metrics.items() if k.startswith("officer_hours_"))
     assert on_duty_hours == pytest.approx(48.0)
+
+
+def test_identical_across_processes_with_different_hash_seeds(tmp_path) -> None:
+    """Nothing may depend on Python's per-process string hashing (OSMnx merges attributes via sets)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import hashlib, io, sys\n"
+        "from sim.config import ModelConfig\n"
+        "from sim.model import run_simulation\n"
+        "from sim.network import load_network\n"
+        "from tests.conftest import DEFAULT_CITY\n"
+        "net = load_network(DEFAULT_CITY, network_type='walk', use_cache=False)\n"
+        "cfg = ModelConfig(seed=4); cfg.sim.days = 1.0; cfg.population.n_residents = 800\n"
+        "cfg.population.n_offenders = 30; cfg.police.n_officers = 4\n"
+        "buf = io.BytesIO(); run_simulation(cfg, network=net).events.to_parquet(buf, index=False)\n"
+        "print(hashlib.sha256(net.edge_highway.tobytes() + net.edge_osm_way_id.tobytes()).hexdigest(),\n"
+        "      hashlib.sha256(buf.getvalue()).hexdigest())\n"
+    )
+    outs = []
+    for hash_seed in ("1", "2"):
+        env = {**__import__("os").environ, "PYTHONHASHSEED": hash_seed}
+        done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
+                              cwd=str(DEFAULT_CITY.parents[2]), timeout=300, check=False)  # fmt: skip
+        assert done.returncode == 0, done.stderr[-2000:]
+        outs.append(done.stdout.split())
+    assert outs[0] == outs[1]
