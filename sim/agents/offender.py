@@ -14,18 +14,14 @@ them back: near repeats), walks there, searches a while, and may offend on any s
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-import mesa
 import numpy as np
 from numpy.typing import NDArray
 
 from core_ext import Router
+from sim.agents._view import RowView
 from sim.config import PopulationConfig
 from sim.network import StreetNetwork
-
-if TYPE_CHECKING:
-    from sim.model import PrecinctModel
 
 __all__ = ["Offender", "Offenders"]
 
@@ -202,24 +198,11 @@ def _node_weights_to_segments(
     return segs[first], ws[first]
 
 
-class Offender(mesa.Agent):  # type: ignore[misc]
+class Offender(RowView):
     """A Mesa view onto one offender's row."""
 
-    def __init__(self, model: PrecinctModel, row: int) -> None:
-        super().__init__(model)
-        self.row = row
-
-    @property
-    def _pop(self) -> Offenders:
-        return self.model.offenders  # type: ignore[no-any-return]
-
-    @property
-    def state(self) -> str:
-        return STATE_NAMES[int(self._pop.state[self.row])]
-
-    @property
-    def position(self) -> tuple[int, float]:
-        return int(self._pop.position_edge[self.row]), float(self._pop.position_offset_m[self.row])
+    population = "offenders"
+    state_names = STATE_NAMES
 
     @property
     def offences(self) -> int:
@@ -229,6 +212,3 @@ class Offender(mesa.Agent):  # type: ignore[misc]
     def awareness_segments(self) -> NDArray[np.int64]:
         p = self._pop
         return p.aware_segment[p.aware_indptr[self.row] : p.aware_indptr[self.row + 1]]
-
-    def step(self) -> None:
-        """Offenders are stepped as a population by the model."""

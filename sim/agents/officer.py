@@ -9,18 +9,13 @@ to exactly one state, so the time budget adds up.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-import mesa
 import numpy as np
 from numpy.typing import NDArray
 
 from core_ext import Router
+from sim.agents._view import RowView
 from sim.config import PoliceConfig
 from sim.network import StreetNetwork
-
-if TYPE_CHECKING:
-    from sim.model import PrecinctModel
 
 __all__ = [
     "ATTEND",
@@ -118,28 +113,12 @@ def _edge_into(net: StreetNetwork, node: int) -> int:
     return int(into[0]) if into.size else int(net.indptr[node])
 
 
-class Officer(mesa.Agent):  # type: ignore[misc]
+class Officer(RowView):
     """A Mesa view onto one officer's row."""
 
-    def __init__(self, model: PrecinctModel, row: int) -> None:
-        super().__init__(model)
-        self.row = row
-
-    @property
-    def _pop(self) -> Officers:
-        return self.model.officers  # type: ignore[no-any-return]
-
-    @property
-    def state(self) -> str:
-        return STATE_NAMES[int(self._pop.state[self.row])]
-
-    @property
-    def position(self) -> tuple[int, float]:
-        return int(self._pop.position_edge[self.row]), float(self._pop.position_offset_m[self.row])
+    population = "officers"
+    state_names = STATE_NAMES
 
     @property
     def hours_by_state(self) -> dict[str, float]:
         return {s: float(m) / 60.0 for s, m in zip(STATE_NAMES, self._pop.minutes[self.row], strict=True)}
-
-    def step(self) -> None:
-        """Officers are stepped as a force by the model."""

@@ -13,17 +13,12 @@ lowers it (Skogan 2006: negative contacts weigh far more than positive ones).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-import mesa
 import numpy as np
 from numpy.typing import NDArray
 
+from sim.agents._view import RowView
 from sim.config import PopulationConfig
 from sim.network import StreetNetwork
-
-if TYPE_CHECKING:
-    from sim.model import PrecinctModel
 
 __all__ = ["HOME", "LEISURE", "TRAVEL", "WORK", "Resident", "Residents"]
 
@@ -164,29 +159,15 @@ class Residents:
         self.trust[who] = np.clip(self.trust[who] + delta, 0.0, 1.0)
 
 
-class Resident(mesa.Agent):  # type: ignore[misc]
+class Resident(RowView):
     """A Mesa view onto one resident's row; reading it never copies the population arrays."""
 
-    def __init__(self, model: PrecinctModel, row: int) -> None:
-        super().__init__(model)
-        self.row = row
-
-    @property
-    def _pop(self) -> Residents:
-        return self.model.residents  # type: ignore[no-any-return]
+    population = "residents"
+    state_names = STATE_NAMES
 
     @property
     def trust(self) -> float:
         return float(self._pop.trust[self.row])
-
-    @property
-    def state(self) -> str:
-        return STATE_NAMES[int(self._pop.state[self.row])]
-
-    @property
-    def position(self) -> tuple[int, float]:
-        """(edge index, metres along the edge)."""
-        return int(self._pop.position_edge[self.row]), float(self._pop.position_offset_m[self.row])
 
     @property
     def home_segment(self) -> int:
@@ -195,6 +176,3 @@ class Resident(mesa.Agent):  # type: ignore[misc]
     @property
     def victimisations(self) -> int:
         return int(self._pop.victimisations[self.row])
-
-    def step(self) -> None:
-        """Residents are stepped as a population by the model; nothing happens per agent."""
