@@ -399,7 +399,7 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
         o.state[home] = off.REST
         search = o_done[~self.offender_heading_home[o_done]]
         o.state[search] = off.SEARCH
-        o.search_until_min[search] = t_end + SEARCH_DWELL_MIN
+        o.search_until_min[search] = t_end + off.SEARCH_DWELL_MEAN_MIN
         p_done = np.flatnonzero(arrived_p | (of.route_pos >= of.route_end))
         for i in p_done:
             self._officer_arrived(int(i), t_end)
@@ -598,9 +598,6 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
 
     def timeseries(self) -> pd.DataFrame:
         return pd.DataFrame(self._hour_rows)
-
-
-SEARCH_DWELL_MIN = off.SEARCH_DWELL_MEAN_MIN
 
 
 class _HourAccumulator:

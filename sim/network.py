@@ -129,9 +129,7 @@ class StreetNetwork:
         edge, offset_m = np.broadcast_arrays(edge, offset_m)
         out = np.empty((*edge.shape, 2), dtype=np.float64)
         flat_e, flat_o, flat_out = edge.ravel(), offset_m.ravel(), out.reshape(-1, 2)
-        gxy, gptr = self.geom_xy, self.geom_indptr
-        seg_len = np.hypot(*np.diff(gxy, axis=0).T)
-        cum = np.concatenate([[0.0], np.cumsum(seg_len)])
+        gxy, gptr, cum = self.geom_xy, self.geom_indptr, self._geom_cum_m
         for i in range(flat_e.size):  # per point; used for output and maps, not in the hot loop
             a, b = gptr[flat_e[i]], gptr[flat_e[i] + 1]
             local = cum[a:b] - cum[a]
@@ -141,6 +139,12 @@ class StreetNetwork:
             flat_out[i, 0] = np.interp(d, local, gxy[a:b, 0])
             flat_out[i, 1] = np.interp(d, local, gxy[a:b, 1])
         return out
+
+    @cached_property
+    def _geom_cum_m(self) -> NDArray[np.float64]:
+        """Cumulative length along the flat polyline array (computed once, not per call)."""
+        seg_len = np.hypot(*np.diff(self.geom_xy, axis=0).T)
+        return np.concatenate([[0.0], np.cumsum(seg_len)])
 
     def edge_lonlat(self, edge: NDArray[np.int64], offset_m: NDArray[np.float64]) -> NDArray[np.float64]:
         """Return WGS84 lon, lat of points along edges."""
