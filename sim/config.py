@@ -116,6 +116,15 @@ class CrimeConfig:
     # deterrence, Koper 1995): deterrence = police_deterrence * exp(-minutes_since / residual_min).
     police_deterrence: float = 0.9
     residual_deterrence_min: float = 30.0
+    # Police are seen beyond the spot they stand on: deterrence falls linearly from the officer's
+    # segment to zero at this network distance (Clarke & Weisburd 1994: offenders overestimate an
+    # intervention's reach, which is why diffusion of benefits is common; Braga et al. 2019).
+    deterrence_reach_m: float = 100.0
+    # An offender searching where police are (or were lately) and who notices them gives up the
+    # outing with this chance, and otherwise moves on to search elsewhere. Displacement is less common
+    # than no change or diffusion and smaller than the effect when it happens (Guerette & Bowers
+    # 2009); offenders find it hard to move to places they do not know (Weisburd et al. 2006).
+    deterred_give_up_prob: float = 0.5
     # Darkness multiplies street robbery hazard by 2.6 on unlit streets (Tompson & Bowers 2013).
     darkness_robbery_multiplier: float = 2.6
     darkness_other_multiplier: float = 1.3
@@ -216,12 +225,12 @@ class ModelConfig:
                                                       "leisure_prob": (0, 1)})  # fmt: skip
         _check_nonneg(self.crime, "crime", ("base_rate_per_hour", "boost_theta", "boost_decay_per_day",
                                             "guardian_effect", "collective_efficacy_weight", "risky_facility_sigma", "return_decay_days",
-                                            "boost_max_multiplier", "residual_deterrence_min",
+                                            "boost_max_multiplier", "residual_deterrence_min", "deterrence_reach_m",
                                             "darkness_robbery_multiplier", "darkness_other_multiplier",
                                             "cooldown_days", "report_delay_mean_min", "outings_per_day", "outing_max_hours",
                                             "active_spell_days", "dormant_spell_days", "attraction_power", "near_repeat_m", "trust_loss_victim",
                                             "trust_gain_good_response", "trust_loss_slow_response"))  # fmt: skip
-        _check_range(self.crime, "crime", {"boost_spread_eta": (0, 1), "police_deterrence": (0, 1), "return_prob": (0, 1), "patch_stay": (0, 1), "spree_prob": (0, 1),
+        _check_range(self.crime, "crime", {"boost_spread_eta": (0, 1), "police_deterrence": (0, 1), "deterred_give_up_prob": (0, 1), "return_prob": (0, 1), "patch_stay": (0, 1), "spree_prob": (0, 1),
                                            "enroute_factor": (0, 1),
                                            "recording_rate": (0, 1)})  # fmt: skip
         for ctype, rate in self.crime.report_base.items():

@@ -10,6 +10,9 @@ Everything is a per-segment array (undirected street segments, see ``StreetNetwo
 - Police deterrence: while officers are on a segment offending is suppressed by ``police_deterrence``;
   after they leave it decays with a time scale that grows with how long they stayed, up to the
   Koper (1995) optimum of about 15 minutes (residual deterrence; stops under ~10 minutes barely deter).
+  Officers are seen beyond their own segment: the deterrence of a place falls linearly with network
+  distance from it, to zero at ``deterrence_reach_m`` (Clarke & Weisburd 1994 on diffusion of
+  benefits; the median walk segment is only about 25 m long).
 - Darkness multiplies street-robbery hazard by 2.6 (Tompson & Bowers 2013) and other types by a
   smaller factor; a lit segment (OSM ``lit=yes`` or CPTED lighting) removes the darkness effect
   (Welsh & Farrington 2008; Chalfin et al. 2022).
@@ -22,10 +25,11 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from core_ext import Router
 from sim.config import CrimeConfig
 from sim.network import StreetNetwork
 
-__all__ = ["Environment", "segment_adjacency"]
+__all__ = ["Environment", "koper_residual", "node_segment_incidence", "segment_adjacency"]
 
 # Relative static attractiveness by street class: busy commercial streets and their footways carry
 # more targets and "risky facilities" than quiet residential ones (Weisburd, Groff & Yang 2012).
@@ -35,17 +39,36 @@ CLASS_WEIGHT = {
     "steps": 0.5, "path": 0.6, "cycleway": 0.5, "track": 0.5,
 }  # fmt: skip
 KOPER_OPTIMAL_DWELL_MIN = 15.0
+KOPER_NO_RESIDUAL_MIN = 5.0
+# Residual deterrence below this level is treated as gone (it is exp-decaying, never exactly zero).
+DETERRENCE_FLOOR = 1e-3
 
 
-def segment_adjacency(net: StreetNetwork) -> sp.csr_matrix:
-    """Row-normalised adjacency of segments that share an end node (the diffusion operator of B)."""
+def koper_residual(stop_min: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Relative length of the residual deterrence a stop of ``stop_min`` minutes leaves (0..1).
+
+    Koper (1995, Justice Q 12:649): disorder resumed soonest after short stops; residual deterrence
+    grew with stop length up to about 15 minutes and stops under about 10 minutes barely deterred.
+    Rises linearly from 0 at 5 minutes to 1 at 15 minutes.
+    """
+    span = KOPER_OPTIMAL_DWELL_MIN - KOPER_NO_RESIDUAL_MIN
+    return np.clip((np.asarray(stop_min, dtype=np.float64) - KOPER_NO_RESIDUAL_MIN) / span, 0.0, 1.0)
+
+
+def node_segment_incidence(net: StreetNetwork) -> sp.csr_matrix:
+    """Node x segment incidence (1 where the segment ends at the node), CSR by node."""
     seg = net.edge_segment
     tail_pairs = np.column_stack([net.edge_source, seg])
     head_pairs = np.column_stack([net.indices, seg])
     node_seg = np.unique(np.vstack([tail_pairs, head_pairs]), axis=0)
-    incidence = sp.csr_matrix(
-        (np.ones(node_seg.shape[0]), (node_seg[:, 1], node_seg[:, 0])), shape=(net.n_segments, net.n_nodes)
+    return sp.csr_matrix(
+        (np.ones(node_seg.shape[0]), (node_seg[:, 0], node_seg[:, 1])), shape=(net.n_nodes, net.n_segments)
     )
+
+
+def segment_adjacency(net: StreetNetwork) -> sp.csr_matrix:
+    """Row-normalised adjacency of segments that share an end node (the diffusion operator of B)."""
+    incidence = node_segment_incidence(net).T.tocsr()
     adj = (incidence @ incidence.T).tocsr()
     adj.setdiag(0)
     adj.eliminate_zeros()
@@ -58,9 +81,12 @@ def segment_adjacency(net: StreetNetwork) -> sp.csr_matrix:
 class Environment:
     """Per-segment state of the street environment; owned by the model, changed by policies."""
 
-    def __init__(self, net: StreetNetwork, config: CrimeConfig, rng: np.random.Generator) -> None:
+    def __init__(
+        self, net: StreetNetwork, config: CrimeConfig, rng: np.random.Generator, router: Router | None = None
+    ) -> None:
         self.net = net
         self.config = config
+        self.router = router
         n = net.n_segments
         classes = np.array([CLASS_WEIGHT.get(net.highway_classes[c], 1.0) for c in net.edge_highway])
         class_weight = classes[net.segment_edge]
@@ -74,10 +100,13 @@ class Environment:
         self.gated = np.zeros(n, dtype=bool)
         self.adjacency = segment_adjacency(net)
         self.police_present = np.zeros(n, dtype=bool)
+        self.police_standing = np.zeros(n, dtype=bool)
         self.presence_run_min = np.zeros(n)
         self.last_police_min = np.full(n, -np.inf)
         self.residual_scale_min = np.zeros(n)
         self.police_minutes = np.zeros(n)
+        self._incidence = node_segment_incidence(net)
+        self._reach: dict[int, tuple[NDArray[np.int64], NDArray[np.float64]]] = {}
 
     @property
     def n_segments(self) -> int:
@@ -112,29 +141,103 @@ class Environment:
         b = (1.0 - spread) * b + spread * (self.adjacency @ b)
         self.boost = b * np.exp(-c.boost_decay_per_day * dt_day)
 
-    def update_police(self, officer_segments: NDArray[np.int64], now_min: float, step_min: float) -> None:
-        """Record which segments have an officer present this step (for deterrence and results)."""
+    def update_police(
+        self,
+        officer_segments: NDArray[np.int64],
+        now_min: float,
+        step_min: float,
+        stationary: NDArray[np.bool_] | None = None,
+    ) -> None:
+        """Record where officers are this step (for deterrence and results).
+
+        ``stationary`` marks the officers standing still (a patrol stop or on scene); default all.
+        """
         present = np.zeros(self.n_segments, dtype=bool)
         present[officer_segments] = True
+        standing = np.zeros(self.n_segments, dtype=bool)
+        standing[officer_segments if stationary is None else officer_segments[stationary]] = True
         np.add.at(self.police_minutes, officer_segments, step_min)
         left = self.police_present & ~present
-        # a stop's residual deterrence lasts longer the longer it was, up to Koper's optimum
-        self.residual_scale_min[left] = self.config.residual_deterrence_min * np.minimum(
-            1.0, self.presence_run_min[left] / KOPER_OPTIMAL_DWELL_MIN
+        # a stop's residual deterrence lasts longer the longer it was, up to Koper's optimum; passing
+        # through or a stop of a few minutes leaves none (Koper 1995)
+        self.residual_scale_min[left] = self.config.residual_deterrence_min * koper_residual(
+            self.presence_run_min[left]
         )
         self.presence_run_min[present] += step_min
         self.presence_run_min[~present] = 0.0
         self.last_police_min[present] = now_min
         self.police_present = present
+        self.police_standing = standing
 
     def deterrence(self, now_min: float) -> NDArray[np.float64]:
-        """Share of offending suppressed by police now present or recently present (0..1)."""
-        d = np.zeros(self.n_segments)
+        """Share of offending suppressed by police now present or recently present nearby (0..1)."""
+        return self.police_fields(now_min)[0]
+
+    def police_fields(self, now_min: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """(deterrence, watch) per segment, each ``police_deterrence`` x a level in 0..1.
+
+        *Deterrence* is the share of offending suppressed now: any officer in sight, or the residual
+        of a stop. *Watch* counts only what tells an offender the place itself is policed: officers
+        standing there (a patrol stop, a call) and the residual of stops; an officer passing by
+        suppresses offending for the moment but is not a reason to give up the place (the Kansas
+        City experiment: the level of cruising patrol made no difference, Kelling et al. 1974).
+        A source's level reaches the segments around it scaled by ``1 - distance /
+        deterrence_reach_m`` and each segment takes the strongest.
+        """
         since = now_min - self.last_police_min
-        recent = np.isfinite(since) & (self.residual_scale_min > 0)
-        d[recent] = np.exp(-since[recent] / self.residual_scale_min[recent])
-        d[self.police_present] = 1.0
-        return self.config.police_deterrence * d
+        recent = np.flatnonzero(np.isfinite(since) & (self.residual_scale_min > 0))
+        watch = np.zeros(self.n_segments)
+        watch[recent] = np.exp(-since[recent] / self.residual_scale_min[recent])
+        watch[self.police_standing] = 1.0
+        seen = np.where(self.police_present, 1.0, watch)
+        k = self.config.police_deterrence
+        return k * self._spread(seen), k * self._spread(watch)
+
+    def _spread(self, level: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Each segment's strongest ``level[s] * weight`` over the sources ``s`` that reach it."""
+        if self.router is None or self.config.deterrence_reach_m <= 0:
+            return level
+        sources = np.flatnonzero(level > DETERRENCE_FLOOR)
+        field = np.zeros(self.n_segments)
+        if sources.size == 0:
+            return field
+        reach = [self.reach(int(s)) for s in sources]
+        segs = np.concatenate([r[0] for r in reach])
+        weights = np.concatenate([r[1] * level[s] for r, s in zip(reach, sources, strict=True)])
+        np.maximum.at(field, segs, weights)
+        return field
+
+    def reach(self, segment: int) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """Segments within ``deterrence_reach_m`` of the middle of ``segment`` and their weights.
+
+        The weight of a segment is ``1 - d / reach``, ``d`` the network distance from the middle of
+        ``segment`` to the segment's nearer end (1 for ``segment`` itself). Computed on first use and
+        kept, so the cost follows where police go, not the size of the city.
+        """
+        cached = self._reach.get(segment)
+        if cached is not None:
+            return cached
+        assert self.router is not None
+        net, reach_m = self.net, self.config.deterrence_reach_m
+        e = int(net.segment_edge[segment])
+        half = 0.5 * float(net.edge_length_m[e])
+        ends = np.array([net.edge_source[e], net.indices[e]], dtype=np.int64)
+        if half >= reach_m:
+            segs, weights = np.array([segment], dtype=np.int64), np.ones(1)
+        else:
+            nodes, dist = self.router.find_nodes_within(ends, reach_m, source_cost=np.array([half, half]))
+            inc = self._incidence
+            counts = np.diff(inc.indptr)[nodes]
+            seg_of = inc.indices[np.repeat(inc.indptr[nodes], counts) + _ragged_arange(counts)]
+            w_of = np.repeat(1.0 - dist / reach_m, counts)
+            order = np.lexsort((-w_of, seg_of))
+            seg_of, w_of = seg_of[order], w_of[order]
+            first = np.ones(seg_of.size, dtype=bool)
+            first[1:] = seg_of[1:] != seg_of[:-1]
+            segs, weights = seg_of[first].astype(np.int64), w_of[first]
+            weights[segs == segment] = 1.0
+        self._reach[segment] = (segs, weights)
+        return segs, weights
 
     def darkness_multiplier(self, is_dark: bool) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Per-segment hazard multipliers (robbery, other types) for the current light."""
@@ -144,3 +247,9 @@ class Environment:
         rob = np.where(self.lit, 1.0, self.config.darkness_robbery_multiplier)
         other = np.where(self.lit, 1.0, self.config.darkness_other_multiplier)
         return rob, other
+
+
+def _ragged_arange(counts: NDArray[np.int64]) -> NDArray[np.int64]:
+    """``[0..c0-1, 0..c1-1, ...]`` for the given counts."""
+    starts = np.cumsum(counts) - counts
+    return np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(starts, counts)

@@ -110,7 +110,7 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
         self.network = net
         self.clock = Clock(config.sim)
         self.router = Router(net.indptr, net.indices, net.edge_length_m, node_xy=net.node_xy)
-        self.env = Environment(net, config.crime, self.rngs["environment"])
+        self.env = Environment(net, config.crime, self.rngs["environment"], self.router)
         self.area = _grid_areas(net, config.city.area_cell_m)
         self.n_areas = int(self.area.max()) + 1
         home_w = res._class_weights(net, res.HOME_CLASS_WEIGHT, 0.3)
@@ -232,9 +232,11 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
         self._officer_orders(now)
         self._move(c.step_min * 60.0, now + c.step_min)
         self._offend(now + c.step_min)
-        officer_on_street = self.officers.occupancy_kind() >= 0
-        seg_officers = self.network.edge_segment[self.officers.position_edge[officer_on_street]]
-        self.env.update_police(seg_officers, now + c.step_min, c.step_min)
+        of = self.officers
+        officer_on_street = of.occupancy_kind() >= 0
+        seg_officers = self.network.edge_segment[of.position_edge[officer_on_street]]
+        standing = (of.state == ofc.DWELL) | (of.state == ofc.ATTEND)
+        self.env.update_police(seg_officers, now + c.step_min, c.step_min, standing[officer_on_street])
         self.env.decay_and_spread(c.step_min / MINUTES_PER_DAY)
         self.officers.book_time(c.step_min)
         self._record_hour(now)
@@ -466,7 +468,7 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
     def _offend(self, t: float) -> None:
         o = self.offenders
         rng = self.rngs["offending"]
-        u_offend, u_type, u_victim, u_spree, u_where = rng.random((5, o.n))
+        u_offend, u_type, u_victim, u_spree, u_where, u_notice, u_give_up = rng.random((7, o.n))
         out = np.flatnonzero((o.state != off.REST) & ~self.offender_heading_home)
         if out.size == 0:
             return
@@ -477,13 +479,27 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
             return
         opp = self.opportunity()
         dark_rob, dark_other = self.env.darkness_multiplier(self.clock.is_dark)
+        deterrence, watch = self.env.police_fields(t)
         haz = crime_hazards(segs, opp, base_rate_per_hour=self.config.crime.base_rate_per_hour,
                             attractiveness=self.env.attractiveness(), guardian_strength=self.guardian_strength(),
-                            deterrence=self.env.deterrence(t), dark_robbery=dark_rob, dark_other=dark_other)  # fmt: skip
-        haz *= np.where(o.state[out] == off.SEARCH, 1.0, self.config.crime.enroute_factor)[:, None]
+                            deterrence=deterrence, dark_robbery=dark_rob, dark_other=dark_other)  # fmt: skip
+        searching = o.state[out] == off.SEARCH
+        haz *= np.where(searching, 1.0, self.config.crime.enroute_factor)[:, None]
         total = haz.sum(axis=1)
         p = 1.0 - np.exp(-total * self.clock.step_min / 60.0)
         offend = u_offend[out] < p
+        # a searcher who notices that police watch this place (standing here, or lately) leaves: gives
+        # up the outing or moves on to search elsewhere (displacement), CrimeConfig.deterred_give_up_prob
+        noticed = searching & ~offend & (u_notice[out] < watch[segs])
+        if noticed.any():
+            deterred, where = out[noticed], segs[noticed]
+            give_up = u_give_up[deterred] < self.config.crime.deterred_give_up_prob
+            for i, seg, gave_up in zip(deterred, where, give_up, strict=True):
+                self.event_log.add(time_min=t, step=self.clock.step, kind="deterred_give_up" if gave_up
+                                   else "deterred_move_on", edge=int(o.position_edge[i]), segment=int(seg),
+                                   offender_id=int(i), offset_m=float(o.position_offset_m[i]))  # fmt: skip
+            self._send_offenders_home(deterred[give_up])
+            o.search_until_min[deterred[~give_up]] = t
         for k in np.flatnonzero(offend):
             i = int(out[k])
             cum = np.cumsum(haz[k]) / total[k]

@@ -1,6 +1,6 @@
 """The patterns real cities show emerge from the default model (../shared/EVIDENCE.md, docs/model.md).
 
-Default parameters, the bundled City of London, 30 simulated days, three fixed seeds. Each check
+Default parameters, the bundled City of London, 60 simulated days, three fixed seeds. Each check
 compares against chance or against another band, so a model that scattered crime at random, or
 without space-time interaction, would fail.
 """
@@ -20,7 +20,9 @@ from sim.network import load_network
 from tests.conftest import DEFAULT_CITY, SHARED_OSM
 
 SEEDS = (0, 1, 2)
-DAYS = 30.0
+# 60 days, not 30: the model's near-repeat excess is small (Knox ratio about 1.02-1.04 at 0-200 m and
+# 0-14 days), and over 30 days three seeds have too few pairs to tell it from chance reliably.
+DAYS = 60.0
 DISTANCE_BANDS_M = [0.0, 200.0, 400.0, 800.0]
 TIME_BANDS_DAYS = [0.0, 14.0, 28.0]
 

@@ -1,0 +1,113 @@
+"""Police deterrence in the street environment: Koper's residual, the reach of presence, and what
+offenders do when they notice police, on the real default city."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
+
+from core_ext import Router
+from sim.config import CrimeConfig
+from sim.environment import Environment, koper_residual
+from sim.model import PrecinctModel
+from sim.network import StreetNetwork, load_network
+from tests.conftest import DEFAULT_CITY
+from tests.sim.test_model import small_config
+
+
+@pytest.fixture(scope="module")
+def city() -> StreetNetwork:
+    return load_network(DEFAULT_CITY, network_type="walk")
+
+
+def make_env(net: StreetNetwork, **crime: float) -> Environment:
+    router = Router(net.indptr, net.indices, net.edge_length_m, node_xy=net.node_xy)
+    return Environment(net, CrimeConfig(**crime), np.random.default_rng(0), router)
+
+
+def test_koper_residual_needs_a_stop_and_saturates_at_fifteen_minutes() -> None:
+    r = koper_residual(np.array([0.0, 5.0, 7.5, 10.0, 15.0, 60.0]))
+    np.testing.assert_allclose(r, [0.0, 0.0, 0.25, 0.5, 1.0, 1.0])
+
+
+def test_reach_matches_scipy_network_distance_from_the_segment_middle(city: StreetNetwork) -> None:
+    env = make_env(city, deterrence_reach_m=100.0)
+    n = city.n_nodes
+    # undirected node graph with the shortest parallel edge, as SciPy's reference
+    order = np.lexsort((city.edge_length_m, city.indices, city.edge_source))
+    src, dst, length = city.edge_source[order], city.indices[order], city.edge_length_m[order]
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])
+    graph = sp.csr_matrix((length[first], (src[first], dst[first])), shape=(n, n))
+    for seg in np.random.default_rng(1).choice(city.n_segments, size=25, replace=False):
+        segs, w = env.reach(int(seg))
+        e = int(city.segment_edge[seg])
+        half = 0.5 * city.edge_length_m[e]
+        ends = [int(city.edge_source[e]), int(city.indices[e])]
+        d_node = dijkstra(graph, directed=True, indices=ends, limit=100.0).min(axis=0) + half
+        # the expected weight of every segment: 1 - d / reach at its nearer end, 1 on the segment itself
+        seg_d = np.full(city.n_segments, np.inf)
+        np.minimum.at(seg_d, city.edge_segment, d_node[city.edge_source])
+        np.minimum.at(seg_d, city.edge_segment, d_node[city.indices])
+        seg_d[seg] = 0.0
+        expected = np.flatnonzero(seg_d <= 100.0)
+        np.testing.assert_array_equal(np.sort(segs), expected)
+        order = np.argsort(segs)
+        np.testing.assert_allclose(w[order], 1.0 - seg_d[expected] / 100.0, atol=1e-9)
+        assert w[segs == seg][0] == 1.0
+
+
+def test_standing_officers_watch_passing_officers_only_deter_for_the_moment(city: StreetNetwork) -> None:
+    env = make_env(city)
+    stand, passing = 10, 2000
+    here = np.array([stand, passing])
+    # 15 minutes: one officer standing on `stand`, one walking through `passing` at the last step
+    env.update_police(here[:1], 5.0, 5.0, np.array([True]))
+    env.update_police(here[:1], 10.0, 5.0, np.array([True]))
+    env.update_police(here, 15.0, 5.0, np.array([True, False]))
+    deter, watch = env.police_fields(15.0)
+    assert deter[stand] == pytest.approx(0.9) and watch[stand] == pytest.approx(0.9)
+    assert deter[passing] == pytest.approx(0.9) and watch[passing] == 0.0
+    near, w = env.reach(stand)
+    inside = near[(w > 0) & (near != stand)]
+    assert np.all(deter[inside] > 0) and np.all(deter[inside] < 0.9)
+    far = np.setdiff1d(np.arange(city.n_segments), np.union1d(near, env.reach(passing)[0]))
+    assert np.all(deter[far] == 0.0)
+    # both leave: the 15-minute stop leaves a residual that decays (Koper), the passer leaves none
+    env.update_police(np.zeros(0, dtype=np.int64), 20.0, 5.0)
+    for t, expected in (
+        (20.0, 0.9 * np.exp(-5 / 30)),
+        (45.0, 0.9 * np.exp(-1.0)),
+        (105.0, 0.9 * np.exp(-3.0)),
+    ):
+        deter, watch = env.police_fields(t)
+        assert watch[stand] == pytest.approx(expected)
+        assert deter[passing] == 0.0 and watch[passing] == 0.0
+
+
+def test_without_reach_deterrence_stays_on_the_officers_segment(city: StreetNetwork) -> None:
+    env = make_env(city, deterrence_reach_m=0.0)
+    env.update_police(np.array([10]), 5.0, 5.0)
+    deter, _ = env.police_fields(5.0)
+    assert np.flatnonzero(deter).tolist() == [10]
+
+
+def _deterred_events(give_up: float, seed: int = 0) -> tuple[int, int, int]:
+    cfg = small_config(seed=seed, days=2.0)
+    cfg.crime.deterred_give_up_prob = give_up
+    model = PrecinctModel(cfg, mesa_agents=False)
+    while model.running:
+        model.step()
+    kinds = [r["kind"] for r in model.event_log.rows()]
+    return kinds.count("deterred_give_up"), kinds.count("deterred_move_on"), kinds.count("crime")
+
+
+def test_offenders_who_notice_police_give_up_or_move_on_as_configured() -> None:
+    gave_up, moved, _ = _deterred_events(1.0)
+    assert gave_up > 0 and moved == 0
+    gave_up, moved, _ = _deterred_events(0.0)
+    assert gave_up == 0 and moved > 0
+    gave_up, moved, _ = _deterred_events(0.5)
+    assert gave_up > 0 and moved > 0
