@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import ResultsError
+from sim.outputs import count_since
 from sim.results import POLICY_ORDER, Sweep, load_sweep, summary_table, write_database, write_table
 from sim.stats import PairedDifference, PairedWDQ, paired_difference_ci, paired_weighted_displacement_quotient
 
@@ -138,18 +139,43 @@ class _Tables:
 
 
 def _area_counts(pairs: pd.DataFrame, tables: _Tables) -> dict[str, np.ndarray]:
-    """Per seed: crimes on the policy run's treated / buffer / other segments, in both arms."""
+    """Per seed: crimes on the policy run's treated / buffer / other segments, in both arms.
+
+    Treated segments count crime from the minute each was treated on, buffer segments from the first
+    treatment within 400 m (``treated_from_min`` / ``buffer_from_min`` of the policy run, applied to
+    both runs): a hot spot is chosen *because* of crime, and counting that crime would charge the
+    patrol it attracted with it. The rest of the city counts the whole run.
+    """
     out: dict[str, list[float]] = {k: [] for k in ("Rb", "Ra", "Bb", "Ba", "Cb", "Ca")}
     for row in pairs.itertuples():
         pol = tables.get(str(row.run_dir), "segments").set_index("segment")
-        base = tables.get(str(row.base_dir), "segments").set_index("segment").reindex(pol.index, fill_value=0)
-        treated = pol["treated"].astype(bool)
-        buffer = pol["buffer"].astype(bool) & ~treated
+        n = int(pol.index.max()) + 1 if len(pol) else 0
+        pol = pol.reindex(range(n), fill_value=0)
+        treated = pol["treated"].astype(bool).to_numpy()
+        buffer = pol["buffer"].astype(bool).to_numpy() & ~treated
         control = ~treated & ~buffer
-        for mask, b, a in ((treated, "Rb", "Ra"), (buffer, "Bb", "Ba"), (control, "Cb", "Ca")):
-            out[b].append(float(base.loc[mask, "crimes"].sum()))
-            out[a].append(float(pol.loc[mask, "crimes"].sum()))
+        t_from = _from_column(pol, "treated_from_min", treated)
+        b_from = _from_column(pol, "buffer_from_min", buffer)
+        c_from = np.where(control, 0.0, np.nan)
+        for run_dir, which in ((row.base_dir, "b"), (row.run_dir, "a")):
+            events = tables.get(str(run_dir), "events")
+            crimes = events[events["kind"] == "crime"]
+            seg = crimes["segment"].to_numpy(np.int64)
+            keep = seg < n
+            seg, when = seg[keep], crimes["time_min"].to_numpy(np.float64)[keep]
+            for name, since in (("R", t_from), ("B", b_from), ("C", c_from)):
+                out[name + which].append(float(count_since(seg, when, since)))
     return {k: np.asarray(v) for k, v in out.items()}
+
+
+def _from_column(segments: pd.DataFrame, column: str, mask: np.ndarray) -> np.ndarray:
+    """Start minute per segment from ``column`` where present (older runs lack it: from the start)."""
+    if column in segments:
+        since = segments[column].to_numpy(np.float64).copy()
+        since[mask & np.isnan(since)] = 0.0
+        since[~mask] = np.nan
+        return since
+    return np.where(mask, 0.0, np.nan)
 
 
 def _area_effects(pairs: pd.DataFrame, tables: _Tables, confidence: float) -> pd.DataFrame:

@@ -29,8 +29,13 @@ TEMPLATE = Path(__file__).with_name("report_template.html")
 METRICS: list[tuple[str, str, str, int]] = [
     ("#", "Crime (every offence, whether or not the police hear of it)", "", 0),
     ("crimes_total", "All crimes", "crimes per run", -1),
-    ("crimes_in_treated", "Crimes on treated streets", "crimes per run", -1),
-    ("crimes_in_buffer", "Crimes within 400 m of treated streets", "crimes per run", -1),
+    ("crimes_in_treated", "Crimes on treated streets since they were treated", "crimes per run", -1),
+    (
+        "crimes_in_buffer",
+        "Crimes within 400 m of treated streets since treatment nearby",
+        "crimes per run",
+        -1,
+    ),
     ("crimes_robbery", "Street robbery", "crimes per run", -1),
     ("crimes_burglary", "Burglary", "crimes per run", -1),
     ("crimes_theft_from_vehicle", "Theft from vehicles", "crimes per run", -1),
@@ -315,7 +320,10 @@ def _methods(comp: Comparison) -> str:
         "Differences are means of per-seed differences with Student-t 95% CIs; percent changes are ratios of "
         "means with delta-method 95% CIs (sim.stats.paired_difference_ci). The WDQ (Bowers &amp; Johnson 2003) "
         "compares the policy run (after) with the same-seed baseline run (before), using the policy run's treated "
-        "and 400 m buffer segments in both, with a paired bootstrap CI over seeds. "
+        "and 400 m buffer segments in both, with a paired bootstrap CI over seeds. Crime on treated streets is "
+        "counted from the time each street was first treated (a hot spot: its first patrol visit; CPTED: the "
+        "installation), and in the buffer from the first treatment within 400 m, in both runs of a seed: a hot "
+        "spot is chosen because of crime, and that crime is not charged to the patrol it attracted. "
         f"Model commit {html.escape(commit[:12])}{dirty}, Precinct {html.escape(str(info.get('versions', {}).get('precinct')))}; "
         f"report generated {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} from {html.escape(str(comp.sweep.root))}.</p>"
     )  # fmt: skip

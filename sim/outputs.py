@@ -15,7 +15,7 @@ from sim.crime import CRIME_TYPES
 if TYPE_CHECKING:
     from sim.model import PrecinctModel, SimulationResult
 
-__all__ = ["BUFFER_M", "buffer_segments", "build_result"]
+__all__ = ["BUFFER_M", "buffer_from_min", "buffer_segments", "build_result", "count_since"]
 
 # Displacement is looked for within 400 m of treated places: about two blocks, the catchment most
 # hot-spot evaluations use for the "catchment area" (Weisburd et al. 2006; Bowers et al. 2011).
@@ -38,6 +38,27 @@ def buffer_segments(
     return seg_near & ~treated
 
 
+def buffer_from_min(
+    model: PrecinctModel, treated_from: NDArray[np.float64], distance_m: float = BUFFER_M
+) -> NDArray[np.float64]:
+    """For each untreated segment within ``distance_m`` of a treated one, the minute the first treated
+    segment near it was treated (NaN elsewhere): the buffer is watched for displacement from then on."""
+    treated = np.isfinite(treated_from)
+    out = np.full(model.network.n_segments, np.nan)
+    for t in np.unique(treated_from[treated]):
+        near = buffer_segments(model, treated_from == t, distance_m) & ~treated & np.isnan(out)
+        out[near] = t
+    return out
+
+
+def count_since(
+    segment: NDArray[np.int64], time_min: NDArray[np.float64], from_min: NDArray[np.float64]
+) -> int:
+    """Events (at ``segment``, ``time_min``) on segments with a start time, at or after it."""
+    start = from_min[segment]
+    return int(np.count_nonzero(np.isfinite(start) & (time_min >= start)))
+
+
 def _is_night(time_min: NDArray[np.float64], model: PrecinctModel) -> NDArray[np.bool_]:
     cfg = model.config.sim
     hour = ((time_min + cfg.start_hour * 60.0) % 1440.0) / 60.0
@@ -56,11 +77,18 @@ def build_result(model: PrecinctModel) -> SimulationResult:
     night = _is_night(crimes["time_min"].to_numpy(np.float64), model)
     recorded = crimes["recorded"].to_numpy(bool)
     treated = np.zeros(n_seg, dtype=bool)
+    treated_from = np.full(n_seg, np.nan)
     for policy in model.policies:
         t = policy.treated_segments(model)
         if t is not None:
             treated |= t
+        since = policy.treated_from_min(model)
+        if since is not None:
+            treated_from = np.fmin(treated_from, since)
+    treated_from[treated & np.isnan(treated_from)] = 0.0
+    treated_from[~treated] = np.nan
     buffer = buffer_segments(model, treated)
+    buffer_from = buffer_from_min(model, treated_from)
     counts = np.bincount(seg, minlength=n_seg)
     segments = pd.DataFrame({
         "segment": np.arange(n_seg), "edge": net.segment_edge, "osm_way_id": net.edge_osm_way_id[net.segment_edge],
@@ -69,9 +97,13 @@ def build_result(model: PrecinctModel) -> SimulationResult:
         "crimes_night": np.bincount(seg[night], minlength=n_seg),
         "crimes_day": np.bincount(seg[~night], minlength=n_seg),
         "police_min": model.env.police_minutes, "treated": treated, "buffer": buffer,
+        "treated_from_min": treated_from, "buffer_from_min": buffer_from,
     })  # fmt: skip
     timeseries = model.timeseries()
     metrics = _metrics(model, crimes, counts, night, treated, buffer)
+    when = crimes["time_min"].to_numpy(np.float64)
+    metrics["crimes_treated_since"] = float(count_since(seg, when, treated_from))
+    metrics["crimes_buffer_since"] = float(count_since(seg, when, buffer_from))
     return SimulationResult(
         events=events, timeseries=timeseries, segments=segments, metrics=metrics, network=net,
         config=model.config, seed=model.config.seed,

@@ -60,6 +60,18 @@ class Policy:
         """Segments this policy acted on (for treated/buffer/control comparisons), or None."""
         return None
 
+    def treated_from_min(self, model: PrecinctModel) -> NDArray[np.float64] | None:
+        """Minute each treated segment was first acted on (NaN where never), or None.
+
+        Effects on treated places are counted from this time on: a policy that picks its places from
+        crime during the run (hot spots) would otherwise be charged with the crime that selected them.
+        The default is "from the start" for every segment of :meth:`treated_segments`.
+        """
+        treated = self.treated_segments(model)
+        if treated is None:
+            return None
+        return np.where(treated, 0.0, np.nan)
+
     def costs(self, model: PrecinctModel) -> dict[str, float]:
         """Costs in the config's currency units and officer-hours, e.g. {"cost_capital": ...}."""
         return {}

@@ -253,6 +253,10 @@ class CptedPolicy(Policy):
             out |= mask
         return out
 
+    def treated_from_min(self, model: PrecinctModel) -> NDArray[np.float64]:
+        """Treated from the installation (after the warm-up when targets are recorded hot spots)."""
+        return np.where(self.treated_segments(model), self.install_min, np.nan)
+
     def costs(self, model: PrecinctModel) -> dict[str, float]:
         c = self.config
         installed = not np.isnan(self.install_min)

@@ -250,6 +250,7 @@ class TargetedPatrolPolicy(Policy):
         self.history: list[tuple[float, NDArray[np.int64]]] = []
         self.last_visit_min = np.full(net.n_segments, -np.inf)
         self.visited = np.zeros(net.n_segments, dtype=bool)
+        self.first_visit_min = np.full(net.n_segments, np.nan)
         self.dwell_min_on = np.zeros(net.n_segments)
         self.claim = np.full(model.officers.n, -1, dtype=np.int64)  # hot spot each officer is heading to
         self.next_refresh_min = 0.0
@@ -290,6 +291,8 @@ class TargetedPatrolPolicy(Policy):
         )
         self.n_visits += int(new_visit.sum())
         self.last_visit_min[segs] = now
+        first = segs[~self.visited[segs]]
+        self.first_visit_min[first] = now
         self.visited[segs] = True
         np.add.at(self.dwell_min_on, segs, model.clock.step_min)
 
@@ -328,6 +331,10 @@ class TargetedPatrolPolicy(Policy):
 
     def treated_segments(self, model: PrecinctModel) -> NDArray[np.bool_]:
         return self.visited.copy()
+
+    def treated_from_min(self, model: PrecinctModel) -> NDArray[np.float64]:
+        """A hot spot is treated from its first patrol visit (its selection came from earlier crime)."""
+        return self.first_visit_min.copy()
 
     def costs(self, model: PrecinctModel) -> dict[str, float]:
         return {

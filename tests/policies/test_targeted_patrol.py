@@ -150,3 +150,32 @@ def test_fewer_crimes_on_hot_spots_and_no_displacement_on_average(city) -> None:
     assert effects["police_min_treated"].pct_low > 200.0
     # over the whole run the treated segments are not significantly worse either
     assert effects["crimes_treated"].diff_low <= 0.0
+
+
+def test_hot_spots_count_as_treated_from_their_first_visit(city) -> None:
+    """Crime on a hot spot is judged from its first patrol visit on: the crime that made it hot is not
+    charged to the patrol. The buffer starts with the first treated street within 400 m."""
+    model, events = _run(_config({"targeted_patrol": {}}), city)
+    result = build_result(model)
+    seg = result.segments
+    treated = seg["treated"].to_numpy(bool)
+    since = seg["treated_from_min"].to_numpy()
+    assert treated.sum() > 10
+    assert np.all(np.isfinite(since[treated])) and np.all(np.isnan(since[~treated]))
+    # the first hot-spot visit (a dwell of the policy's length) on each treated segment
+    dwell = model.config.policies["targeted_patrol"].get("dwell_min", 15.0)
+    visits = events[(events["kind"] == "patrol_visit") & (events["dwell_min"] == dwell)]
+    first = visits.groupby("segment")["time_min"].min()
+    np.testing.assert_allclose(since[first.index.to_numpy()], first.to_numpy())
+    # every buffer segment has a start no earlier than the first treatment; nothing else has one
+    buffer = seg["buffer"].to_numpy(bool)
+    b_since = seg["buffer_from_min"].to_numpy()
+    assert np.all(np.isfinite(b_since[buffer])) and np.all(np.isnan(b_since[~buffer]))
+    assert b_since[buffer].min() == since[treated].min()
+    # the metric counts exactly the crimes at or after each treated segment's start
+    crimes = events[events["kind"] == "crime"]
+    start = since[crimes["segment"].to_numpy()]
+    expected = int(((crimes["time_min"].to_numpy() >= start) & np.isfinite(start)).sum())
+    assert result.metrics["crimes_treated_since"] == expected
+    # some crime on the treated segments came before they were first visited (it made them hot)
+    assert expected < result.metrics["crimes_treated"]
