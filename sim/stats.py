@@ -176,7 +176,8 @@ def paired_difference_ci(
     -------
     PairedDifference
         Interval bounds are NaN with fewer than two pairs; percent fields are NaN when the control
-        mean is 0.
+        mean is 0. When the treatment is 0 on every seed (e.g. crime on gated alleys), the percent
+        interval is the difference's interval divided by the control mean, floored at -100%.
     """
     _check_confidence(confidence)
     if pct_method not in ("delta", "bootstrap"):
@@ -208,6 +209,11 @@ def paired_difference_ci(
                 r_low, r_high = _ratio_ci_delta(t, c, confidence)
             else:
                 r_low, r_high = _ratio_ci_bootstrap(t, c, confidence, n_boot, _as_rng(rng))
+            if np.all(t == 0) and diff.sem > 0:
+                # no event at all in the treatment arm: the ratio's residuals are all zero, and both
+                # methods would claim certainty. Fall back on the difference's interval over the
+                # control mean (a fixed denominator), floored at -100%.
+                r_low, r_high = max(0.0, 1.0 + diff.low / mean_c), max(0.0, 1.0 + diff.high / mean_c)
             pct_low, pct_high = 100.0 * (r_low - 1.0), 100.0 * (r_high - 1.0)
     return PairedDifference(
         n=n,

@@ -65,6 +65,17 @@ def crn_pair(rng: np.random.Generator, n_seeds: int) -> tuple[np.ndarray, np.nda
     return rng.poisson(90.0 * risk).astype(float), rng.poisson(100.0 * risk).astype(float)
 
 
+def test_percent_interval_when_the_treatment_arm_has_no_events() -> None:
+    """All-zero treatment (crime on gated alleys): not a certain -100%, but the difference's interval."""
+    control = np.array([2.0, 0, 1, 0, 3, 1, 0, 1, 2, 0])
+    d = s.paired_difference_ci(np.zeros(10), control)
+    assert d.pct_change == -100.0
+    assert d.pct_low == -100.0
+    # the mean difference is -1.0 with a t interval of about +-0.77: the cut could be as small as ~23%
+    assert d.pct_high == pytest.approx(100.0 * d.diff_high / control.mean())
+    assert -40.0 < d.pct_high < -10.0
+
+
 @pytest.mark.parametrize(("method", "n_reps", "tolerance"), [("delta", 1000, 0.03), ("bootstrap", 250, 0.06)])
 def test_percent_change_ci_coverage(method: str, n_reps: int, tolerance: float) -> None:
     rng = np.random.default_rng(11)
