@@ -42,6 +42,8 @@ METRICS: list[tuple[str, str, str, int]] = [
     ("crimes_night", "Crimes at night", "crimes per run", -1),
     ("crimes_day", "Crimes by day", "crimes per run", -1),
     ("share_crime_top5pct", "Share of crime on the top 5% of streets", "share (0–1)", 0),
+    ("deterred_give_up", "Offenders who gave up an outing on seeing police", "outings per run", 0),
+    ("deterred_move_on", "Offenders who moved elsewhere on seeing police", "searches per run", 0),
     ("#", "What the police see", "", 0),
     ("crimes_recorded", "Crimes recorded by the police", "crimes per run", 0),
     ("recorded_share", "Share of crimes recorded", "share (0–1)", 1),

@@ -102,6 +102,9 @@ def build_result(model: PrecinctModel) -> SimulationResult:
     timeseries = model.timeseries()
     metrics = _metrics(model, crimes, counts, night, treated, buffer)
     when = crimes["time_min"].to_numpy(np.float64)
+    kinds = events["kind"]
+    metrics["deterred_give_up"] = float((kinds == "deterred_give_up").sum())
+    metrics["deterred_move_on"] = float((kinds == "deterred_move_on").sum())
     metrics["crimes_treated_since"] = float(count_since(seg, when, treated_from))
     metrics["crimes_buffer_since"] = float(count_since(seg, when, buffer_from))
     return SimulationResult(

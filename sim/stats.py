@@ -177,7 +177,8 @@ def paired_difference_ci(
     PairedDifference
         Interval bounds are NaN with fewer than two pairs; percent fields are NaN when the control
         mean is 0. When the treatment is 0 on every seed (e.g. crime on gated alleys), the percent
-        interval is the difference's interval divided by the control mean, floored at -100%.
+        interval is the difference's interval divided by the control mean, floored at -100%. With
+        non-negative outcomes (counts) the percent interval never goes below -100%.
     """
     _check_confidence(confidence)
     if pct_method not in ("delta", "bootstrap"):
@@ -214,6 +215,9 @@ def paired_difference_ci(
                 # methods would claim certainty. Fall back on the difference's interval over the
                 # control mean (a fixed denominator), floored at -100%.
                 r_low, r_high = max(0.0, 1.0 + diff.low / mean_c), max(0.0, 1.0 + diff.high / mean_c)
+            if np.all(t >= 0) and np.all(c >= 0):
+                # a ratio of non-negative means is never below 0 (the delta interval is symmetric)
+                r_low = max(r_low, 0.0)
             pct_low, pct_high = 100.0 * (r_low - 1.0), 100.0 * (r_high - 1.0)
     return PairedDifference(
         n=n,

@@ -74,6 +74,9 @@ def test_percent_interval_when_the_treatment_arm_has_no_events() -> None:
     # the mean difference is -1.0 with a t interval of about +-0.77: the cut could be as small as ~23%
     assert d.pct_high == pytest.approx(100.0 * d.diff_high / control.mean())
     assert -40.0 < d.pct_high < -10.0
+    # a large cut on few counts: the symmetric delta interval would reach below -100%
+    d = s.paired_difference_ci(np.array([0.0, 0, 1, 0, 0, 0]), np.array([3.0, 0, 9, 1, 0, 4]))
+    assert d.pct_low == -100.0 < d.pct_change < d.pct_high
 
 
 @pytest.mark.parametrize(("method", "n_reps", "tolerance"), [("delta", 1000, 0.03), ("bootstrap", 250, 0.06)])
