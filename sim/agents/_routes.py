@@ -51,7 +51,10 @@ class RouteBook:
         self._len = np.zeros(4096, dtype=np.float64)  # edge lengths along the buffer, for the kernel
         self.size = 0
         self.n_edges = int(edge_tail.shape[0])
-        self._cache: dict[int, tuple[int, int]] = {}  # key from_edge * n_edges + to_edge
+        # routed trips, sorted by key (from_edge * n_edges + to_edge), with their (start, end) slices:
+        # a lookup is one vectorised binary search, with no Python loop over travellers
+        self._keys = np.zeros(0, dtype=np.int64)
+        self._slices = np.zeros((0, 2), dtype=np.int64)
         self.n_routed = 0
         self.n_unreachable = 0
 
@@ -73,7 +76,8 @@ class RouteBook:
     def set_closed(self, closed_edges: NDArray[np.bool_] | None) -> None:
         """Change the closed-edge mask; cached routes that used now-closed edges are forgotten."""
         self.closed_edges = closed_edges
-        self._cache.clear()
+        self._keys = np.zeros(0, dtype=np.int64)
+        self._slices = np.zeros((0, 2), dtype=np.int64)
 
     def trips(
         self, from_edges: NDArray[np.int64], to_edges: NDArray[np.int64]
@@ -86,17 +90,25 @@ class RouteBook:
         to_edges = np.asarray(to_edges, dtype=np.int64)
         keys = from_edges * self.n_edges + to_edges
         unique, inverse = np.unique(keys, return_inverse=True)
-        cache = self._cache
-        missing = np.array([k for k in unique.tolist() if k not in cache], dtype=np.int64)
-        if missing.size:
-            self._route_missing(missing // self.n_edges, missing % self.n_edges, missing)
-        slices = np.array([cache[k] for k in unique.tolist()], dtype=np.int64).reshape(-1, 2)
+        pos = np.asarray(np.searchsorted(self._keys, unique), dtype=np.int64)
+        known = np.zeros(unique.size, dtype=bool)
+        inside = pos < self._keys.size
+        known[inside] = self._keys[pos[inside]] == unique[inside]
+        if not known.all():
+            missing = unique[~known]
+            new = self._route_missing(missing // self.n_edges, missing % self.n_edges)
+            at = np.searchsorted(self._keys, missing)
+            self._keys = np.insert(self._keys, at, missing)
+            self._slices = np.insert(self._slices, at, new, axis=0)
+            pos = np.asarray(np.searchsorted(self._keys, unique), dtype=np.int64)
+        slices = self._slices[pos]
         start = slices[inverse.ravel(), 0]
         end = slices[inverse.ravel(), 1]
         ok = (end > start) | (from_edges == to_edges)
         return start, end, ok
 
-    def _route_missing(self, a: NDArray[np.int64], b: NDArray[np.int64], keys: NDArray[np.int64]) -> None:
+    def _route_missing(self, a: NDArray[np.int64], b: NDArray[np.int64]) -> NDArray[np.int64]:
+        """Route trips ``a[i] -> b[i]`` into the buffer; return their (start, end) slices."""
         same = a == b
         closed_dest = self.closed_edges[b] if self.closed_edges is not None else np.zeros(a.size, dtype=bool)
         todo = ~same & ~closed_dest  # staying put needs no route; a closed destination has none
@@ -126,10 +138,9 @@ class RouteBook:
             self._buf[self.size : self.size + total]
         ]
         self.size += total
-        for k, s0, n0 in zip(keys.tolist(), starts.tolist(), out_len.tolist(), strict=True):
-            self._cache[k] = (s0, s0 + n0)
         self.n_routed += int(todo.sum())
         self.n_unreachable += int((todo & ~reachable).sum())
+        return np.column_stack([starts, starts + out_len]).astype(np.int64)
 
     def _reserve(self, extra: int) -> None:
         need = self.size + extra
