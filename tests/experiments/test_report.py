@@ -132,6 +132,9 @@ document.getElementById('r').addEventListener('load', () => {
     images: imgs.length,
     rendered: imgs.filter(i => i.complete && i.naturalWidth > 0).length,
     resources: res.filter(n => !n.startsWith('data:')),
+    // the colour every "better" / "worse" cell is painted with (the legend promises green / red)
+    shaded: Array.from(doc.querySelectorAll('td.good, td.bad, tr.good td, tr.bad td'))
+      .map(td => doc.defaultView.getComputedStyle(td).backgroundColor),
   }));
 });
 </script></body></html>"""
@@ -168,6 +171,9 @@ def test_report_renders_in_headless_chromium(report: Path, tmp_path: Path) -> No
     assert result["images"] == report.read_text().count("<img ")
     assert result["rendered"] == result["images"], "every image decodes and renders"
     assert result["resources"] == [], f"the report requested {result['resources']}"
+    # significant cells of the at-a-glance table and rows of the detail tables are shaded, not white
+    assert len(result["shaded"]) >= report.read_text().count("<td class='good'>") > 0
+    assert set(result["shaded"]) <= {"rgb(234, 246, 234)", "rgb(253, 236, 234)"}, set(result["shaded"])
 
 
 def test_unpaired_runs_are_left_out_and_named(tmp_path: Path) -> None:
