@@ -135,8 +135,7 @@ def _glance_table(comp: Comparison) -> str:
         w = comp.wdq.get(arm.label)
         wdq = "<td>–</td>"
         treated = eff.get("crimes_in_treated")
-        clear_fall = treated is not None and treated.diff.diff_high < 0
-        if w is not None and math.isfinite(w.wdq) and w.success_measure < 0 and clear_fall:
+        if w is not None and treated is not None and wording.wdq_assessable(w, treated.diff):
             wdq = f"<td>{wording.fmt(w.wdq, 2)}<span class='ci'>{wording.fmt(w.low, 2)} to {wording.fmt(w.high, 2)}</span></td>"
         elif w is not None:
             wdq = "<td class='wrap'><span class='ci'>not assessable: no clear fall on treated streets</span></td>"

@@ -91,12 +91,18 @@ def pct_phrase(d: PairedDifference, what: str) -> str:
     return text
 
 
+def wdq_assessable(w: PairedWDQ, treated: PairedDifference | None) -> bool:
+    """The WDQ means something only when crime clearly fell on the treated streets (Bowers & Johnson
+    2003); "clearly" is the percent change's 95% interval lying below 0, as in the sentences."""
+    clear_fall = treated is None or (math.isfinite(treated.pct_high) and treated.pct_high < 0)
+    return w.success_measure < 0 and math.isfinite(w.wdq) and clear_fall
+
+
 def wdq_phrase(w: PairedWDQ | None, treated: PairedDifference | None) -> str | None:
     if w is None:
         return None
     ci = f"WDQ {fmt(w.wdq, 2)}, 95% CI {fmt(w.low, 2)} to {fmt(w.high, 2)}"
-    clear_fall = treated is None or (math.isfinite(treated.pct_high) and treated.pct_high < 0)
-    if not (w.success_measure < 0 and math.isfinite(w.wdq) and clear_fall):
+    if not wdq_assessable(w, treated):
         return "displacement not assessable (no clear fall on treated streets)"
     if math.isfinite(w.low) and w.low > 0:
         return f"diffusion of benefits: nearby streets also improved ({ci})"
