@@ -249,8 +249,7 @@ class TargetedPatrolPolicy(Policy):
         # (time, hot spots) at every map refresh: which segments were hot when (for evaluation)
         self.history: list[tuple[float, NDArray[np.int64]]] = []
         self.last_visit_min = np.full(net.n_segments, -np.inf)
-        self.visited = np.zeros(net.n_segments, dtype=bool)
-        self.first_visit_min = np.full(net.n_segments, np.nan)
+        self.first_visit_min = np.full(net.n_segments, np.nan)  # NaN: never visited
         self.dwell_min_on = np.zeros(net.n_segments)
         self.claim = np.full(model.officers.n, -1, dtype=np.int64)  # hot spot each officer is heading to
         self.next_refresh_min = 0.0
@@ -291,9 +290,7 @@ class TargetedPatrolPolicy(Policy):
         )
         self.n_visits += int(new_visit.sum())
         self.last_visit_min[segs] = now
-        first = segs[~self.visited[segs]]
-        self.first_visit_min[first] = now
-        self.visited[segs] = True
+        self.first_visit_min[segs] = np.fmin(self.first_visit_min[segs], now)
         np.add.at(self.dwell_min_on, segs, model.clock.step_min)
 
     def choose_patrol(self, model: PrecinctModel, officers: NDArray[np.int64]) -> PatrolOrders | None:
@@ -330,7 +327,7 @@ class TargetedPatrolPolicy(Policy):
         return PatrolOrders(officers, dest, np.full(officers.size, float(self.config.dwell_min)))
 
     def treated_segments(self, model: PrecinctModel) -> NDArray[np.bool_]:
-        return self.visited.copy()
+        return np.isfinite(self.first_visit_min)
 
     def treated_from_min(self, model: PrecinctModel) -> NDArray[np.float64]:
         """A hot spot is treated from its first patrol visit (its selection came from earlier crime)."""
@@ -340,7 +337,7 @@ class TargetedPatrolPolicy(Policy):
         return {
             "hotspot_visits": float(self.n_visits),
             "hotspot_dwell_hours": float(self.dwell_min_on.sum()) / 60.0,
-            "hotspot_segments_visited": float(self.visited.sum()),
+            "hotspot_segments_visited": float(np.isfinite(self.first_visit_min).sum()),
             "hotspot_map_refreshes": float(self.n_refreshes),
             "hotspot_first_map_hour": self.first_map_min / 60.0,
         }
