@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 
 from core_ext import Router
 from sim.config import CrimeConfig
-from sim.network import StreetNetwork
+from sim.network import StreetNetwork, node_weights_to_segments
 
 __all__ = ["Environment", "koper_residual", "node_segment_incidence", "segment_adjacency"]
 
@@ -227,14 +227,7 @@ class Environment:
         else:
             nodes, dist = self.router.find_nodes_within(ends, reach_m, source_cost=np.array([half, half]))
             inc = self._incidence
-            counts = np.diff(inc.indptr)[nodes]
-            seg_of = inc.indices[np.repeat(inc.indptr[nodes], counts) + _ragged_arange(counts)]
-            w_of = np.repeat(1.0 - dist / reach_m, counts)
-            order = np.lexsort((-w_of, seg_of))
-            seg_of, w_of = seg_of[order], w_of[order]
-            first = np.ones(seg_of.size, dtype=bool)
-            first[1:] = seg_of[1:] != seg_of[:-1]
-            segs, weights = seg_of[first].astype(np.int64), w_of[first]
+            segs, weights = node_weights_to_segments(inc.indptr, inc.indices, nodes, 1.0 - dist / reach_m)
             weights[segs == segment] = 1.0
         self._reach[segment] = (segs, weights)
         return segs, weights
@@ -247,9 +240,3 @@ class Environment:
         rob = np.where(self.lit, 1.0, self.config.darkness_robbery_multiplier)
         other = np.where(self.lit, 1.0, self.config.darkness_other_multiplier)
         return rob, other
-
-
-def _ragged_arange(counts: NDArray[np.int64]) -> NDArray[np.int64]:
-    """``[0..c0-1, 0..c1-1, ...]`` for the given counts."""
-    starts = np.cumsum(counts) - counts
-    return np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(starts, counts)

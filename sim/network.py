@@ -32,7 +32,14 @@ from numpy.typing import NDArray
 from sim import _osm
 from sim.errors import CacheError, NetworkFileError
 
-__all__ = ["LOADER_VERSION", "NETWORK_TYPES", "StreetNetwork", "default_cache_dir", "load_network"]
+__all__ = [
+    "LOADER_VERSION",
+    "NETWORK_TYPES",
+    "StreetNetwork",
+    "default_cache_dir",
+    "load_network",
+    "node_weights_to_segments",
+]
 
 NETWORK_TYPES = _osm.NETWORK_TYPES
 # Bump when the processing changes, so stale cache entries are never reused.
@@ -231,6 +238,30 @@ class StreetNetwork:
                 segment=int(self.edge_segment[e]),
             )
         return g
+
+
+def node_weights_to_segments(
+    indptr: NDArray[np.int64],
+    segment_of: NDArray[np.int64],
+    nodes: NDArray[np.int64],
+    weights: NDArray[np.float64],
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Segments at the given nodes, each with the largest weight among its nodes.
+
+    ``indptr`` / ``segment_of`` is a CSR from node to segments (e.g. the network's out-edges with
+    ``edge_segment``, or a node x segment incidence); ``weights`` holds one value per node in ``nodes``.
+    Returns the segments sorted by id and their weights.
+    """
+    counts = indptr[nodes + 1] - indptr[nodes]
+    starts = np.cumsum(counts) - counts
+    idx = np.repeat(indptr[nodes], counts) + (np.arange(int(counts.sum())) - np.repeat(starts, counts))
+    segs = np.asarray(segment_of[idx], dtype=np.int64)
+    ws = np.repeat(weights, counts)
+    order = np.lexsort((-ws, segs))
+    segs, ws = segs[order], ws[order]
+    first = np.ones(segs.size, dtype=bool)
+    first[1:] = segs[1:] != segs[:-1]
+    return segs[first], ws[first]
 
 
 def default_cache_dir() -> Path:

@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 from core_ext import Router
 from sim.agents._view import RowView
 from sim.config import PopulationConfig
-from sim.network import StreetNetwork
+from sim.network import StreetNetwork, node_weights_to_segments
 
 __all__ = ["Offender", "Offenders"]
 
@@ -70,7 +70,7 @@ class Offenders:
             near, near_dist = router.find_nodes_within(anchor_nodes, config.awareness_radius_m)
             # familiarity falls off with distance from the nearest anchor
             fam_nodes = np.exp(-near_dist / config.awareness_radius_m)
-            segs, fam = _node_weights_to_segments(seg_of_node, near, fam_nodes)
+            segs, fam = node_weights_to_segments(*seg_of_node, near, fam_nodes)
             route_segs = []
             for a, b in ((0, 1), (1, 2), (2, 0)):
                 route, _ = router.route(int(anchor_nodes[a]), int(anchor_nodes[b]))
@@ -179,23 +179,6 @@ def _segment_at(
     indptr, seg = seg_of_node
     a, b = indptr[node], indptr[node + 1]
     return int(seg[a + rng.integers(0, b - a)])
-
-
-def _node_weights_to_segments(
-    seg_of_node: tuple[NDArray[np.int64], NDArray[np.int64]], nodes: NDArray[np.int64], w: NDArray[np.float64]
-) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-    """Segments leaving the given nodes, each with the largest weight among its nodes."""
-    indptr, seg = seg_of_node
-    counts = indptr[nodes + 1] - indptr[nodes]
-    edge_idx = np.repeat(indptr[nodes], counts) + (
-        np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    )
-    segs = seg[edge_idx]
-    ws = np.repeat(w, counts)
-    order = np.lexsort((-ws, segs))
-    segs, ws = segs[order], ws[order]
-    first = np.concatenate([[True], segs[1:] != segs[:-1]]) if segs.size else np.zeros(0, bool)
-    return segs[first], ws[first]
 
 
 class Offender(RowView):
