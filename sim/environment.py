@@ -82,7 +82,7 @@ class Environment:
     """Per-segment state of the street environment; owned by the model, changed by policies."""
 
     def __init__(
-        self, net: StreetNetwork, config: CrimeConfig, rng: np.random.Generator, router: Router | None = None
+        self, net: StreetNetwork, config: CrimeConfig, rng: np.random.Generator, router: Router
     ) -> None:
         self.net = net
         self.config = config
@@ -169,10 +169,6 @@ class Environment:
         self.police_present = present
         self.police_standing = standing
 
-    def deterrence(self, now_min: float) -> NDArray[np.float64]:
-        """Share of offending suppressed by police now present or recently present nearby (0..1)."""
-        return self.police_fields(now_min)[0]
-
     def police_fields(self, now_min: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """(deterrence, watch) per segment, each ``police_deterrence`` x a level in 0..1.
 
@@ -191,21 +187,20 @@ class Environment:
         watch[self.police_standing] = 1.0
         seen = np.where(self.police_present, 1.0, watch)
         k = self.config.police_deterrence
-        return k * self._spread(seen), k * self._spread(watch)
-
-    def _spread(self, level: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Each segment's strongest ``level[s] * weight`` over the sources ``s`` that reach it."""
-        if self.router is None or self.config.deterrence_reach_m <= 0:
-            return level
-        sources = np.flatnonzero(level > DETERRENCE_FLOOR)
-        field = np.zeros(self.n_segments)
-        if sources.size == 0:
-            return field
-        reach = [self.reach(int(s)) for s in sources]
-        segs = np.concatenate([r[0] for r in reach])
-        weights = np.concatenate([r[1] * level[s] for r, s in zip(reach, sources, strict=True)])
-        np.maximum.at(field, segs, weights)
-        return field
+        if self.config.deterrence_reach_m <= 0:
+            return k * seen, k * watch
+        # seen >= watch everywhere, so the sources of `seen` cover those of `watch`: gather once
+        sources = np.flatnonzero(seen > DETERRENCE_FLOOR)
+        deterrence, watched = np.zeros(self.n_segments), np.zeros(self.n_segments)
+        if sources.size:
+            reach = [self.reach(int(s)) for s in sources]
+            segs = np.concatenate([r[0] for r in reach])
+            weights = np.concatenate([r[1] for r in reach])
+            src = np.repeat(sources, [r[0].size for r in reach])
+            np.maximum.at(deterrence, segs, weights * seen[src])
+            w_src = watch[src]
+            np.maximum.at(watched, segs, weights * np.where(w_src > DETERRENCE_FLOOR, w_src, 0.0))
+        return k * deterrence, k * watched
 
     def reach(self, segment: int) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         """Segments within ``deterrence_reach_m`` of the middle of ``segment`` and their weights.
@@ -217,7 +212,6 @@ class Environment:
         cached = self._reach.get(segment)
         if cached is not None:
             return cached
-        assert self.router is not None
         net, reach_m = self.net, self.config.deterrence_reach_m
         e = int(net.segment_edge[segment])
         half = 0.5 * float(net.edge_length_m[e])
