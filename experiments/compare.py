@@ -169,13 +169,10 @@ def _area_counts(pairs: pd.DataFrame, tables: _Tables) -> dict[str, np.ndarray]:
 
 
 def _from_column(segments: pd.DataFrame, column: str, mask: np.ndarray) -> np.ndarray:
-    """Start minute per segment from ``column`` where present (older runs lack it: from the start)."""
-    if column in segments:
-        since = segments[column].to_numpy(np.float64).copy()
-        since[mask & np.isnan(since)] = 0.0
-        since[~mask] = np.nan
-        return since
-    return np.where(mask, 0.0, np.nan)
+    """Start minute per segment of ``mask`` from ``column`` (NaN elsewhere); runs written before the
+    column existed count the segments of ``mask`` from the start."""
+    since = segments[column].to_numpy(np.float64) if column in segments else np.zeros(len(segments))
+    return np.where(mask, since, np.nan)
 
 
 def _area_effects(pairs: pd.DataFrame, tables: _Tables, confidence: float) -> pd.DataFrame:
