@@ -335,7 +335,8 @@ def grid_kde(
     nx, ny = (qcell.max(axis=0) - lo + 1).tolist()
     surface = np.zeros((ny, nx))
     _hotspot.grid_density(ev, np.ascontiguousarray(w), lo[0] * cell, lo[1] * cell, cell, h, code, surface)
-    return surface[qcell[:, 1] - lo[1], qcell[:, 0] - lo[0]]
+    out: NDArray[np.float64] = surface[qcell[:, 1] - lo[1], qcell[:, 0] - lo[0]]
+    return out
 
 
 def select_hotspots(values: ArrayLike, k: int) -> NDArray[np.int64]:

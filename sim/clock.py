@@ -25,10 +25,12 @@ class Clock:
 
     @property
     def step_min(self) -> float:
+        """Length of one step in minutes."""
         return float(self.config.step_min)
 
     @property
     def n_steps(self) -> int:
+        """Number of steps in the run: ``days`` in steps of ``step_min`` minutes."""
         return round(self.config.days * MINUTES_PER_DAY / self.config.step_min)
 
     @property
@@ -48,18 +50,22 @@ class Clock:
 
     @property
     def hour_of_day(self) -> float:
+        """Hour of the calendar day, 0 <= h < 24, with fractions of an hour."""
         return (self.clock_min % MINUTES_PER_DAY) / 60.0
 
     @property
     def weekday(self) -> int:
+        """Day of the week of the current calendar day (0 = Monday)."""
         return (self.config.start_weekday + self.day) % 7
 
     @property
     def is_weekend(self) -> bool:
+        """True on Saturday and Sunday."""
         return self.weekday >= 5
 
     @property
     def is_dark(self) -> bool:
+        """True outside [sunrise, sunset) of the calendar day."""
         h = self.hour_of_day
         return not (self.config.sunrise_hour <= h < self.config.sunset_hour)
 
@@ -69,5 +75,5 @@ class Clock:
         return self.step == 0 or (self.clock_min % MINUTES_PER_DAY) < self.config.step_min
 
     def day_start_min(self) -> float:
-        """``now_min`` of the midnight that began the current calendar day (may be negative)."""
+        """Return ``now_min`` of the midnight that began the current calendar day (may be negative)."""
         return self.day * MINUTES_PER_DAY - self.config.start_hour * 60

@@ -67,7 +67,7 @@ class SimConfig:
     start_hour: float = 0.0
     sunrise_hour: float = 7.0
     sunset_hour: float = 18.0
-    timeseries_every_min: float = 60.0
+    timeseries_every_min: float = 60.0  # one time-series row per interval; a multiple of step_min
 
 
 @dataclass
@@ -204,7 +204,7 @@ class ModelConfig:
     seed: int = 0
 
     def validate(self) -> ModelConfig:
-        """Check every value; raise ConfigError naming the first bad key. Returns self."""
+        """Check every value; raise ConfigError naming the first bad key, else return self."""
         _check_positive(self.sim, "sim", ("days", "step_min", "timeseries_every_min"))
         _check_range(self.sim, "sim", {"start_weekday": (0, 6), "sunrise_hour": (0, 24), "sunset_hour": (0, 24),
                                        "start_hour": (0, 24)})  # fmt: skip
@@ -216,6 +216,9 @@ class ModelConfig:
             raise ConfigError(
                 "sim.step_min", self.sim.step_min, "a divisor of 1440 minutes (e.g. 1, 5, 10, 15)"
             )
+        if self.sim.timeseries_every_min % self.sim.step_min:
+            raise ConfigError("sim.timeseries_every_min", self.sim.timeseries_every_min,
+                              f"a multiple of sim.step_min ({self.sim.step_min:g} minutes)")  # fmt: skip
         _check_positive(self.city, "city", ("area_cell_m",))
         _check_positive(self.population, "population", ("n_residents", "walk_speed_mps", "offender_speed_mps",
                                                         "anchor_decay_m", "awareness_radius_m", "trust_alpha",

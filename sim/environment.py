@@ -45,7 +45,9 @@ DETERRENCE_FLOOR = 1e-3
 
 
 def koper_residual(stop_min: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Relative length of the residual deterrence a stop of ``stop_min`` minutes leaves (0..1).
+    """Return the relative length of the residual deterrence a stop of ``stop_min`` minutes leaves.
+
+    The relative length is in 0..1.
 
     Koper (1995, Justice Q 12:649): disorder resumed soonest after short stops; residual deterrence
     grew with stop length up to about 15 minutes and stops under about 10 minutes barely deterred.
@@ -56,7 +58,7 @@ def koper_residual(stop_min: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 def node_segment_incidence(net: StreetNetwork) -> sp.csr_matrix:
-    """Node x segment incidence (1 where the segment ends at the node), CSR by node."""
+    """Return the node x segment incidence (1 where the segment ends at the node), CSR by node."""
     seg = net.edge_segment
     tail_pairs = np.column_stack([net.edge_source, seg])
     head_pairs = np.column_stack([net.indices, seg])
@@ -67,7 +69,10 @@ def node_segment_incidence(net: StreetNetwork) -> sp.csr_matrix:
 
 
 def segment_adjacency(net: StreetNetwork) -> sp.csr_matrix:
-    """Row-normalised adjacency of segments that share an end node (the diffusion operator of B)."""
+    """Return the row-normalised adjacency of segments that share an end node.
+
+    It is the diffusion operator of the boost ``B``.
+    """
     incidence = node_segment_incidence(net).T.tocsr()
     adj = (incidence @ incidence.T).tocsr()
     adj.setdiag(0)
@@ -110,10 +115,11 @@ class Environment:
 
     @property
     def n_segments(self) -> int:
+        """Number of street segments."""
         return int(self.net.n_segments)
 
     def attractiveness(self) -> NDArray[np.float64]:
-        """Current attractiveness ``A0 * maintenance * (1 + k * B / (1 + B))`` per segment.
+        """Return the current attractiveness ``A0 * maintenance * (1 + k * B / (1 + B))`` per segment.
 
         Short et al. (2008) add the boost: ``A = A0 + B``. Unbounded, that makes the system flip
         between no near repeats and runaway hot spots as parameters move a little; saturating the
@@ -126,7 +132,7 @@ class Environment:
         )
 
     def gated_edges(self) -> NDArray[np.bool_]:
-        """Edge mask of gated segments (closed to offenders, open to everyone else)."""
+        """Return the edge mask of gated segments (closed to offenders, open to everyone else)."""
         return self.gated[self.net.edge_segment]
 
     def add_crime(self, segment: int) -> None:
@@ -170,7 +176,7 @@ class Environment:
         self.police_standing = standing
 
     def police_fields(self, now_min: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """(deterrence, watch) per segment, each ``police_deterrence`` x a level in 0..1.
+        """Return (deterrence, watch) per segment, each ``police_deterrence`` x a level in 0..1.
 
         *Deterrence* is the share of offending suppressed now: any officer in sight, or the residual
         of a stop. *Watch* counts only what tells an offender the place itself is policed: officers
@@ -203,7 +209,7 @@ class Environment:
         return k * deterrence, k * watched
 
     def reach(self, segment: int) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-        """Segments within ``deterrence_reach_m`` of the middle of ``segment`` and their weights.
+        """Return the segments within ``deterrence_reach_m`` of the middle of ``segment`` and their weights.
 
         The weight of a segment is ``1 - d / reach``, ``d`` the network distance from the middle of
         ``segment`` to the segment's nearer end (1 for ``segment`` itself). Computed on first use and
@@ -227,7 +233,7 @@ class Environment:
         return segs, weights
 
     def darkness_multiplier(self, is_dark: bool) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Per-segment hazard multipliers (robbery, other types) for the current light."""
+        """Return the per-segment hazard multipliers (robbery, other types) for the current light."""
         ones = np.ones(self.n_segments)
         if not is_dark:
             return ones, ones

@@ -16,7 +16,8 @@ class NetworkFileError(PrecinctError, ValueError):
         self.fix = fix
         super().__init__(f"{self.path}: {problem}; {fix}")
 
-    def __reduce__(self) -> tuple[type, tuple[str, str, str]]:  # survive pickling to/from worker processes
+    def __reduce__(self) -> tuple[type, tuple[str, str, str]]:
+        """Rebuild from the constructor arguments, so the error survives pickling to and from workers."""
         return (type(self), (self.path, self.problem, self.fix))
 
 
@@ -34,6 +35,7 @@ class ConfigError(PrecinctError, ValueError):
         super().__init__(f"config {key}={value!r} is not allowed: expected {allowed}")
 
     def __reduce__(self) -> tuple[type, tuple[str, object, str]]:
+        """Rebuild from the constructor arguments, so the error survives pickling to and from workers."""
         return (type(self), (self.key, self.value, self.allowed))
 
 

@@ -30,9 +30,17 @@ class EventLog:
         self._rows: list[dict[str, Any]] = []
 
     def __len__(self) -> int:
+        """Return the number of events logged."""
         return len(self._rows)
 
     def add(self, *, time_min: float, step: int, kind: str, edge: int, segment: int, **fields: Any) -> None:
+        """Append one event; optional columns not given in ``fields`` take their defaults.
+
+        Raises
+        ------
+        KeyError
+            If ``fields`` names a column that is not an optional event column.
+        """
         unknown = set(fields) - set(_DEFAULTS)
         if unknown:
             raise KeyError(f"unknown event fields {sorted(unknown)}")
@@ -40,6 +48,7 @@ class EventLog:
                            "segment": int(segment), **_DEFAULTS, **fields})  # fmt: skip
 
     def rows(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """Return the logged events as dicts, in order; only those of ``kind`` if given."""
         return [r for r in self._rows if kind is None or r["kind"] == kind]
 
     def to_frame(self, net: Any) -> pd.DataFrame:

@@ -2,20 +2,75 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from core_ext import Router
 from sim import metrics as m
 from sim.agents import officer as ofc
+from sim.agents.officer import Officers
+from sim.agents.resident import Residents
+from sim.clock import Clock
+from sim.config import ModelConfig
+from sim.context import Ledger, ModelContext
 from sim.crime import CRIME_TYPES
+from sim.environment import Environment
+from sim.events import EventLog
+from sim.network import StreetNetwork
+from sim.policies.base import Policy
+from sim.policing import Policing
 
-if TYPE_CHECKING:
-    from sim.model import PrecinctModel, SimulationResult
+__all__ = [
+    "BUFFER_M",
+    "SimulationResult",
+    "buffer_from_min",
+    "buffer_segments",
+    "build_result",
+    "count_since",
+]
 
-__all__ = ["BUFFER_M", "buffer_from_min", "buffer_segments", "build_result", "count_since"]
+
+@dataclass
+class SimulationResult:
+    """Everything one run produced (see docs/architecture.md for the columns)."""
+
+    events: pd.DataFrame
+    timeseries: pd.DataFrame
+    segments: pd.DataFrame
+    metrics: dict[str, float]
+    network: StreetNetwork
+    config: ModelConfig
+    seed: int
+    actions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class FinishedModel(Protocol):
+    """What :func:`build_result` reads of a model (a :class:`~sim.model.PrecinctModel`)."""
+
+    config: ModelConfig
+    network: StreetNetwork
+    router: Router
+    clock: Clock
+    event_log: EventLog
+    env: Environment
+    area: NDArray[np.int64]
+    policing: Policing
+    officers: Officers
+    residents: Residents
+    policies: list[Policy]
+    contexts: list[ModelContext]
+    ledger: Ledger
+    mean_trust_start: float
+
+    def timeseries(self) -> pd.DataFrame:
+        """Return the time series."""
+        ...
+
 
 # Displacement is looked for within 400 m of treated places: about two blocks, the catchment most
 # hot-spot evaluations use for the "catchment area" (Weisburd et al. 2006; Bowers et al. 2011).
@@ -23,7 +78,7 @@ BUFFER_M = 400.0
 
 
 def buffer_segments(
-    model: PrecinctModel, treated: NDArray[np.bool_], distance_m: float = BUFFER_M
+    model: FinishedModel, treated: NDArray[np.bool_], distance_m: float = BUFFER_M
 ) -> NDArray[np.bool_]:
     """Untreated segments within ``distance_m`` network distance of a treated segment (either way)."""
     net = model.network
@@ -39,10 +94,13 @@ def buffer_segments(
 
 
 def buffer_from_min(
-    model: PrecinctModel, treated_from: NDArray[np.float64], distance_m: float = BUFFER_M
+    model: FinishedModel, treated_from: NDArray[np.float64], distance_m: float = BUFFER_M
 ) -> NDArray[np.float64]:
-    """For each untreated segment within ``distance_m`` of a treated one, the minute the first treated
-    segment near it was treated (NaN elsewhere): the buffer is watched for displacement from then on."""
+    """Return, per untreated segment near a treated one, the minute the first treated one near it was treated.
+
+    "Near" is within ``distance_m`` along the streets; NaN elsewhere. The buffer is watched for
+    displacement from then on.
+    """
     treated = np.isfinite(treated_from)
     out = np.full(model.network.n_segments, np.nan)
     for t in np.unique(treated_from[treated]):
@@ -59,16 +117,14 @@ def count_since(
     return int(np.count_nonzero(np.isfinite(start) & (time_min >= start)))
 
 
-def _is_night(time_min: NDArray[np.float64], model: PrecinctModel) -> NDArray[np.bool_]:
+def _is_night(time_min: NDArray[np.float64], model: FinishedModel) -> NDArray[np.bool_]:
     cfg = model.config.sim
     hour = ((time_min + cfg.start_hour * 60.0) % 1440.0) / 60.0
     return ~((hour >= cfg.sunrise_hour) & (hour < cfg.sunset_hour))
 
 
-def build_result(model: PrecinctModel) -> SimulationResult:
-    """Assemble the :class:`~sim.model.SimulationResult` of a finished (or stopped) model."""
-    from sim.model import SimulationResult
-
+def build_result(model: FinishedModel) -> SimulationResult:
+    """Assemble the :class:`SimulationResult` of a finished (or stopped) model."""
     net = model.network
     events = model.event_log.to_frame(net)
     crimes = events[events["kind"] == "crime"]
@@ -76,17 +132,12 @@ def build_result(model: PrecinctModel) -> SimulationResult:
     seg = crimes["segment"].to_numpy(np.int64)
     night = _is_night(crimes["time_min"].to_numpy(np.float64), model)
     recorded = crimes["recorded"].to_numpy(bool)
-    treated = np.zeros(n_seg, dtype=bool)
     treated_from = np.full(n_seg, np.nan)
-    for policy in model.policies:
-        t = policy.treated_segments(model)
-        if t is not None:
-            treated |= t
-        since = policy.treated_from_min(model)
+    for policy, ctx in zip(model.policies, model.contexts, strict=True):
+        since = policy.treated_from_min(ctx)
         if since is not None:
             treated_from = np.fmin(treated_from, since)
-    treated_from[treated & np.isnan(treated_from)] = 0.0
-    treated_from[~treated] = np.nan
+    treated = np.isfinite(treated_from)
     buffer = buffer_segments(model, treated)
     buffer_from = buffer_from_min(model, treated_from)
     counts = np.bincount(seg, minlength=n_seg)
@@ -109,12 +160,12 @@ def build_result(model: PrecinctModel) -> SimulationResult:
     metrics["crimes_buffer_since"] = float(count_since(seg, when, buffer_from))
     return SimulationResult(
         events=events, timeseries=timeseries, segments=segments, metrics=metrics, network=net,
-        config=model.config, seed=model.config.seed,
+        config=model.config, seed=model.config.seed, actions=model.ledger.frame(),
     )  # fmt: skip
 
 
 def _metrics(
-    model: PrecinctModel,
+    model: FinishedModel,
     crimes: pd.DataFrame,
     counts: NDArray[np.int64],
     night: NDArray[np.bool_],
@@ -124,7 +175,7 @@ def _metrics(
     n = len(crimes)
     reported = crimes["reported"].to_numpy(bool)
     recorded = crimes["recorded"].to_numpy(bool)
-    calls = model.calls
+    calls = model.policing.calls
     response = np.array([c.arrival_min - c.crime_time_min for c in calls if np.isfinite(c.arrival_min)])
     from_call = np.array([c.arrival_min - c.call_time_min for c in calls if np.isfinite(c.arrival_min)])
     minutes = model.officers.minutes.sum(axis=0)
@@ -161,10 +212,10 @@ def _metrics(
     else:
         out["share_segments_50pct"] = float("nan")
         out["share_crime_top5pct"] = float("nan")
-    costs: dict[str, float] = {}
-    for policy in model.policies:
-        for key, value in policy.costs(model).items():
-            costs[key] = costs.get(key, 0.0) + float(value)
-    out.update(costs)
-    out["cost_total"] = float(sum(v for k, v in costs.items() if k.startswith("cost_")))
+    for policy, ctx in zip(model.policies, model.contexts, strict=True):
+        for key, value in policy.costs(ctx).items():
+            out[key] = out.get(key, 0.0) + float(value)
+    money = model.ledger.totals(model.clock.now_min)
+    out.update(money)
+    out["cost_total"] = float(sum(money.values()))
     return out

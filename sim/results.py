@@ -34,9 +34,10 @@ import yaml
 
 from sim.config import config_to_dict, repo_root
 from sim.errors import ResultsError
+from sim.policies.registry import policy_specs, reference_policy
 
 if TYPE_CHECKING:
-    from sim.model import SimulationResult
+    from sim.outputs import SimulationResult
 
 __all__ = [
     "COMPLETE_MARKER",
@@ -58,11 +59,9 @@ __all__ = [
 ]
 
 COMPLETE_MARKER = "_COMPLETE"
-TABLE_FILES = ("events.parquet", "timeseries.parquet", "segments.parquet")
+TABLE_FILES = ("events.parquet", "timeseries.parquet", "segments.parquet", "actions.parquet")
 RESULT_FILES = (*TABLE_FILES, "metrics.json", "config.yaml", "config.json", "run.json")
 FORMAT_VERSION = 1
-# Canonical order of policy names in labels such as "targeted_patrol+cpted".
-POLICY_ORDER = ("baseline", "targeted_patrol", "cpted", "community_meetings")
 _VERSIONED = ("precinct", "numpy", "pandas", "pyarrow", "scipy", "networkx", "osmnx", "mesa", "hydra-core")
 
 
@@ -105,7 +104,7 @@ def _write_parquet(path: Path, df: pd.DataFrame) -> str:
 
 
 def _json_safe(obj: Any) -> Any:
-    """NaN and infinities become null: JSON has no such numbers and DuckDB rejects them."""
+    """Replace NaN and infinities with null: JSON has no such numbers and DuckDB rejects them."""
     if isinstance(obj, float) and not math.isfinite(obj):
         return None
     if isinstance(obj, Mapping):
@@ -150,12 +149,13 @@ def config_fingerprint(config: Any) -> str:
 def policy_label(policies: Mapping[str, Any] | Iterable[str]) -> str:
     """Return the arm label of a set of policies: ``"baseline"`` or e.g. ``"targeted_patrol+cpted"``.
 
-    Baseline random patrol underlies every policy, so it only names the arm when it stands alone.
+    The reference strategy (random patrol) underlies every other, so it only names the arm when it
+    stands alone; the others are in the registry's display order.
     """
-    names = [n for n in policies if n != "baseline"]
-    rank = {n: i for i, n in enumerate(POLICY_ORDER)}
-    names.sort(key=lambda n: (rank.get(n, len(rank)), n))
-    return "+".join(names) if names else "baseline"
+    reference = reference_policy()
+    rank = {s.name: i for i, s in enumerate(policy_specs())}
+    names = sorted((n for n in policies if n != reference), key=lambda n: (rank.get(n, len(rank)), n))
+    return "+".join(names) if names else reference
 
 
 @lru_cache(maxsize=1)
@@ -233,6 +233,7 @@ def write_run(
         "events.parquet": _write_parquet(out / "events.parquet", result.events),
         "timeseries.parquet": _write_parquet(out / "timeseries.parquet", result.timeseries),
         "segments.parquet": _write_parquet(out / "segments.parquet", result.segments),
+        "actions.parquet": _write_parquet(out / "actions.parquet", result.actions),
         "metrics.json": _write_bytes(out / "metrics.json", _json_bytes(result.metrics)),
         "config.yaml": _write_bytes(out / "config.yaml", yaml.safe_dump(config, sort_keys=False).encode()),
         "config.json": _write_bytes(out / "config.json", _json_bytes(config)),

@@ -238,7 +238,8 @@ def paired_difference_ci(
 def _safe_div(num: ArrayLike, den: ArrayLike) -> NDArray[np.float64]:
     n = np.asarray(num, dtype=np.float64)
     d = np.asarray(den, dtype=np.float64)
-    return np.divide(n, d, out=np.full(np.broadcast(n, d).shape, np.nan), where=d != 0)
+    out: NDArray[np.float64] = np.divide(n, d, out=np.full(np.broadcast(n, d).shape, np.nan), where=d != 0)
+    return out
 
 
 def _scalar_or_array(arr: NDArray[np.float64]) -> float | NDArray[np.float64]:

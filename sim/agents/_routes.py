@@ -8,12 +8,14 @@ absolute indices even when the buffer grows.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 
 from core_ext import Router
 
-__all__ = ["RouteBook"]
+__all__ = ["RouteBook", "start_trips"]
 
 
 class RouteBook:
@@ -152,3 +154,23 @@ class RouteBook:
             grown_len = np.zeros(cap, dtype=np.float64)
             grown_len[: self.size] = self._len[: self.size]
             self._len = grown_len
+
+
+def start_trips(
+    pop: Any, book: RouteBook, who: NDArray[np.int64], dest: NDArray[np.int64]
+) -> NDArray[np.bool_]:
+    """Give agents ``who`` of population ``pop`` routes from where they stand to the end of edges ``dest``.
+
+    Returns ``ok`` per agent (False where the destination cannot be reached: the agent stays put).
+    """
+    start, end, ok = book.trips(pop.position_edge[who], dest)
+    moving = end > start
+    w = who[moving]
+    pop.route_pos[w] = start[moving]
+    pop.route_end[w] = end[moving]
+    pop.position_edge[w] = book.buffer[start[moving]]
+    pop.position_offset_m[w] = 0.0
+    stay = who[~moving]
+    pop.route_pos[stay] = 0
+    pop.route_end[stay] = 0
+    return ok

@@ -27,6 +27,7 @@ class RowView(mesa.Agent):  # type: ignore[misc]
 
     @property
     def state(self) -> str:
+        """Name of the agent's current state, one of ``state_names``."""
         return self.state_names[int(self._pop.state[self.row])]
 
     @property
@@ -35,4 +36,4 @@ class RowView(mesa.Agent):  # type: ignore[misc]
         return int(self._pop.position_edge[self.row]), float(self._pop.position_offset_m[self.row])
 
     def step(self) -> None:
-        """Populations are stepped as a whole by the model; nothing happens per agent."""
+        """Do nothing: populations are stepped as a whole by the model, not per agent."""

@@ -103,6 +103,7 @@ class Offenders:
         self.patch_streak = np.zeros(n, dtype=np.int64)
 
     def is_active_hour(self, hour_of_day: float) -> bool:
+        """Return True if ``hour_of_day`` falls in the offenders' active hours (10:00 to 02:00)."""
         h = hour_of_day if hour_of_day >= ACTIVE_FROM_HOUR else hour_of_day + 24.0
         return ACTIVE_FROM_HOUR <= h < ACTIVE_UNTIL_HOUR
 
@@ -144,7 +145,7 @@ class Offenders:
         u_return: NDArray[np.float64],
         u_pick: NDArray[np.float64],
     ) -> NDArray[np.int64]:
-        """Segment each offender returns to (one near its last success), or -1 for none.
+        """Return the segment each offender returns to (one near its last success), or -1 for none.
 
         ``nearby(s)`` lists the segments within the near-repeat distance of segment ``s`` (itself
         included); ``u_return`` and ``u_pick`` are pre-drawn uniforms, one per offender in ``who``.
@@ -165,11 +166,12 @@ class Offenders:
         return out
 
     def occupancy_kind(self) -> NDArray[np.int8]:
+        """Return the kind code for occupancy counting: 1 while out, -1 at rest (not counted)."""
         return np.where(self.state == REST, -1, 1).astype(np.int8)
 
 
 def _segments_at_nodes(net: StreetNetwork) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """CSR from node to the segments of its out-edges."""
+    """Return the CSR from node to the segments of its out-edges."""
     return net.indptr, net.edge_segment
 
 
@@ -189,9 +191,13 @@ class Offender(RowView):
 
     @property
     def offences(self) -> int:
+        """Number of offences this offender has committed so far."""
         return int(self._pop.offences[self.row])
 
     @property
     def awareness_segments(self) -> NDArray[np.int64]:
+        """Segments of this offender's awareness space."""
         p = self._pop
-        return p.aware_segment[p.aware_indptr[self.row] : p.aware_indptr[self.row + 1]]
+        return np.asarray(
+            p.aware_segment[p.aware_indptr[self.row] : p.aware_indptr[self.row + 1]], dtype=np.int64
+        )

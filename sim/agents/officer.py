@@ -36,7 +36,7 @@ STATE_NAMES = ("patrol", "dwell", "respond", "attend", "meeting", "return", "off
 
 
 def find_central_node(net: StreetNetwork) -> int:
-    """The node nearest the centroid of all nodes: the station when none is known."""
+    """Return the node nearest the centroid of all nodes: the station when none is known."""
     centre = net.node_xy.mean(axis=0)
     return int(np.argmin(np.hypot(*(net.node_xy - centre).T)))
 
@@ -89,22 +89,24 @@ class Officers:
         self.speed_mps = np.full(n, speed)
         self.busy_until_min = np.zeros(n)
         self.call = np.full(n, -1, dtype=np.int64)
-        self.beat = np.full(n, -1, dtype=np.int64)
         self.dwell_target_min = np.zeros(n)
         self.minutes = np.zeros((n, len(STATE_NAMES)))
         self.needs_orders = self.state != OFF
 
     def on_duty(self) -> NDArray[np.bool_]:
-        return self.state != OFF
+        """Return the mask of officers on duty (in any state but ``off``)."""
+        return np.asarray(self.state != OFF, dtype=bool)
 
     def available(self) -> NDArray[np.bool_]:
-        """Officers who can take a call: on patrol, dwelling or returning."""
-        return (self.state == PATROL) | (self.state == DWELL) | (self.state == RETURN)
+        """Return the mask of officers who can take a call: on patrol, dwelling or returning."""
+        return np.asarray((self.state == PATROL) | (self.state == DWELL) | (self.state == RETURN), dtype=bool)
 
     def occupancy_kind(self) -> NDArray[np.int8]:
+        """Return the kind code for occupancy counting: 2 on duty, -1 off duty or at a meeting."""
         return np.where((self.state == OFF) | (self.state == MEETING), -1, 2).astype(np.int8)
 
     def book_time(self, step_min: float) -> None:
+        """Book ``step_min`` minutes to each officer's current state."""
         self.minutes[np.arange(self.n), self.state] += step_min
 
 
@@ -121,4 +123,5 @@ class Officer(RowView):
 
     @property
     def hours_by_state(self) -> dict[str, float]:
+        """Hours this officer has spent in each state so far, by state name."""
         return {s: float(m) / 60.0 for s, m in zip(STATE_NAMES, self._pop.minutes[self.row], strict=True)}

@@ -37,7 +37,8 @@ def _class_weights(net: StreetNetwork, table: dict[str, float], default: float) 
     per_class = np.array([table.get(c, default) for c in net.highway_classes])
     seg_class = net.edge_highway[net.segment_edge]
     w = per_class[seg_class] * net.segment_length_m
-    return w / w.sum()
+    out: NDArray[np.float64] = w / w.sum()
+    return out
 
 
 class Residents:
@@ -112,7 +113,7 @@ class Residents:
         self.leisure_choice[:] = choice
 
     def departures(self, now_min: float) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int8]]:
-        """Residents who leave now, where to (edge) and the state they will be in on arrival."""
+        """Return the residents who leave now, where to (edge) and the state they will be in on arrival."""
         at_home = self.state == HOME
         to_work = at_home & (now_min >= self.leave_for_work_min)
         to_leisure = at_home & ~to_work & (now_min >= self.leave_for_leisure_min)
@@ -136,7 +137,7 @@ class Residents:
         return who, dest, target
 
     def arrive(self, who: NDArray[np.int64], now_min: float) -> None:
-        """Residents whose trip ended this step take up the state they travelled for."""
+        """Let the residents whose trip ended this step take up the state they travelled for."""
         self.state[who] = self.target_state[who]
         at_work = who[self.state[who] == WORK]
         at_leisure = who[self.state[who] == LEISURE]
@@ -144,18 +145,23 @@ class Residents:
         self.activity_end_min[at_leisure] = now_min + self.leisure_duration_min[at_leisure]
 
     def in_public(self) -> NDArray[np.bool_]:
-        """Residents on the street or out at leisure: potential robbery victims and guardians."""
-        return (self.state == TRAVEL) | (self.state == LEISURE)
+        """Return the mask of residents on the street or out at leisure.
+
+        They are the potential robbery victims and guardians.
+        """
+        return np.asarray((self.state == TRAVEL) | (self.state == LEISURE), dtype=bool)
 
     def occupancy_kind(self) -> NDArray[np.int8]:
-        """Kind code for occupancy counting: 0 in public, -1 indoors (not counted)."""
+        """Return the kind code for occupancy counting: 0 in public, -1 indoors (not counted)."""
         return np.where(self.in_public(), 0, -1).astype(np.int8)
 
     def homes_occupied_per_segment(self) -> NDArray[np.int64]:
+        """Return the number of residents at home on each segment."""
         return np.bincount(self.home_segment[self.state == HOME], minlength=self.net.n_segments)
 
     # ------------------------------------------------------------------ trust
     def adjust_trust(self, who: NDArray[np.int64] | int, delta: float) -> None:
+        """Add ``delta`` to the trust in police of residents ``who``, clipped to [0, 1]."""
         self.trust[who] = np.clip(self.trust[who] + delta, 0.0, 1.0)
 
 
@@ -167,12 +173,15 @@ class Resident(RowView):
 
     @property
     def trust(self) -> float:
+        """Trust in police of this resident, in [0, 1]."""
         return float(self._pop.trust[self.row])
 
     @property
     def home_segment(self) -> int:
+        """Segment of this resident's home."""
         return int(self._pop.home_segment[self.row])
 
     @property
     def victimisations(self) -> int:
+        """Number of times this resident has been a victim of crime so far."""
         return int(self._pop.victimisations[self.row])

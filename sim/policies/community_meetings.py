@@ -20,15 +20,15 @@ Mechanism and sources (docs/policies.md has the full table):
   satisfaction and legitimacy but has little effect on crime or fear (Gill et al. 2014, J Exp
   Criminol 10:399; procedural justice: Mazerolle et al. 2013).
 - **Intelligence**: attendees tell the police about problems they know and never reported: crimes
-  they suffered and crimes on their own street within ``intelligence_window_days``. These enter
-  ``police_view.extra_intelligence`` (segment, time), which the hot-spot map reads.
+  they suffered and crimes on their own street within ``intelligence_window_days``
+  (``PolicyContext.crimes_known_to``). They reach the police view as intelligence (segment, time),
+  which the hot-spot map reads.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -36,12 +36,8 @@ from numpy.typing import NDArray
 from sim.agents import officer as ofc
 from sim.clock import MINUTES_PER_DAY
 from sim.errors import ConfigError
-from sim.policies.base import PatrolOrders, Policy
-from sim.policies.registry import register_policy
-from sim.policies.targeted_patrol import fallback_patrol
-
-if TYPE_CHECKING:
-    from sim.model import PrecinctModel
+from sim.policies.base import Policy, PolicyContext
+from sim.policies.registry import ReportRow, register_policy
 
 __all__ = ["CommunityMeetingsConfig", "CommunityMeetingsPolicy"]
 
@@ -71,6 +67,7 @@ class CommunityMeetingsConfig:
     cost_per_meeting: float = 150.0
 
     def validate(self) -> None:
+        """Raise ConfigError naming the first bad key."""
         _positive("interval_days", self.interval_days)
         _positive("duration_min", self.duration_min)
         _positive("attend_decay_m", self.attend_decay_m)
@@ -108,45 +105,55 @@ def _positive(name: str, value: object) -> None:
         raise ConfigError(KEY + name, value, "a positive finite number")
 
 
-@register_policy("community_meetings", CommunityMeetingsConfig)
+@register_policy(
+    "community_meetings",
+    CommunityMeetingsConfig,
+    label="Community meetings",
+    order=30,
+    report_rows=(
+        ReportRow("meetings_held", "Meetings held", "meetings per run"),
+        ReportRow("meeting_attendees", "Residents who attended a meeting", "residents per run", 1),
+        ReportRow("meeting_intelligence_items", "Unreported problems raised at meetings", "items per run"),
+    ),
+)
 class CommunityMeetingsPolicy(Policy):
     """Holds the meetings, takes officers off patrol for them, and applies their effects."""
 
     patrol_priority = -1
     config: CommunityMeetingsConfig
 
-    def setup(self, model: PrecinctModel) -> None:
+    def setup(self, ctx: PolicyContext) -> None:
+        """Prepare once, before the first step (see :meth:`Policy.setup`)."""
         c = self.config
-        net = model.network
-        on_duty = int(model.officers.on_duty().sum())
+        net = ctx.network
+        on_duty = int(ctx.officers.on_duty().sum())
         if c.officers_per_meeting > on_duty:
             raise ConfigError(KEY + "officers_per_meeting", c.officers_per_meeting,
                               f"at most the {on_duty} officers on duty (police.n_officers / budget)")  # fmt: skip
-        self.fallback = fallback_patrol(model, self)
-        self.venue_node = self._venues(model)
+        self.venue_node = self._venues(ctx)
         self.venue_edge = np.array(
             [_edge_into(net.indices, net.indptr, v) for v in self.venue_node], np.int64
         )
         # each resident's nearest site and how far it is along the streets
-        label, dist = model.router.nearest_sources(self.venue_node)
-        home_node = net.indices[model.residents.home_edge]
+        label, dist = ctx.router.nearest_sources(self.venue_node)
+        home_node = net.indices[ctx.residents.home_edge]
         self.site_of_resident = label[home_node].astype(np.int64)
         self.distance_m = dist[home_node]
-        self.schedule = self._schedule(model)
+        self.schedule = self._schedule(ctx)
         self._next_send = 0
         self._next_hold = 0
         self._officers: dict[int, NDArray[np.int64]] = {}
         self._surfaced: set[int] = set()
-        self.attended = np.zeros(model.residents.n, dtype=bool)
+        self.attended = np.zeros(ctx.residents.n, dtype=bool)
         self.n_held = 0
         self.n_cancelled = 0
         self.n_attendances = 0
         self.n_intelligence = 0
         self.officer_shortfall = 0
 
-    def _venues(self, model: PrecinctModel) -> NDArray[np.int64]:
+    def _venues(self, ctx: PolicyContext) -> NDArray[np.int64]:
         c = self.config
-        net = model.network
+        net = ctx.network
         if c.venues == "config":
             lookup = {int(o): i for i, o in enumerate(net.node_osm_id)}
             missing = [v for v in c.venue_node_ids if int(v) not in lookup]
@@ -155,11 +162,12 @@ class CommunityMeetingsPolicy(Policy):
                     KEY + "venue_node_ids", missing, "OSM node ids of nodes in the street network"
                 )
             return np.array([lookup[int(v)] for v in c.venue_node_ids], dtype=np.int64)
-        pois = net.poi_community.astype(np.int64)
+        pois = ctx.meeting_venues
         if c.venues == "community" and pois.size == 0:
             raise ConfigError(KEY + "venues", c.venues,
                               "'auto' or 'centroid': the OSM file has no community centres, schools or places of worship")  # fmt: skip
-        centres, node_beat = model.beats(c.n_beats or None)
+        beats = ctx.beats(c.n_beats or None)
+        centres, node_beat = beats.centre_node, beats.node_beat
         out = []
         for b, centre in enumerate(centres):
             own = pois[node_beat[pois] == b] if c.venues != "centroid" else pois[:0]
@@ -172,11 +180,11 @@ class CommunityMeetingsPolicy(Policy):
                 out.append(int(centre))
         return np.asarray(out, dtype=np.int64)
 
-    def _schedule(self, model: PrecinctModel) -> list[tuple[float, int]]:
+    def _schedule(self, ctx: PolicyContext) -> list[tuple[float, int]]:
         """(start minute, site) of every meeting in the run, in order; sites staggered over the interval."""
         c = self.config
-        start_h = model.config.sim.start_hour
-        end = model.config.sim.days * MINUTES_PER_DAY
+        start_h = ctx.sim_config.start_hour
+        end = ctx.sim_config.days * MINUTES_PER_DAY
         stagger = max(1, int(c.interval_days))
         out = []
         for site in range(self.venue_node.size):
@@ -191,19 +199,20 @@ class CommunityMeetingsPolicy(Policy):
                 k += 1
         return sorted(out)
 
-    def on_step(self, model: PrecinctModel) -> None:
-        now = model.clock.now_min
+    def on_step(self, ctx: PolicyContext) -> None:
+        """Act at the start of a step (see :meth:`Policy.on_step`)."""
+        now = ctx.clock.now_min
         lead = self.config.travel_lead_min
         while self._next_send < len(self.schedule) and now >= self.schedule[self._next_send][0] - lead:
-            self._send(model, self._next_send)
+            self._send(ctx, self._next_send)
             self._next_send += 1
         while self._next_hold < len(self.schedule) and now >= self.schedule[self._next_hold][0]:
-            self._hold(model, self._next_hold)
+            self._hold(ctx, self._next_hold)
             self._next_hold += 1
 
-    def _send(self, model: PrecinctModel, index: int) -> None:
+    def _send(self, ctx: PolicyContext, index: int) -> None:
         start, site = self.schedule[index]
-        of = model.officers
+        of = ctx.officers
         free = np.flatnonzero(of.available())
         n = min(self.config.officers_per_meeting, free.size)
         self.officer_shortfall += self.config.officers_per_meeting - n
@@ -211,63 +220,56 @@ class CommunityMeetingsPolicy(Policy):
             self._officers[index] = free[:0]
             return
         node = int(self.venue_node[site])
-        dist = model.router.shortest_path_lengths(node)[model.network.indices[of.position_edge[free]]]
+        dist = ctx.router.shortest_path_lengths(node)[ctx.network.indices[of.position_edge[free]]]
         chosen = free[np.argsort(dist, kind="stable")[:n]]
         self._officers[index] = chosen
-        model.send_officers(chosen, np.full(n, self.venue_edge[site]), state=ofc.MEETING,
-                            until_min=start + self.config.duration_min)  # fmt: skip
+        ctx.send_officers(chosen, np.full(n, self.venue_edge[site]), activity="meeting",
+                          until_min=start + self.config.duration_min)  # fmt: skip
 
-    def _hold(self, model: PrecinctModel, index: int) -> None:
+    def _hold(self, ctx: PolicyContext, index: int) -> None:
         c = self.config
         _, site = self.schedule[index]
-        r = model.residents
-        u = model.rngs["policy"].random(r.n)  # fixed size: the same draws whoever attends
+        r = ctx.residents
+        u = ctx.rng("policy").random(r.n)  # fixed size: the same draws whoever attends
         officers = self._officers.pop(index, np.zeros(0, np.int64))
-        if officers.size == 0 or not np.any(model.officers.state[officers] == ofc.MEETING):
+        if officers.size == 0 or not np.any(ctx.officers.state[officers] == ofc.MEETING):
             self.n_cancelled += 1
             return
         self.n_held += 1
         here = self.site_of_resident == site
-        p = c.attend_prob * r.trust / model.mean_trust_start * np.exp(-self.distance_m / c.attend_decay_m)
+        p = c.attend_prob * r.trust / ctx.mean_trust_start * np.exp(-self.distance_m / c.attend_decay_m)
         attend = here & (u < np.clip(p, 0.0, 1.0))
         who = np.flatnonzero(attend)
         neighbours = np.flatnonzero(here & ~attend)
-        # gains are shares of the headroom, so repeated meetings saturate rather than overflow
-        r.trust[who] += c.trust_gain_attendee * (1.0 - r.trust[who])
-        r.trust[neighbours] += c.trust_gain_neighbours * (1.0 - r.trust[neighbours])
-        r.attended_meetings[who] += 1
+        ctx.hold_meeting(who, neighbours, trust_gain=c.trust_gain_attendee,
+                         neighbour_trust_gain=c.trust_gain_neighbours)  # fmt: skip
+        ctx.book_cost("meeting", running=c.cost_per_meeting)
         self.attended[who] = True
         self.n_attendances += int(who.size)
-        self._surface_problems(model, who)
+        self._surface_problems(ctx, who)
 
-    def _surface_problems(self, model: PrecinctModel, attendees: NDArray[np.int64]) -> None:
+    def _surface_problems(self, ctx: PolicyContext, attendees: NDArray[np.int64]) -> None:
         """Unreported crimes attendees know about (theirs, or on their street) reach the police."""
         if attendees.size == 0:
             return
         c = self.config
-        now = model.clock.now_min
-        victims = set(attendees.tolist())
-        streets = set(model.residents.home_segment[attendees].tolist()) if c.share_street_problems else set()
-        since = now - c.intelligence_window_days * MINUTES_PER_DAY
-        for k, row in enumerate(model.event_log.rows("crime")):
-            if row["reported"] or k in self._surfaced or row["time_min"] < since:
-                continue
-            if row["victim_id"] in victims or row["segment"] in streets:
-                self._surfaced.add(k)
-                model.police_view.extra_intelligence.append((int(row["segment"]), float(row["time_min"])))
-                self.n_intelligence += 1
+        since = ctx.clock.now_min - c.intelligence_window_days * MINUTES_PER_DAY
+        crime, segment, time_min = ctx.crimes_known_to(attendees, since_min=since,
+                                                       include_street=c.share_street_problems)  # fmt: skip
+        new = np.array([k not in self._surfaced for k in crime.tolist()], dtype=bool)
+        self._surfaced.update(crime[new].tolist())
+        if new.any():
+            ctx.share_intelligence(segment[new], time_min[new])
+        self.n_intelligence += int(new.sum())
 
-    def choose_patrol(self, model: PrecinctModel, officers: NDArray[np.int64]) -> PatrolOrders | None:
-        return self.fallback.choose_patrol(model, officers) if self.fallback is not None else None
-
-    def costs(self, model: PrecinctModel) -> dict[str, float]:
+    def costs(self, ctx: PolicyContext) -> dict[str, float]:
+        """Meetings held and cancelled, attendance, officer time and intelligence raised."""
         return {
-            "cost_running": self.n_held * self.config.cost_per_meeting,
             "meetings_held": float(self.n_held),
             "meetings_cancelled": float(self.n_cancelled),
             "meeting_attendances": float(self.n_attendances),
             "meeting_attendees": float(self.attended.sum()),
-            "meeting_officer_hours": float(model.officers.minutes[:, ofc.MEETING].sum() / 60.0),
+            "meeting_officer_hours": ctx.officers.hours_in("meeting"),
             "meeting_officer_shortfall": float(self.officer_shortfall),
             "meeting_intelligence_items": float(self.n_intelligence),
             "meeting_sites": float(self.venue_node.size),
@@ -275,6 +277,6 @@ class CommunityMeetingsPolicy(Policy):
 
 
 def _edge_into(indices: NDArray[np.int64], indptr: NDArray[np.int64], node: int) -> int:
-    """An edge ending at ``node`` (trips end at the far end of their destination edge)."""
+    """Return an edge ending at ``node`` (trips end at the far end of their destination edge)."""
     into = np.flatnonzero(indices == node)
     return int(into[0]) if into.size else int(indptr[node])

@@ -30,7 +30,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -38,13 +38,10 @@ from numpy.typing import NDArray
 from core_ext import select_hotspots
 from sim.clock import MINUTES_PER_DAY
 from sim.errors import ConfigError
-from sim.policies.base import PatrolOrders, Policy
-from sim.policies.registry import register_policy
-from sim.policies.targeted_patrol import HotspotMap, fallback_patrol
-
-if TYPE_CHECKING:
-    from sim.model import PrecinctModel
-    from sim.network import StreetNetwork
+from sim.network import StreetNetwork
+from sim.policies.base import Policy, PolicyContext
+from sim.policies.hotspot_map import HotspotMap
+from sim.policies.registry import ReportRow, register_policy
 
 __all__ = ["CptedConfig", "CptedPolicy", "segments_in_polygon"]
 
@@ -85,6 +82,7 @@ class CptedConfig:
     surveillance_cost_per_day: float = 0.5
 
     def validate(self) -> None:
+        """Raise ConfigError naming the first bad key."""
         if self.targets not in ("hotspots", "way_ids", "polygon"):
             raise ConfigError(KEY + "targets", self.targets, "'hotspots', 'way_ids' or 'polygon'")
         if self.targets == "way_ids" and not self.way_ids:
@@ -126,7 +124,7 @@ def _check(name: str, value: object, *, minimum: float, strict: bool = False) ->
 
 
 def _polygon_geometry(data: Any) -> list[Any]:
-    """The geometries of a GeoJSON object (FeatureCollection, Feature or bare geometry)."""
+    """Return the geometries of a GeoJSON object (FeatureCollection, Feature or bare geometry)."""
     kind = data.get("type") if isinstance(data, dict) else None
     if kind == "FeatureCollection":
         return [g for f in data.get("features", []) for g in _polygon_geometry(f)]
@@ -184,17 +182,23 @@ def segments_of_ways(net: StreetNetwork, way_ids: list[int]) -> NDArray[np.bool_
     return out
 
 
-@register_policy("cpted", CptedConfig)
+@register_policy(
+    "cpted",
+    CptedConfig,
+    label="CPTED (street design)",
+    order=20,
+    report_rows=(ReportRow("cpted_segments_lighting", "Streets newly lit", "segments"),),
+)
 class CptedPolicy(Policy):
     """Changes the street environment of its target segments, once, and books what that costs."""
 
     patrol_priority = -1
     config: CptedConfig
 
-    def setup(self, model: PrecinctModel) -> None:
+    def setup(self, ctx: PolicyContext) -> None:
+        """Install at once on configured targets, or schedule the install on recorded hot spots."""
         c = self.config
-        net = model.network
-        self.fallback = fallback_patrol(model, self)
+        net = ctx.network
         self.changed = {kind: np.zeros(net.n_segments, dtype=bool) for kind in INTERVENTIONS}
         self.install_min = float("nan")
         self.install_at_min = 0.0
@@ -202,72 +206,61 @@ class CptedPolicy(Policy):
         if c.top_k > net.n_segments and c.targets == "hotspots":
             raise ConfigError(KEY + "top_k", c.top_k, f"at most the number of segments ({net.n_segments})")
         if c.targets == "way_ids":
-            self.install(model, segments_of_ways(net, c.way_ids))
+            self.install(ctx, segments_of_ways(net, c.way_ids))
         elif c.targets == "polygon":
-            self.install(model, segments_in_polygon(net, c.polygon_path))
+            self.install(ctx, segments_in_polygon(net, c.polygon_path))
         elif c.hotspots_from == "static":
-            a0 = model.env.static_attractiveness * model.env.maintenance_factor
-            self.install(model, _mask(net.n_segments, select_hotspots(a0, c.top_k)))
+            segs = ctx.segments
+            a0 = segs.static_attractiveness * segs.maintenance_factor
+            self.install(ctx, _mask(net.n_segments, select_hotspots(a0, c.top_k)))
         else:
-            self.map = HotspotMap(model, bandwidth_m=c.hotspot_bandwidth_m, decay_days=c.hotspot_decay_days)
+            self.map = HotspotMap(net, bandwidth_m=c.hotspot_bandwidth_m, decay_days=c.hotspot_decay_days)
             self.install_at_min = c.hotspot_warmup_days * MINUTES_PER_DAY
 
-    def on_step(self, model: PrecinctModel) -> None:
-        if self.map is not None and np.isnan(self.install_min) and model.clock.now_min >= self.install_at_min:
-            self.map.update(model)
+    def on_step(self, ctx: PolicyContext) -> None:
+        """After the warm-up, install on the top recorded hot spots (once)."""
+        if self.map is not None and np.isnan(self.install_min) and ctx.clock.now_min >= self.install_at_min:
+            self.map.update(ctx)
             if self.map.n_known == 0:
                 self.install_at_min += 60.0  # nothing recorded yet: the planner waits
                 return
-            hot = self.map.hotspots(model.clock.now_min, self.config.top_k)
-            self.install(model, _mask(model.network.n_segments, hot))
-            # the model closes gated segments to offenders' routing after set-up; later, we do
-            model.offender_routes.set_closed(model.env.gated_edges() if model.env.gated.any() else None)
+            hot = self.map.hotspots(ctx.clock.now_min, self.config.top_k)
+            self.install(ctx, _mask(ctx.network.n_segments, hot))
 
-    def install(self, model: PrecinctModel, target: NDArray[np.bool_]) -> None:
-        """Apply every switched-on intervention to ``target`` segments (a boolean mask)."""
+    def install(self, ctx: PolicyContext, target: NDArray[np.bool_]) -> None:
+        """Apply every switched-on intervention to ``target`` segments (a mask) and book its cost."""
         c = self.config
-        env, net = model.env, model.network
-        self.install_min = model.clock.now_min
+        self.install_min = ctx.clock.now_min
         self.target = target.copy()
-        if c.lighting:
-            self.changed["lighting"] = target & ~env.lit
-            env.lit[target] = True
-        if c.gating:
-            seg_class = np.array(net.highway_classes)[net.edge_highway[net.segment_edge]]
-            alley = np.isin(seg_class, c.gating_classes)
-            self.changed["gating"] = target & alley & ~env.gated
-            env.gated[self.changed["gating"]] = True
-        if c.maintenance:
-            self.changed["maintenance"] = target.copy()
-            env.maintenance_factor[target] *= c.maintenance_factor
-        if c.surveillance:
-            self.changed["surveillance"] = target.copy()
-            env.surveillance[target] *= c.surveillance_factor
+        done = ctx.install(
+            target,
+            lighting=c.lighting,
+            gating=c.gating,
+            gating_classes=c.gating_classes,
+            maintenance_factor=c.maintenance_factor if c.maintenance else None,
+            surveillance_factor=c.surveillance_factor if c.surveillance else None,
+        )
+        for kind, mask in done.masks().items():
+            if getattr(c, kind):
+                self.changed[kind] = mask
+                n = float(mask.sum())
+                ctx.book_cost(
+                    kind,
+                    capital=n * getattr(c, f"{kind}_cost_capital"),
+                    per_day=n * getattr(c, f"{kind}_cost_per_day"),
+                )
 
-    def choose_patrol(self, model: PrecinctModel, officers: NDArray[np.int64]) -> PatrolOrders | None:
-        return self.fallback.choose_patrol(model, officers) if self.fallback is not None else None
-
-    def treated_segments(self, model: PrecinctModel) -> NDArray[np.bool_]:
-        out = np.zeros(model.network.n_segments, dtype=bool)
-        for mask in self.changed.values():
-            out |= mask
-        return out
-
-    def treated_from_min(self, model: PrecinctModel) -> NDArray[np.float64]:
+    def treated_from_min(self, ctx: PolicyContext) -> NDArray[np.float64]:
         """Treated from the installation (after the warm-up when targets are recorded hot spots)."""
-        return np.where(self.treated_segments(model), self.install_min, np.nan)
+        treated = np.zeros(ctx.network.n_segments, dtype=bool)
+        for mask in self.changed.values():
+            treated |= mask
+        return np.where(treated, self.install_min, np.nan)
 
-    def costs(self, model: PrecinctModel) -> dict[str, float]:
-        c = self.config
-        installed = not np.isnan(self.install_min)
-        days = (model.clock.now_min - self.install_min) / MINUTES_PER_DAY if installed else 0.0
-        out = {"cost_capital": 0.0, "cost_running": 0.0}
-        for kind, mask in self.changed.items():
-            n = float(mask.sum())
-            out["cost_capital"] += n * getattr(c, f"{kind}_cost_capital")
-            out["cost_running"] += n * getattr(c, f"{kind}_cost_per_day") * days
-            out[f"cpted_segments_{kind}"] = n
-        out["cpted_install_day"] = self.install_min / MINUTES_PER_DAY if installed else float("nan")
+    def costs(self, ctx: PolicyContext) -> dict[str, float]:
+        """Segments changed by each intervention and the day of installation."""
+        out = {f"cpted_segments_{kind}": float(mask.sum()) for kind, mask in self.changed.items()}
+        out["cpted_install_day"] = self.install_min / MINUTES_PER_DAY
         return out
 
 

@@ -8,7 +8,7 @@ Mechanism and sources (docs/policies.md has the full table):
   weeks; Johnson et al. 2007). Measuring "near" along the network rather than on a grid captures
   more future crime at equal coverage (Rosser et al. 2017, J Quant Criminol 33:569); ``kde="grid"``
   gives the grid comparison.
-- The police map only what they know: recorded crime (``model.police_view``) plus problems
+- The police map only what they know: recorded crime (``ctx.police_view``) plus problems
   residents raise at community meetings (``police_view.extra_intelligence``). ``source="true"``
   maps every crime instead, to expose the feedback loop of recorded-crime maps (Lum & Isaac 2016;
   Ensign et al. 2018).
@@ -22,33 +22,25 @@ Mechanism and sources (docs/policies.md has the full table):
   (the baseline rule, drawing the same random numbers, so a targeted arm equals its baseline twin
   until the first map exists).
 
-If no ``baseline`` policy is configured, the policy answers for every idle officer itself (random
-patrol outside peak hours and during burn-in), so ``policy=targeted_patrol`` alone never leaves
+Outside peak hours and during burn-in the strategy gives no orders, so idle officers fall back on
+random patrol (:mod:`sim.policies.patrol`), and ``policy=targeted_patrol`` alone never leaves
 officers standing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
-from core_ext import NetworkKDE, grid_kde, select_hotspots
 from sim.agents import officer as ofc
-from sim.clock import MINUTES_PER_DAY
 from sim.errors import ConfigError
-from sim.policies.base import PatrolOrders, Policy
-from sim.policies.baseline import BaselineConfig, BaselinePolicy
-from sim.policies.registry import register_policy
+from sim.policies.base import PatrolOrders, Policy, PolicyContext
+from sim.policies.hotspot_map import KERNELS, HotspotMap
+from sim.policies.registry import ReportRow, register_policy
 
-if TYPE_CHECKING:
-    from sim.model import PrecinctModel
-
-__all__ = ["HotspotMap", "TargetedPatrolConfig", "TargetedPatrolPolicy", "fallback_patrol"]
-
-KERNELS = ("quartic", "epanechnikov", "gaussian", "uniform")
+__all__ = ["TargetedPatrolConfig", "TargetedPatrolPolicy"]
 
 
 @dataclass
@@ -72,6 +64,7 @@ class TargetedPatrolConfig:
     min_known_crimes: int = 5
 
     def validate(self) -> None:
+        """Raise ConfigError naming the first bad key."""
         key = "policy.targeted_patrol."
         if isinstance(self.top_k, bool) or not isinstance(self.top_k, int) or self.top_k < 1:
             raise ConfigError(key + "top_k", self.top_k, "a positive integer number of segments")
@@ -107,151 +100,39 @@ def _finite(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and bool(np.isfinite(value))
 
 
-def fallback_patrol(model: PrecinctModel, policy: Policy) -> BaselinePolicy | None:
-    """Random preventive patrol for ``policy`` to hand out when no configured policy gives patrol orders.
-
-    Returns None when a ``baseline`` policy is configured (it answers), or when ``policy`` is not a
-    patrol policy and a targeted patrol is configured (that one carries its own fallback).
-    """
-    if any(isinstance(p, BaselinePolicy) for p in model.policies):
-        return None
-    if not isinstance(policy, TargetedPatrolPolicy) and any(
-        isinstance(p, TargetedPatrolPolicy) for p in model.policies
-    ):
-        return None
-    return BaselinePolicy(BaselineConfig(dwell_min=model.config.police.patrol_dwell_min))
-
-
-class HotspotMap:
-    """Prospective risk per segment from known crime: network (or grid) KDE with exponential decay.
-
-    Events enter once they are known: recorded crime at the time it was recorded (burglaries are
-    often found hours later), meeting intelligence when it is raised, or every crime at once with
-    ``source="true"``.
-    """
-
-    def __init__(
-        self,
-        model: PrecinctModel,
-        *,
-        bandwidth_m: float,
-        decay_days: float,
-        kernel: str = "quartic",
-        kde: str = "network",
-        grid_cell_m: float = 100.0,
-        source: str = "recorded",
-        intelligence_weight: float = 1.0,
-    ) -> None:
-        net = model.network
-        self.source = source
-        self.kde = kde
-        self.kernel = kernel
-        self.bandwidth_m = bandwidth_m
-        self.grid_cell_m = grid_cell_m
-        self.intelligence_weight = intelligence_weight
-        self.tau_min = decay_days * MINUTES_PER_DAY
-        self._network_kde: NetworkKDE | None = None
-        if kde == "network":
-            self._network_kde = NetworkKDE(net.indptr, net.indices, net.edge_length_m, bandwidth_m=bandwidth_m,
-                                           kernel=kernel, edge_segment=net.edge_segment,
-                                           decay_timescale_min=self.tau_min)  # fmt: skip
-        self._segment_xy = net.edge_midpoint_xy[net.segment_edge] if kde == "grid" else None
-        self._n_segments = net.n_segments
-        self._edge_segment = net.edge_segment
-        self._added = np.zeros(0, dtype=bool)  # which police_view records are already mapped
-        self._n_true = 0
-        self._n_intel = 0
-        # every mapped event, for the grid KDE and for peak hours
-        self._seg: list[NDArray[np.int64]] = []
-        self._time: list[NDArray[np.float64]] = []
-        self._weight: list[NDArray[np.float64]] = []
-        self.n_known = 0
-
-    def update(self, model: PrecinctModel) -> int:
-        """Add every event known by now that is not on the map yet; return how many were added."""
-        now = model.clock.now_min
-        net = model.network
-        if self.source == "true":
-            rows = model.event_log.rows("crime")[self._n_true :]
-            self._n_true += len(rows)
-            edges = np.array([r["edge"] for r in rows], dtype=np.int64)
-            times = np.array([r["time_min"] for r in rows], dtype=np.float64)
-            weights = np.ones(edges.size)
-        else:
-            all_edges, all_times = model.police_view.recorded_crimes()
-            if all_edges.size > self._added.size:
-                self._added = np.concatenate([self._added, np.zeros(all_edges.size - self._added.size, bool)])
-            new = ~self._added & (all_times <= now)
-            self._added |= new
-            edges, times = all_edges[new], all_times[new]
-            weights = np.ones(edges.size)
-        intel = model.police_view.extra_intelligence[self._n_intel :]
-        self._n_intel += len(intel)
-        if intel and self.intelligence_weight > 0:
-            segs = np.array([s for s, _ in intel], dtype=np.int64)
-            edges = np.concatenate([edges, net.segment_edge[segs]])
-            times = np.concatenate([times, np.array([t for _, t in intel], dtype=np.float64)])
-            weights = np.concatenate([weights, np.full(segs.size, self.intelligence_weight)])
-        if edges.size:
-            if self._network_kde is not None:
-                self._network_kde.add_events(edges, time_min=times, weight=weights)
-            self._seg.append(self._edge_segment[edges])
-            self._time.append(times)
-            self._weight.append(weights)
-            self.n_known += int(edges.size)
-        return int(edges.size)
-
-    def risk(self, now_min: float) -> NDArray[np.float64]:
-        """Risk score per segment at ``now_min`` (relative; for ranking)."""
-        if self._network_kde is not None:
-            return self._network_kde.refresh_places(now_min)
-        if not self._seg:
-            return np.zeros(self._n_segments)
-        seg = np.concatenate(self._seg)
-        w = np.concatenate(self._weight) * np.exp(-(now_min - np.concatenate(self._time)) / self.tau_min)
-        assert self._segment_xy is not None
-        return grid_kde(self._segment_xy[seg], self._segment_xy, bandwidth_m=self.bandwidth_m,
-                        cell_m=self.grid_cell_m, kernel=self.kernel, event_weight=w)  # fmt: skip
-
-    def hotspots(self, now_min: float, k: int) -> NDArray[np.int64]:
-        """The ``k`` highest-risk segments with positive risk, highest first."""
-        risk = self.risk(now_min)
-        top = select_hotspots(risk, min(k, risk.size))
-        return top[risk[top] > 0]
-
-    def busy_hours(self, start_hour: float) -> NDArray[np.bool_]:
-        """Hours of day whose known crime count is above the mean hourly count."""
-        if not self._time:
-            return np.ones(24, dtype=bool)
-        hours = (((np.concatenate(self._time) / 60.0) + start_hour) % 24).astype(np.int64)
-        counts = np.bincount(hours, minlength=24)
-        return counts > counts.mean()
-
-
-@register_policy("targeted_patrol", TargetedPatrolConfig)
+@register_policy(
+    "targeted_patrol",
+    TargetedPatrolConfig,
+    label="Targeted patrol",
+    order=10,
+    report_rows=(
+        ReportRow("hotspot_visits", "Hot-spot visits", "visits per run"),
+        ReportRow("hotspot_dwell_hours", "Time standing on hot spots", "officer-hours per run"),
+    ),
+)
 class TargetedPatrolPolicy(Policy):
     """Idle officers visit the most overdue of the top-k hot spots and dwell there (Koper 1995)."""
 
     patrol_priority = 10
     config: TargetedPatrolConfig
 
-    def setup(self, model: PrecinctModel) -> None:
+    def setup(self, ctx: PolicyContext) -> None:
+        """Prepare once, before the first step (see :meth:`Policy.setup`)."""
         c = self.config
-        net = model.network
+        net = ctx.network
         if c.top_k > net.n_segments:
             raise ConfigError("policy.targeted_patrol.top_k", c.top_k,
                               f"at most the number of street segments ({net.n_segments})")  # fmt: skip
-        self.map = HotspotMap(model, bandwidth_m=c.bandwidth_m, decay_days=c.decay_days, kernel=c.kernel,
+        self.map = HotspotMap(net, bandwidth_m=c.bandwidth_m, decay_days=c.decay_days, kernel=c.kernel,
                               kde=c.kde, grid_cell_m=c.grid_cell_m, source=c.source,
                               intelligence_weight=c.intelligence_weight)  # fmt: skip
-        self.fallback = fallback_patrol(model, self)
         self.hotspots = np.zeros(0, dtype=np.int64)
         # (time, hot spots) at every map refresh: which segments were hot when (for evaluation)
         self.history: list[tuple[float, NDArray[np.int64]]] = []
         self.last_visit_min = np.full(net.n_segments, -np.inf)
         self.first_visit_min = np.full(net.n_segments, np.nan)  # NaN: never visited
         self.dwell_min_on = np.zeros(net.n_segments)
-        self.claim = np.full(model.officers.n, -1, dtype=np.int64)  # hot spot each officer is heading to
+        self.claim = np.full(ctx.officers.n, -1, dtype=np.int64)  # hot spot each officer is heading to
         self.next_refresh_min = 0.0
         self.first_map_min = float("nan")
         self.n_refreshes = 0
@@ -261,10 +142,11 @@ class TargetedPatrolPolicy(Policy):
             self.peak = np.zeros(24, dtype=bool)
             self.peak[c.peak_hours] = True
 
-    def on_step(self, model: PrecinctModel) -> None:
-        now = model.clock.now_min
+    def on_step(self, ctx: PolicyContext) -> None:
+        """Act at the start of a step (see :meth:`Policy.on_step`)."""
+        now = ctx.clock.now_min
         if now >= self.next_refresh_min:
-            self.map.update(model)
+            self.map.update(ctx)
             if self.map.n_known >= self.config.min_known_crimes:
                 self.hotspots = self.map.hotspots(now, self.config.top_k)
                 self.history.append((now, self.hotspots))
@@ -272,35 +154,34 @@ class TargetedPatrolPolicy(Policy):
                 if np.isnan(self.first_map_min):
                     self.first_map_min = now
                 if not self.config.peak_hours:
-                    self.peak = self.map.busy_hours(model.config.sim.start_hour)
+                    self.peak = self.map.busy_hours(ctx.sim_config.start_hour)
                 self.next_refresh_min = now + self.config.refresh_hours * 60.0
             else:
                 # burn-in: look again next hour
                 self.next_refresh_min = now + 60.0
-        self._book_visits(model, now)
+        self._book_visits(ctx, now)
 
-    def _book_visits(self, model: PrecinctModel, now: float) -> None:
+    def _book_visits(self, ctx: PolicyContext, now: float) -> None:
         """Officers dwelling on the hot spot they were sent to count as a visit (last visit = now)."""
-        of = model.officers
+        of = ctx.officers
         here = (of.state == ofc.DWELL) & (self.claim >= 0)
-        here &= model.network.edge_segment[of.position_edge] == self.claim
+        here &= ctx.network.edge_segment[of.position_edge] == self.claim
         segs = self.claim[here]
-        new_visit = here & (
-            self.last_visit_min[np.maximum(self.claim, 0)] < now - model.clock.step_min - 1e-9
-        )
+        new_visit = here & (self.last_visit_min[np.maximum(self.claim, 0)] < now - ctx.clock.step_min - 1e-9)
         self.n_visits += int(new_visit.sum())
         self.last_visit_min[segs] = now
         self.first_visit_min[segs] = np.fmin(self.first_visit_min[segs], now)
-        np.add.at(self.dwell_min_on, segs, model.clock.step_min)
+        np.add.at(self.dwell_min_on, segs, ctx.clock.step_min)
 
-    def choose_patrol(self, model: PrecinctModel, officers: NDArray[np.int64]) -> PatrolOrders | None:
-        hour = int(model.clock.hour_of_day) % 24
+    def choose_patrol(self, ctx: PolicyContext, officers: NDArray[np.int64]) -> PatrolOrders | None:
+        """Return patrol orders for idle officers (see :meth:`Policy.choose_patrol`)."""
+        hour = int(ctx.clock.hour_of_day) % 24
         if self.hotspots.size == 0 or (self.config.peak_hours_only and not self.peak[hour]):
             self.claim[officers] = -1
-            return self.fallback.choose_patrol(model, officers) if self.fallback is not None else None
-        net = model.network
-        of = model.officers
-        now = model.clock.now_min
+            return None  # random patrol
+        net = ctx.network
+        of = ctx.officers
+        now = ctx.clock.now_min
         valid = ((of.state == ofc.PATROL) | (of.state == ofc.DWELL)) & ~of.needs_orders
         self.claim[~valid] = -1
         self.claim[officers] = -1
@@ -309,7 +190,7 @@ class TargetedPatrolPolicy(Policy):
         age = np.where(np.isfinite(self.last_visit_min[hs]), now - self.last_visit_min[hs], 1e9)
         dest = np.empty(officers.size, dtype=np.int64)
         for k, i in enumerate(officers):
-            dist_m = model.router.shortest_path_lengths(int(net.indices[of.position_edge[i]]))[hs_node]
+            dist_m = ctx.router.shortest_path_lengths(int(net.indices[of.position_edge[i]]))[hs_node]
             travel = np.where(np.isfinite(dist_m), dist_m / of.speed_mps[i] / 60.0, np.inf)
             free = ~np.isin(hs, self.claim) & np.isfinite(travel)
             if not free.any():
@@ -326,14 +207,12 @@ class TargetedPatrolPolicy(Policy):
             dest[k] = net.segment_edge[hs[j]]
         return PatrolOrders(officers, dest, np.full(officers.size, float(self.config.dwell_min)))
 
-    def treated_segments(self, model: PrecinctModel) -> NDArray[np.bool_]:
-        return np.isfinite(self.first_visit_min)
-
-    def treated_from_min(self, model: PrecinctModel) -> NDArray[np.float64]:
-        """A hot spot is treated from its first patrol visit (its selection came from earlier crime)."""
+    def treated_from_min(self, ctx: PolicyContext) -> NDArray[np.float64]:
+        """Return each hot spot's first patrol visit: it is treated from then (its selection came from earlier crime)."""
         return self.first_visit_min.copy()
 
-    def costs(self, model: PrecinctModel) -> dict[str, float]:
+    def costs(self, ctx: PolicyContext) -> dict[str, float]:
+        """Visits, time on hot spots and map refreshes (their officer time is in the run's budget)."""
         return {
             "hotspot_visits": float(self.n_visits),
             "hotspot_dwell_hours": float(self.dwell_min_on.sum()) / 60.0,

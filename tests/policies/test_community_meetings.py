@@ -35,7 +35,8 @@ def test_venues_are_community_places_of_each_beat_or_its_centre(city) -> None:
         _config({"community_meetings": {"venues": "centroid"}}), network=city, mesa_agents=False
     )
     centroid = _meetings(model)
-    centres, node_beat = model.beats()
+    beats = model.policing.beats()
+    centres, node_beat = beats.centre_node, beats.node_beat
     assert auto.venue_node.size == centroid.venue_node.size == 8  # one beat per officer on duty
     np.testing.assert_array_equal(centroid.venue_node, centres)
     for beat, venue in enumerate(auto.venue_node):
@@ -88,17 +89,18 @@ def test_meetings_surface_unreported_crime_that_feeds_the_hot_spot_map(city) -> 
     model = PrecinctModel(_config(params, days=10.0), network=city, mesa_agents=False)
     meetings = _meetings(model)
     (patrol,) = [p for p in model.policies if isinstance(p, TargetedPatrolPolicy)]
-    intel = model.police_view.extra_intelligence
+    view = model.policing.view
     checked = 0
     while model.running:
-        now, intel_before, refreshes = model.clock.now_min, len(intel), len(patrol.history)
+        now, intel_before, refreshes = model.clock.now_min, len(view.intelligence()), len(patrol.history)
         model.step()
         if len(patrol.history) > refreshes and intel_before:
             # the map holds the crime recorded so far plus what meetings surfaced (patrol acts first)
-            _, times = model.police_view.recorded_crimes()
+            _, times = model.policing.view.recorded_crimes()
             assert patrol.map.n_known == (times <= now).sum() + intel_before
             checked += 1
     assert checked > 0
+    intel = view.intelligence()
     assert len(intel) == meetings.n_intelligence > 0
     crimes = [r for r in model.event_log.rows("crime")]
     attendees = set(np.flatnonzero(meetings.attended).tolist())

@@ -63,7 +63,7 @@ def test_unknown_policy_key_is_named() -> None:
     ("name", "params", "key"),
     [
         ("targeted_patrol", {"dwell_min": -5.0}, "policy.targeted_patrol.dwell_min"),
-        ("baseline", {"dwell_min": -1.0}, "policy.baseline.dwell_min"),
+        ("baseline", {"use_beats": 1}, "policy.baseline.use_beats"),
         ("targeted_patrol", {"top_k": 0}, "policy.targeted_patrol.top_k"),
         ("targeted_patrol", {"source": "oracle"}, "policy.targeted_patrol.source"),
         ("targeted_patrol", {"kde": "raster"}, "policy.targeted_patrol.kde"),

@@ -32,6 +32,12 @@ def _cpted(model: PrecinctModel) -> CptedPolicy:
     return policy
 
 
+def _costs(model: PrecinctModel, policy: CptedPolicy) -> dict[str, float]:
+    """The policy's own counters and the money it booked through its context (ledger totals)."""
+    ctx = model.contexts[model.policies.index(policy)]
+    return {**policy.costs(ctx), **model.ledger.totals(model.clock.now_min)}
+
+
 def test_interventions_change_the_environment_of_their_targets_only(city) -> None:
     params = {"hotspots_from": "static", "top_k": 300, "maintenance_factor": 0.7, "surveillance_factor": 2.0}
     model = PrecinctModel(_config({"cpted": params}), network=city, mesa_agents=False)
@@ -48,7 +54,7 @@ def test_interventions_change_the_environment_of_their_targets_only(city) -> Non
                     policy.config.gating_classes)  # fmt: skip
     np.testing.assert_array_equal(env.gated, target & alley)
     assert 0 < env.gated.sum() < target.sum()  # main roads in the target are not gated
-    costs = policy.costs(model)
+    costs = _costs(model, policy)
     c = policy.config
     expected = sum(costs[f"cpted_segments_{k}"] * getattr(c, f"{k}_cost_capital")
                    for k in ("lighting", "gating", "maintenance", "surveillance"))  # fmt: skip
@@ -92,7 +98,7 @@ def test_recorded_hot_spots_are_treated_after_the_warm_up(city) -> None:
     while model.running:
         model.step()
     assert policy.install_min == 1440.0
-    edges, times = model.police_view.recorded_crimes()
+    edges, times = model.policing.view.recorded_crimes()
     known = times <= 1440.0
     c = policy.config
     risk = network_kde(city.indptr, city.indices, city.edge_length_m, edges[known], bandwidth_m=c.hotspot_bandwidth_m,
@@ -100,7 +106,7 @@ def test_recorded_hot_spots_are_treated_after_the_warm_up(city) -> None:
                        edge_segment=city.edge_segment)[city.segment_edge]  # fmt: skip
     top = select_hotspots(risk, c.top_k)
     np.testing.assert_array_equal(np.flatnonzero(policy.target), np.sort(top[risk[top] > 0]))
-    costs = policy.costs(model)
+    costs = _costs(model, policy)
     per_day = sum(costs[f"cpted_segments_{k}"] * getattr(c, f"{k}_cost_per_day")
                   for k in ("lighting", "gating", "maintenance", "surveillance"))  # fmt: skip
     assert costs["cost_running"] == pytest.approx(per_day * 2.0)  # installed for 2 of 3 days

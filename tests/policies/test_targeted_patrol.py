@@ -44,7 +44,7 @@ def test_identical_to_baseline_until_the_first_map(city) -> None:
 
 
 def test_alone_it_patrols_like_baseline_when_it_has_no_map(city) -> None:
-    """Without a baseline policy configured, the policy's own fallback patrol is the baseline rule."""
+    """Without a baseline policy configured, officers it gives no orders fall back on the baseline rule."""
     alone = run_simulation(_config({"targeted_patrol": {}}, days=2.0), network=city)
     both = run_simulation(_config({"baseline": {}, "targeted_patrol": {}}, days=2.0), network=city)
     pd.testing.assert_frame_equal(alone.events, both.events)
@@ -62,7 +62,7 @@ def test_the_map_is_the_decayed_network_kde_of_known_crime(city, source: str) ->
     refreshed_at, hotspots = policy.history[-1]
     if source == "recorded":
         # what the police know: recorded crimes, once recorded (burglaries are found later)
-        edges, times = model.police_view.recorded_crimes()
+        edges, times = model.policing.view.recorded_crimes()
         known = times <= refreshed_at
         edges, times = edges[known], times[known]
         crimes = events[events["kind"] == "crime"]

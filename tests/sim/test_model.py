@@ -88,20 +88,20 @@ def test_every_call_is_answered_or_still_queued(city) -> None:
     events = result.events
     crimes = events[events["kind"] == "crime"]
     reported = crimes[crimes["reported"]]
-    assert len(reported) == len(model.calls) > 0
+    assert len(reported) == len(model.policing.calls) > 0
     arrivals = set(events.loc[events["kind"] == "arrival", "call_id"])
     dispatched = set(events.loc[events["kind"] == "dispatch", "call_id"])
-    for call in model.calls:
+    for call in model.policing.calls:
         answered = call.call_id in arrivals
         on_the_way = call.call_id in dispatched and not answered
-        queued = call.call_id in model.waiting or call.call_id in model.pending
+        queued = call.call_id in model.policing.waiting or call.call_id in model.policing.pending
         assert answered + on_the_way + queued == 1, call
         if answered:
             assert call.arrival_min >= call.call_time_min >= call.crime_time_min
     # police only ever hear of reported crime: recorded implies reported
     assert not (crimes["recorded"] & ~crimes["reported"]).any()
     # what the police side sees is exactly the recorded crime
-    edges, _ = model.police_view.recorded_crimes()
+    edges, _ = model.policing.view.recorded_crimes()
     assert edges.size == int(crimes["recorded"].sum())
 
 

@@ -225,12 +225,12 @@ def test_unwritable_cache_directory(tmp_path: Path) -> None:
 
 
 def test_interrupted_cache_write_leaves_no_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import sim.network as network
+    from sim.network import _cache
 
     def boom(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(network.os, "replace", boom)
+    monkeypatch.setattr(_cache.os, "replace", boom)
     with pytest.raises(KeyboardInterrupt):
         load_network(FIXTURE_CITY, cache_dir=tmp_path)
     assert list(tmp_path.iterdir()) == []

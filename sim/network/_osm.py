@@ -134,7 +134,7 @@ def _check_xml_head(path: Path, head: bytes) -> None:
         )
 
 
-class _StreetCollector(osmium.SimpleHandler):  # type: ignore[misc]
+class _StreetCollector(osmium.SimpleHandler):
     """One pass: street ways with node locations, and points of interest."""
 
     def __init__(self, rules: list[tuple[str, str | None, re.Pattern[str] | None]], bidirectional: bool):

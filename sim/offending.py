@@ -1,0 +1,268 @@
+"""Offending: offenders' outings, where they search, the offences they commit, and who reports them.
+
+An offender in an active spell and in active hours is motivated to go out at random; they search
+an attractive place of their awareness space or return to where they last succeeded, offend with
+the hazard of :func:`sim.crime.crime_hazards`, carry on nearby (a spree) or go home and rest.
+Searchers who notice police watching give up or move on. Every crime is logged with its truth
+(reported, recorded); only reported crime opens a call and only recorded crime reaches the police
+view. Mechanisms and sources: docs/model.md.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+from numpy.typing import NDArray
+
+from core_ext import Router
+from sim.agents import offender as off
+from sim.agents import resident as res
+from sim.agents._routes import RouteBook, start_trips
+from sim.agents.offender import Offenders
+from sim.agents.resident import Residents
+from sim.clock import MINUTES_PER_DAY, Clock
+from sim.config import CrimeConfig
+from sim.crime import CRIME_TYPES, Opportunity, crime_hazards, decide_report
+from sim.environment import Environment
+from sim.events import EventLog
+from sim.network import StreetNetwork
+from sim.policing import Policing
+
+__all__ = ["Offending"]
+
+
+class Offending:
+    """The offenders' side of a step: routines, offences, sprees, and the report of each crime."""
+
+    def __init__(
+        self,
+        *,
+        network: StreetNetwork,
+        router: Router,
+        clock: Clock,
+        config: CrimeConfig,
+        rngs: dict[str, np.random.Generator],
+        offenders: Offenders,
+        residents: Residents,
+        env: Environment,
+        routes: RouteBook,
+        event_log: EventLog,
+        policing: Policing,
+        area: NDArray[np.int64],
+        on_crime: Callable[[str, bool], None],
+    ) -> None:
+        self.network = network
+        self.router = router
+        self.clock = clock
+        self.config = config
+        self.rngs = rngs
+        self.offenders = offenders
+        self.residents = residents
+        self.env = env
+        self.routes = routes
+        self.event_log = event_log
+        self.policing = policing
+        self.area = area
+        self.n_areas = int(area.max()) + 1
+        self.on_crime = on_crime
+        self.heading_home = np.zeros(offenders.n, dtype=bool)
+        self.homes_per_segment = np.bincount(residents.home_segment, minlength=network.n_segments)
+        self.vehicles_per_segment = np.bincount(
+            residents.home_segment[residents.has_vehicle], minlength=network.n_segments
+        )
+        self.mean_trust_start = float(residents.trust.mean())
+        self.collective_efficacy = np.zeros(self.n_areas)
+        self._nearby: dict[int, NDArray[np.int64]] = {}
+
+    # ------------------------------------------------------------------ places
+    def nearby_segments(self, segment: int) -> NDArray[np.int64]:
+        """Return segments with an end node within ``crime.near_repeat_m`` of the segment's ends (cached)."""
+        cached = self._nearby.get(segment)
+        if cached is None:
+            net = self.network
+            e = int(net.segment_edge[segment])
+            nodes, _ = self.router.find_nodes_within(np.array([net.edge_source[e], net.indices[e]]),
+                                                     self.config.near_repeat_m)  # fmt: skip
+            edges = np.concatenate([np.arange(net.indptr[v], net.indptr[v + 1]) for v in nodes])
+            cached = np.unique(net.edge_segment[edges])
+            self._nearby[segment] = cached
+        return cached
+
+    def opportunity(self, occupancy: NDArray[np.int32]) -> Opportunity:
+        """Return per-segment targets and guardians now (from the occupancy counts)."""
+        net = self.network
+        public = np.bincount(net.edge_segment, weights=occupancy[0], minlength=net.n_segments).astype(
+            np.int64
+        )
+        occupied = self.residents.homes_occupied_per_segment()
+        return Opportunity(people_in_public=public, homes_empty=self.homes_per_segment - occupied,
+                           homes_occupied=occupied, vehicles=self.vehicles_per_segment)  # fmt: skip
+
+    def guardian_strength(self) -> NDArray[np.float64]:
+        """Return the guardianship each present person gives, per segment (surveillance x efficacy)."""
+        c = self.config
+        ce = self.collective_efficacy[self.area]
+        return c.guardian_effect * self.env.surveillance * (1.0 + c.collective_efficacy_weight * ce)
+
+    def update_collective_efficacy(self) -> None:
+        """Set collective efficacy per area to the mean trust of its residents (0..1)."""
+        r = self.residents
+        area_of_home = self.area[r.home_segment]
+        total = np.bincount(area_of_home, weights=r.trust, minlength=self.n_areas)
+        count = np.bincount(area_of_home, minlength=self.n_areas)
+        mean = np.divide(total, count, out=np.full(self.n_areas, self.mean_trust_start), where=count > 0)
+        self.collective_efficacy = mean
+
+    # ------------------------------------------------------------------ outings
+    def routine(self, now: float, hour: float) -> None:
+        """Start, continue and end outings: spells, motivation, where to search, going home."""
+        o = self.offenders
+        cfg = self.config
+        active = o.is_active_hour(hour)
+        # fixed-size draws per offender per step, so the stream stays aligned across policy arms
+        u, u_return, u_pick, u_motive, u_phase = self.rngs["offenders"].random((5, o.n))
+        # offending careers are intermittent: spells of activity between dormant spells
+        step_days = self.clock.step_min / MINUTES_PER_DAY
+        p_stop = 1.0 - math.exp(-step_days / cfg.active_spell_days)
+        p_start = 1.0 - math.exp(-step_days / cfg.dormant_spell_days)
+        flip = np.where(o.in_spell, u_phase < p_stop, u_phase < p_start)
+        o.in_spell ^= flip
+        # motivation to go out arrives at random (a Poisson process while rested and in active hours)
+        p_out = 1.0 - math.exp(-cfg.outings_per_day * self.clock.step_min / off.ACTIVE_MIN_PER_DAY)
+        rested = (o.state == off.REST) & (now >= o.rest_until_min) & (u_motive < p_out) & o.in_spell
+        done_search = (o.state == off.SEARCH) & (now >= o.search_until_min)
+        if not active:
+            self.send_home(np.flatnonzero(done_search | ((o.state == off.TRAVEL) & ~self.heading_home)))
+            return
+        self.send_home(np.flatnonzero(done_search & (now >= o.outing_until_min)))
+        go = np.flatnonzero(rested | (done_search & (now < o.outing_until_min)))
+        if go.size == 0:
+            return
+        o.outing_until_min[go[o.state[go] == off.REST]] = now + cfg.outing_max_hours * 60.0
+        segs = o.choose_search_segments(
+            go, self.env.attractiveness(), self.env.gated, u[go], cfg.attraction_power
+        )
+        back = o.choose_return_segments(go, now, self.nearby_segments, self.env.gated, cfg.return_prob,
+                                        cfg.return_decay_days, cfg.patch_stay, u_return[go], u_pick[go])  # fmt: skip
+        segs = np.where(back >= 0, back, segs)
+        self._travel(go, self.network.segment_edge[segs])
+
+    def _travel(self, who: NDArray[np.int64], dest_edges: NDArray[np.int64]) -> None:
+        start_trips(self.offenders, self.routes, who, dest_edges)
+        self.offenders.state[who] = off.TRAVEL
+        self.heading_home[who] = False
+
+    def send_home(self, who: NDArray[np.int64]) -> None:
+        """End the outings of offenders ``who``: they travel home."""
+        if who.size:
+            o = self.offenders
+            start_trips(o, self.routes, who, o.home_edge[who])
+            o.state[who] = off.TRAVEL
+            self.heading_home[who] = True
+
+    def arrive(self, done: NDArray[np.int64], t_end: float) -> None:
+        """Offenders ``done`` reached their destination: rest at home, or start searching."""
+        o = self.offenders
+        home = done[self.heading_home[done]]
+        o.state[home] = off.REST
+        search = done[~self.heading_home[done]]
+        o.state[search] = off.SEARCH
+        o.search_until_min[search] = t_end + off.SEARCH_DWELL_MEAN_MIN
+
+    # ------------------------------------------------------------------ offences
+    def offend(self, t: float, occupancy: NDArray[np.int32], is_dark: bool) -> None:
+        """Every offender out may offend where they stand, or notice police and leave."""
+        o = self.offenders
+        cfg = self.config
+        u_offend, u_type, u_victim, u_spree, u_where, u_notice, u_give_up = self.rngs["offending"].random(
+            (7, o.n)
+        )
+        out = np.flatnonzero((o.state != off.REST) & ~self.heading_home)
+        if out.size == 0:
+            return
+        segs = self.network.edge_segment[o.position_edge[out]]
+        allowed = ~self.env.gated[segs]  # gated segments are closed to offenders: no targets there
+        out, segs = out[allowed], segs[allowed]
+        if out.size == 0:
+            return
+        opp = self.opportunity(occupancy)
+        dark_rob, dark_other = self.env.darkness_multiplier(is_dark)
+        deterrence, watch = self.env.police_fields(t)
+        haz = crime_hazards(segs, opp, base_rate_per_hour=cfg.base_rate_per_hour,
+                            attractiveness=self.env.attractiveness(), guardian_strength=self.guardian_strength(),
+                            deterrence=deterrence, dark_robbery=dark_rob, dark_other=dark_other)  # fmt: skip
+        searching = o.state[out] == off.SEARCH
+        haz *= np.where(searching, 1.0, cfg.enroute_factor)[:, None]
+        total = haz.sum(axis=1)
+        p = 1.0 - np.exp(-total * self.clock.step_min / 60.0)
+        offend = u_offend[out] < p
+        # a searcher who notices that police watch this place (standing here, or lately) leaves: gives
+        # up the outing or moves on to search elsewhere (displacement), CrimeConfig.deterred_give_up_prob
+        noticed = searching & ~offend & (u_notice[out] < watch[segs])
+        if noticed.any():
+            deterred, where = out[noticed], segs[noticed]
+            give_up = u_give_up[deterred] < cfg.deterred_give_up_prob
+            for i, seg, gave_up in zip(deterred, where, give_up, strict=True):
+                self.event_log.add(time_min=t, step=self.clock.step, kind="deterred_give_up" if gave_up
+                                   else "deterred_move_on", edge=int(o.position_edge[i]), segment=int(seg),
+                                   offender_id=int(i), offset_m=float(o.position_offset_m[i]))  # fmt: skip
+            self.send_home(deterred[give_up])
+            o.search_until_min[deterred[~give_up]] = t
+        for k in np.flatnonzero(offend):
+            i = int(out[k])
+            cum = np.cumsum(haz[k]) / total[k]
+            ctype = int(min(np.searchsorted(cum, u_type[i], side="right"), len(CRIME_TYPES) - 1))
+            self._commit(i, int(segs[k]), CRIME_TYPES[ctype], float(u_victim[i]), t)
+            if u_spree[i] < cfg.spree_prob:
+                self._continue_spree(i, int(segs[k]), float(u_where[i]))
+            else:
+                o.rest_until_min[i] = t + cfg.cooldown_days * MINUTES_PER_DAY
+                self.send_home(np.array([i]))
+
+    def _commit(self, i: int, seg: int, ctype: str, u_victim: float, t: float) -> None:
+        net, r, o = self.network, self.residents, self.offenders
+        edge = int(o.position_edge[i])
+        if ctype == "robbery":
+            pool = np.flatnonzero(r.in_public() & (net.edge_segment[r.position_edge] == seg))
+        elif ctype == "burglary":
+            pool = np.flatnonzero((r.home_segment == seg) & (r.state != res.HOME))
+        else:
+            pool = np.flatnonzero((r.home_segment == seg) & r.has_vehicle)
+        victim = int(pool[min(int(u_victim * pool.size), pool.size - 1)]) if pool.size else -1
+        home_dist = self.router.shortest_path_lengths(int(o.home_node[i]))[int(net.edge_source[edge])]
+        offset = float(o.position_offset_m[i])
+        report = decide_report(ctype, victim, seg, t, self.rngs["reporting"].random(4), config=self.config,
+                               residents=r, network=net, mean_trust_start=self.mean_trust_start)  # fmt: skip
+        call_id = -1
+        if report.reported:
+            call_edge = int(net.segment_edge[seg])
+            call_id = self.policing.open_call(t, t + report.delay_min, call_edge, victim)
+            if report.recorded:
+                self.policing.view.record(call_edge, t + report.delay_min, ctype)
+        self.event_log.add(time_min=t, step=self.clock.step, kind="crime", edge=edge, segment=seg,
+                           crime_type=ctype, offender_id=i, victim_id=victim, reported=report.reported,
+                           recorded=report.recorded, call_id=call_id, offender_home_dist_m=float(home_dist) + offset,
+                           offset_m=offset)  # fmt: skip
+        self.env.add_crime(seg)
+        self.on_crime(ctype, report.recorded)
+        o.offences[i] += 1
+        last = int(o.last_success_segment[i])
+        same_patch = last >= 0 and bool(np.isin(seg, self.nearby_segments(last)))
+        o.patch_streak[i] = o.patch_streak[i] + 1 if same_patch else 0
+        o.last_success_segment[i] = seg
+        o.last_success_min[i] = t
+        if victim >= 0:
+            r.victimisations[victim] += 1
+            r.adjust_trust(victim, -self.config.trust_loss_victim)
+
+    def _continue_spree(self, i: int, seg: int, u_where: float) -> None:
+        """Search on nearby: offenders often strike several targets close together in one outing."""
+        options = self.nearby_segments(seg)
+        options = options[~self.env.gated[options] & (options != seg)]
+        if options.size == 0:
+            self.send_home(np.array([i]))
+            return
+        nxt = int(options[min(int(u_where * options.size), options.size - 1)])
+        self._travel(np.array([i]), np.array([self.network.segment_edge[nxt]]))
