@@ -3,8 +3,9 @@
 Only this package imports Hydra and matplotlib; ``sim`` stays usable from a notebook without them.
 Modules: :mod:`experiments.cli` (the command), :mod:`experiments.app` (Hydra task),
 :mod:`experiments.configuration` (schemas, validation, run folders), :mod:`experiments.progress`
-(sweep progress), :mod:`experiments.compare`, :mod:`experiments.report`, :mod:`experiments.wording`,
-:mod:`experiments.figures`.
+(sweep progress), :mod:`experiments.compare` (effects of a sweep, into the data classes of
+:mod:`experiments.comparison`), :mod:`experiments.report` (the HTML page, with :mod:`experiments.wording`
+and :mod:`experiments.figures`). Imports run one way: compare -> report -> wording -> comparison.
 """
 
 __all__: list[str] = []

@@ -9,63 +9,34 @@ self-contained ``report.html`` (:mod:`experiments.report`).
 
 Treated and buffer segments come from each policy run's ``segments.parquet``; the same sets are
 applied to the same-seed baseline run, which is that seed's counterfactual (common random numbers).
+A strategy's own measures (its registered ``report_rows``, e.g. hot-spot visits) are absent from
+the reference runs, which did none of it, and count 0 there. Arms are ordered and paired by the
+strategy registry (:func:`sim.policies.registry.policy_specs`, :func:`~sim.policies.registry.reference_policy`);
+the results live in :mod:`experiments.comparison`.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from experiments.comparison import Arm, Comparison, Effect
+from experiments.report import write_report
+from experiments.wording import example_sweep
 from sim.errors import ResultsError
 from sim.outputs import count_since
-from sim.results import POLICY_ORDER, Sweep, load_sweep, summary_table, write_database, write_table
-from sim.stats import PairedDifference, PairedWDQ, paired_difference_ci, paired_weighted_displacement_quotient
+from sim.policies.registry import policy_specs, reference_policy
+from sim.results import Sweep, load_sweep, summary_table, write_database, write_table
+from sim.stats import paired_difference_ci, paired_weighted_displacement_quotient
 
 __all__ = ["Arm", "Comparison", "Effect", "compare_runs", "compare_sweep"]
 
 # Columns of sweep.runs that describe the run rather than its configuration.
 _RUN_COLUMNS = {"run_dir", "policy", "seed", "wall_time_s", "network_content_hash"}
-
-
-@dataclass
-class Arm:
-    """The runs of one policy (and one setting of anything else that varies in the sweep)."""
-
-    label: str
-    policy: str
-    settings: dict[str, Any]
-    runs: pd.DataFrame  # run_dir, seed; one row per seed
-    baseline: Arm | None = None
-
-
-@dataclass
-class Effect:
-    """One measure of one arm against its baseline, over paired seeds."""
-
-    metric: str
-    diff: PairedDifference
-    seeds: list[int]
-
-
-@dataclass
-class Comparison:
-    """Everything the report shows, computed from a sweep."""
-
-    sweep: Sweep
-    arms: list[Arm]
-    effects: dict[str, dict[str, Effect]] = field(default_factory=dict)  # arm label -> metric -> effect
-    wdq: dict[str, PairedWDQ | None] = field(default_factory=dict)
-    areas: dict[str, pd.DataFrame] = field(default_factory=dict)  # arm label -> per-area effects
-    segment_means: dict[str, pd.DataFrame] = field(default_factory=dict)  # arm label -> per-segment means
-    days: float = float("nan")
-    confidence: float = 0.95
-    unpaired: dict[str, list[int]] = field(default_factory=dict)  # arm label -> seeds without a baseline run
 
 
 # --------------------------------------------------------------------------- arms and pairing
@@ -97,15 +68,16 @@ def _arms(sweep: Sweep) -> list[Arm]:
             arms.append(
                 Arm(label, str(policy), settings, sub.loc[~dup, ["run_dir", "seed"]].sort_values("seed"))
             )
+    reference = reference_policy()
     for arm in arms:
-        if arm.policy != "baseline":
+        if arm.policy != reference:
             arm.baseline = next(
-                (a for a in arms if a.policy == "baseline" and a.settings == arm.settings), None
+                (a for a in arms if a.policy == reference and a.settings == arm.settings), None
             )
-    rank = {name: i for i, name in enumerate(POLICY_ORDER)}
+    rank = {spec.name: i for i, spec in enumerate(policy_specs())}
     return sorted(
         arms,
-        key=lambda a: (a.policy.count("+"), [rank.get(p, len(rank)) for p in a.policy.split("+")], a.label),
+        key=lambda a: (len(a.policies) - 1, [rank.get(p, len(rank)) for p in a.policies], a.label),
     )
 
 
@@ -114,6 +86,11 @@ def _param_label(all_params: pd.Series, params_json: str) -> str:
     mine = pd.json_normalize([json.loads(params_json)]).iloc[0]
     differing = [c for c in flat.columns if flat[c].astype(str).nunique() > 1]
     return ", ".join(f"{c}={mine.get(c)}" for c in differing)
+
+
+def _own_metrics(arm: Arm) -> set[str]:
+    """Return the measures the arm's strategies add to the report (their registered ``report_rows``)."""
+    return {row.metric for spec in policy_specs() if spec.name in arm.policies for row in spec.report_rows}
 
 
 def _pairs(arm: Arm) -> pd.DataFrame:
@@ -169,8 +146,10 @@ def _area_counts(pairs: pd.DataFrame, tables: _Tables) -> dict[str, np.ndarray]:
 
 
 def _from_column(segments: pd.DataFrame, column: str, mask: np.ndarray) -> np.ndarray:
-    """Start minute per segment of ``mask`` from ``column`` (NaN elsewhere); runs written before the
-    column existed count the segments of ``mask`` from the start."""
+    """Return the start minute per segment of ``mask`` from ``column`` (NaN elsewhere).
+
+    Runs written before the column existed count the segments of ``mask`` from the start.
+    """
     since = segments[column].to_numpy(np.float64) if column in segments else np.zeros(len(segments))
     return np.where(mask, since, np.nan)
 
@@ -222,9 +201,12 @@ def compare_sweep(sweep: Sweep, *, confidence: float = 0.95) -> Comparison:
         if pairs.empty:
             continue
         effects: dict[str, Effect] = {}
+        own = _own_metrics(arm)
         for metric in wide.columns:
             t = wide[metric].reindex(pairs["run_dir"]).to_numpy(dtype=float)
             c = wide[metric].reindex(pairs["base_dir"]).to_numpy(dtype=float)
+            if metric in own:  # the reference runs do not record another strategy's counters: it did none
+                c = np.where(np.isnan(c) & ~np.isnan(t), 0.0, c)
             effects[metric] = Effect(
                 metric, paired_difference_ci(t, c, confidence=confidence), list(pairs["seed"])
             )
@@ -254,15 +236,13 @@ def compare_runs(sweep_dir: Path, *, out_dir: Path | None = None, confidence: fl
     Returns the report's path. Partial or corrupt runs are reported on stderr (and in the report)
     and left out; with no complete run at all, raises :class:`sim.errors.ResultsError`.
     """
-    from experiments.report import write_report
-
     sweep = load_sweep(sweep_dir)
     for check in sweep.problems:
         print(f"precinct: skipped {_rel(check.path, sweep.root)}: {check.problem}", file=sys.stderr)
     if sweep.runs.empty:
         raise ResultsError(
             f"{sweep_dir}: no complete runs to compare ({len(sweep.problems)} partial or corrupt); "
-            "run a sweep first, e.g. precinct run -m policy=baseline,targeted_patrol 'seed=range(0,10)'"
+            f"run a sweep first, e.g. {example_sweep()}"
         )
     out = Path(out_dir) if out_dir is not None else sweep.root
     out.mkdir(parents=True, exist_ok=True)

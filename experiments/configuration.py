@@ -4,8 +4,8 @@ The typed dataclasses of :mod:`sim.config` and each policy's config dataclass ar
 ConfigStore as schemas (group ``schema``), and the YAML files under ``conf/`` extend them, so the
 defaults live in one place (the dataclasses) and a misspelt key or a wrongly typed value fails at
 composition. :func:`build_model_config` then turns the composed config into a validated
-:class:`sim.config.ModelConfig`; :func:`preflight` does that for every job of a sweep before any of
-them runs.
+:class:`sim.config.ModelConfig`, whose ``policies`` hold each strategy's config dataclass, built and
+checked here once; :func:`preflight` does that for every job of a sweep before any of them runs.
 """
 
 from __future__ import annotations
@@ -190,8 +190,6 @@ def build_model_config(
     policy's own ``validate`` allows. Relative ``city.path`` / ``city.cache_dir`` are taken from
     ``cwd`` (default: the current directory), so jobs on other hosts or in other folders agree.
     """
-    from sim.policies import build_policies, policy_registry
-
     if isinstance(cfg, DictConfig):
         # leave Hydra's own node alone: it holds values that only exist inside a running job
         cfg = OmegaConf.masked_copy(cfg, [str(k) for k in cfg if k != "hydra"])
@@ -213,25 +211,37 @@ def build_model_config(
     sections["city"].path = _absolute(sections["city"].path, base)
     sections["city"].cache_dir = _absolute(sections["city"].cache_dir, base)
 
-    policies = data.get("policy") or {}
+    model = ModelConfig(**sections, policies=_policy_configs(data.get("policy")), seed=data.get("seed", 0))
+    model.validate()
+    for config in model.policies.values():
+        validate = getattr(config, "validate", None)
+        if validate is not None:  # each strategy checks its own parameters
+            validate()
+
+    resume = data.get("resume", True)
+    if not isinstance(resume, bool):
+        raise ConfigError("resume", resume, "true or false")
+    return model, RunSettings(name=str(data.get("name", "adhoc")), resume=resume)
+
+
+def _policy_configs(policies: Any) -> dict[str, Any]:
+    """Build each chosen strategy's config dataclass from its composed settings (not yet validated).
+
+    The dataclasses, not the dicts, go into ``ModelConfig.policies``: the model's
+    :func:`sim.policies.build_policies` then takes them as they are, and
+    :func:`sim.config.config_to_dict` turns them back into the same dict for fingerprints and
+    ``config.json``.
+    """
+    from sim.policies import policy_registry
+
+    policies = policies or {}
     if not isinstance(policies, dict):
         raise ConfigError("policy", policies, "policy=NAME or policy=[NAME,NAME] (a mapping of policies)")
     registry = policy_registry()
     for name in policies:
         if name not in registry:
             raise ConfigError("policy", name, f"a known policy: {', '.join(registry)}")
-    model = ModelConfig(
-        **sections,
-        policies={name: dict(params or {}) for name, params in policies.items()},
-        seed=data.get("seed", 0),
-    )
-    model.validate()
-    build_policies(model.policies)  # each policy checks its own parameters
-
-    resume = data.get("resume", True)
-    if not isinstance(resume, bool):
-        raise ConfigError("resume", resume, "true or false")
-    return model, RunSettings(name=str(data.get("name", "adhoc")), resume=resume)
+    return {name: _section(f"policy.{name}", registry[name], params) for name, params in policies.items()}
 
 
 def _check_city_file(model: ModelConfig) -> None:

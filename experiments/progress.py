@@ -31,14 +31,25 @@ class SweepProgress(Callback):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    # The callback travels to worker processes with Hydra's context; the thread stays home.
     def __getstate__(self) -> dict[str, Any]:
+        """Return the settings only: the callback travels to worker processes, the thread stays home."""
         return {"poll_s": self.poll_s}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        """Rebuild from :meth:`__getstate__`'s settings, with no thread running."""
         self.__init__(**state)  # type: ignore[misc]
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        """Start printing progress lines: complete jobs out of those the sweep will launch.
+
+        Parameters
+        ----------
+        config
+            The sweep's composed config (``hydra.sweeper.params``, ``hydra.overrides.task``,
+            ``hydra.sweep.dir`` name the jobs and their folders).
+        **kwargs
+            Unused (Hydra's callback signature).
+        """
         try:
             params = OmegaConf.select(config, "hydra.sweeper.params", default=None)
             params = OmegaConf.to_container(params) if params is not None else None
@@ -54,6 +65,15 @@ class SweepProgress(Callback):
         self._thread.start()
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        """Stop the progress lines (after a last one).
+
+        Parameters
+        ----------
+        config
+            The sweep's composed config (unused).
+        **kwargs
+            Unused (Hydra's callback signature).
+        """
         if self._thread is not None:
             self._stop.set()
             self._thread.join(timeout=5)

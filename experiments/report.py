@@ -2,7 +2,9 @@
 
 All images are embedded PNG data URIs, styles are inline and fonts are the reader's system fonts,
 so the page opens offline and makes no requests. The plain-language summary at the top is filled
-from the computed effects (:mod:`experiments.compare`) by :mod:`experiments.wording`.
+from the computed effects (a :class:`experiments.comparison.Comparison`, made by
+:mod:`experiments.compare`) by :mod:`experiments.wording`. Strategies are named, ordered and given
+their own measures by the registry (:mod:`sim.policies.registry`); this module names none of them.
 """
 
 from __future__ import annotations
@@ -19,13 +21,16 @@ import numpy as np
 import pandas as pd
 
 from experiments import figures, wording
-from experiments.compare import Arm, Comparison, Effect
+from experiments.comparison import Arm, Comparison, Effect
 from sim.errors import PrecinctError
+from sim.policies.registry import PolicySpec, policy_specs, reference_policy
 from sim.results import write_file
 
-__all__ = ["METRICS", "write_report"]
+__all__ = ["METRICS", "STRATEGY_GROUP", "arm_metrics", "write_report"]
 
 TEMPLATE = Path(__file__).with_name("report_template.html")
+# (metric, label, unit, better): better is +1 when higher is better, -1 when lower, 0 neither;
+# metric "#" starts a group under the heading in label.
 METRICS: list[tuple[str, str, str, int]] = [
     ("#", "Crime (every offence, whether or not the police hear of it)", "", 0),
     ("crimes_total", "All crimes", "crimes per run", -1),
@@ -66,22 +71,51 @@ METRICS: list[tuple[str, str, str, int]] = [
     ("cost_running", "Running cost", "policy's currency units per run", 0),
     ("cost_total", "Total cost", "policy's currency units per run", 0),
 ]
+STRATEGY_GROUP = "What the strategy did"
+
+
+def arm_metrics(arm: Arm) -> list[tuple[str, str, str, int]]:
+    """Return the rows of an arm's measures table: :data:`METRICS`, then its strategies' own rows.
+
+    Parameters
+    ----------
+    arm
+        The arm; the ``report_rows`` of each registered strategy it runs (in display order) follow
+        the base rows under the heading :data:`STRATEGY_GROUP`.
+
+    Returns
+    -------
+    list of tuple
+        ``(metric, label, unit, better)`` rows; ``metric == "#"`` starts a group.
+    """
+    specs: dict[str, PolicySpec] = {spec.name: spec for spec in policy_specs()}
+    extra: list[tuple[str, str, str, int]] = []
+    seen = {row[0] for row in METRICS}
+    for spec in (specs[name] for name in arm.policies if name in specs):
+        for row in spec.report_rows:
+            if row.metric not in seen:
+                seen.add(row.metric)
+                extra.append((row.metric, row.label, row.unit, row.better))
+    return METRICS + ([("#", STRATEGY_GROUP, "", 0), *extra] if extra else [])
 
 
 # --------------------------------------------------------------------------- tables
-def _effects_table(effects: dict[str, Effect], base_n: int) -> str:
+def _effects_table(effects: dict[str, Effect], rows_spec: list[tuple[str, str, str, int]]) -> str:
     head = (
         "<tr><th class='text'>Measure</th><th class='text'>Unit</th><th>Baseline (mean)</th>"
         "<th>With strategy (mean)</th><th>Difference (unit; 95% CI)</th><th>Change (%; 95% CI)</th></tr>"
     )
     rows = []
-    for metric, label, unit, better in METRICS:
+    heading = ""  # a group's heading is shown with its first row, so a group with none is left out
+    for metric, label, unit, better in rows_spec:
         if metric == "#":
-            rows.append(f"<tr class='group'><td colspan='6'>{html.escape(label)}</td></tr>")
+            heading = f"<tr class='group'><td colspan='6'>{html.escape(label)}</td></tr>"
             continue
         e = effects.get(metric)
         if e is None or e.diff.n == 0:
             continue
+        rows.append(heading)
+        heading = ""
         d = e.diff
         digits = 3 if "share" in unit or "0–1" in unit else 1
         diff = wording.with_ci(d.mean_diff, d.diff_low, d.diff_high, digits)
@@ -206,8 +240,8 @@ def _arm_section(comp: Comparison, arm: Arm, net: Any, hotspots: np.ndarray | No
     out = [f"<h2 id='{anchor}'>{html.escape(title)} compared with baseline</h2>"]
     if arm.baseline is None:
         out.append(
-            "<p class='warn'>No baseline runs with the same settings: add <code>policy=baseline</code> to the sweep "
-            "to compare this strategy.</p>"
+            "<p class='warn'>No baseline runs with the same settings: add "
+            f"<code>policy={html.escape(reference_policy())}</code> to the sweep to compare this strategy.</p>"
         )
         return "\n".join(out)
     effects = comp.effects.get(arm.label, {})
@@ -217,7 +251,7 @@ def _arm_section(comp: Comparison, arm: Arm, net: Any, hotspots: np.ndarray | No
         f"<p class='note'>Means over {n} paired replications of {wording.fmt(comp.days, 0)} simulated days; "
         "green rows changed for the better and red rows for the worse with 95% confidence.</p>"
     )
-    out.append(_effects_table(effects, n))
+    out.append(_effects_table(effects, arm_metrics(arm)))
     on_this_network = net is not None and set(
         comp.sweep.runs.set_index("run_dir").loc[list(arm.runs["run_dir"]), "network_content_hash"]
     ) <= {net.content_hash, None}
@@ -333,7 +367,8 @@ def _methods(comp: Comparison) -> str:
 def write_report(comp: Comparison, path: Path) -> Path:
     """Render the comparison as a self-contained HTML page at ``path`` (written atomically)."""
     net, map_note = _load_network(comp)
-    base_arm = next((a for a in comp.arms if a.policy == "baseline"), None)
+    reference = reference_policy()
+    base_arm = next((a for a in comp.arms if a.policy == reference), None)
     hotspots = None
     if base_arm is not None and net is not None:
         crimes = (
@@ -360,7 +395,7 @@ def write_report(comp: Comparison, path: Path) -> Path:
     else:
         baseline_map = f"<p class='note'>{html.escape(map_note or 'No baseline runs to map.')}</p>"
 
-    compared = [a for a in comp.arms if a.policy != "baseline"]
+    compared = [a for a in comp.arms if a.policy != reference]
     bullets = [
         f"<li>{wording.summary_sentence(a, comp.effects[a.label], comp.wdq.get(a.label), comp.days)}</li>"
         for a in compared
@@ -373,7 +408,7 @@ def write_report(comp: Comparison, path: Path) -> Path:
     ]
     if not bullets:
         bullets = ["<li>Only baseline runs were found: run a sweep with policies to compare, e.g. "
-                   "<code>precinct run -m policy=baseline,targeted_patrol 'seed=range(0,10)'</code>.</li>"]  # fmt: skip
+                   f"<code>{html.escape(wording.example_sweep(), quote=False)}</code>.</li>"]  # fmt: skip
     warnings = []
     n_pairs = [e.diff.n for eff in comp.effects.values() for e in list(eff.values())[:1]]
     if n_pairs and min(n_pairs) < 5:

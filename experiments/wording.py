@@ -1,7 +1,8 @@
 """Words from numbers: the report's plain-language sentences and number formats, never written by hand.
 
-Every phrase is filled from computed effects (:class:`experiments.compare.Effect`, the WDQ), with the
+Every phrase is filled from computed effects (:class:`experiments.comparison.Effect`, the WDQ), with the
 confidence interval beside each estimate and "no clear change" whenever the interval spans zero.
+Strategies are named by their registered labels (:func:`sim.policies.registry.policy_specs`).
 """
 
 from __future__ import annotations
@@ -9,15 +10,16 @@ from __future__ import annotations
 import html
 import math
 
-from experiments.compare import Arm, Effect
+from experiments.comparison import Arm, Effect
+from sim.policies.registry import policy_specs, reference_policy
 from sim.stats import PairedDifference, PairedWDQ
 
 __all__ = [
     "ACTIVITY_PHRASES",
     "DAYS_PER_MONTH",
-    "POLICY_NAMES",
     "arm_title",
     "cost_phrase",
+    "example_sweep",
     "fmt",
     "hour_shifts",
     "pct_digits",
@@ -29,12 +31,6 @@ __all__ = [
 ]
 
 DAYS_PER_MONTH = 30.0
-POLICY_NAMES = {
-    "baseline": "Baseline (random patrol)",
-    "targeted_patrol": "Targeted patrol",
-    "cpted": "CPTED (street design)",
-    "community_meetings": "Community meetings",
-}
 ACTIVITY_PHRASES = {
     "dwell": "stops and hot-spot visits",
     "meeting": "community meetings",
@@ -45,16 +41,54 @@ ACTIVITY_PHRASES = {
 
 
 def arm_title(arm: Arm | str) -> str:
-    """Readable name of an arm: ``targeted_patrol+cpted [sim_days=7]`` -> ``Targeted patrol + CPTED ...``."""
+    """Return the readable name of an arm.
+
+    Parameters
+    ----------
+    arm
+        The arm, or its label, e.g. ``targeted_patrol+cpted [sim_days=7]``.
+
+    Returns
+    -------
+    str
+        Each strategy's registered label, short labels in a combination, then the settings:
+        ``Targeted patrol + CPTED [sim_days=7]``. An unregistered name is shown as
+        ``name.replace("_", " ").capitalize()``.
+    """
     label = arm.label if isinstance(arm, Arm) else arm
     policy, _, rest = label.partition(" [")
-    names = [POLICY_NAMES.get(p, p.replace("_", " ").capitalize()) for p in policy.split("+")]
-    if len(names) > 1:
-        names = [n.split(" (")[0] for n in names]
-    return " + ".join(names) + (f" [{rest}" if rest else "")
+    names = policy.split("+")
+    titles = [_strategy_title(name, short=len(names) > 1) for name in names]
+    return " + ".join(titles) + (f" [{rest}" if rest else "")
+
+
+def _strategy_title(name: str, *, short: bool) -> str:
+    spec = next((s for s in policy_specs() if s.name == name), None)
+    if spec is None:
+        return name.replace("_", " ").capitalize()
+    return spec.short_label if short else spec.label
+
+
+def example_sweep(seeds: str = "range(0,10)") -> str:
+    """Return an example sweep command: the reference strategy and the first other one, over seeds.
+
+    Parameters
+    ----------
+    seeds
+        The seed sweep, in Hydra's override syntax.
+
+    Returns
+    -------
+    str
+        E.g. ``precinct run -m policy=baseline,targeted_patrol 'seed=range(0,10)'``.
+    """
+    reference = reference_policy()
+    others = [spec.name for spec in policy_specs() if spec.name != reference][:1]
+    return f"precinct run -m policy={','.join([reference, *others])} 'seed={seeds}'"
 
 
 def fmt(x: float, digits: int = 1) -> str:
+    """Return ``x`` with thousands separators and ``digits`` decimals, a true minus sign, "n/a" if not finite."""
     if x is None or not math.isfinite(x):
         return "n/a"
     if round(x, digits) == 0:
@@ -63,6 +97,7 @@ def fmt(x: float, digits: int = 1) -> str:
 
 
 def signed(x: float, digits: int = 1, suffix: str = "") -> str:
+    """Return ``x`` like :func:`fmt` but always signed (``+1.2%``, ``−3.0``; zero unsigned), then ``suffix``."""
     if not math.isfinite(x):
         return "n/a"
     if round(x, digits) == 0:
@@ -71,16 +106,18 @@ def signed(x: float, digits: int = 1, suffix: str = "") -> str:
 
 
 def pct_digits(value: float, low: float = float("nan"), high: float = float("nan")) -> int:
-    """Whole percent when the interval is wide (decimals would be noise), else one decimal."""
+    """Return the decimals for a percent: 0 when the interval is wide (decimals would be noise), else 1."""
     width = high - low if math.isfinite(low) and math.isfinite(high) else 0.0
     return 0 if width >= 4 or (math.isfinite(value) and abs(value) >= 10) else 1
 
 
 def significant(lo: float, hi: float) -> bool:
+    """Return whether the interval ``[lo, hi]`` is finite and excludes 0."""
     return math.isfinite(lo) and math.isfinite(hi) and (lo > 0 or hi < 0)
 
 
 def pct_phrase(d: PairedDifference, what: str) -> str:
+    """Return the percent change of ``what`` with its 95% CI, flagged "no clear change" when it spans 0."""
     if not math.isfinite(d.pct_change):
         return f"no {what} to compare (none in baseline)"
     k = pct_digits(d.pct_change, d.pct_low, d.pct_high)
@@ -92,13 +129,17 @@ def pct_phrase(d: PairedDifference, what: str) -> str:
 
 
 def wdq_assessable(w: PairedWDQ, treated: PairedDifference | None) -> bool:
-    """The WDQ means something only when crime clearly fell on the treated streets (Bowers & Johnson
-    2003); "clearly" is the percent change's 95% interval lying below 0, as in the sentences."""
+    """Return whether the WDQ means something: only when crime clearly fell on the treated streets.
+
+    The WDQ is defined for a successful intervention (Bowers & Johnson 2003); "clearly" is the percent
+    change's 95% interval lying below 0, as in the sentences.
+    """
     clear_fall = treated is None or (math.isfinite(treated.pct_high) and treated.pct_high < 0)
     return w.success_measure < 0 and math.isfinite(w.wdq) and clear_fall
 
 
 def wdq_phrase(w: PairedWDQ | None, treated: PairedDifference | None) -> str | None:
+    """Return what happened on nearby streets (displacement, diffusion or neither), None without a WDQ."""
     if w is None:
         return None
     ci = f"WDQ {fmt(w.wdq, 2)}, 95% CI {fmt(w.low, 2)} to {fmt(w.high, 2)}"
@@ -168,6 +209,7 @@ def hour_shifts(effects: dict[str, Effect], days: float) -> list[tuple[float, st
 
 
 def cost_phrase(effects: dict[str, Effect], days: float) -> str:
+    """Return what an arm costs: officer-hours per month moved between activities, and money if any."""
     shifts = hour_shifts(effects, days)
     gains = [(h, p) for h, p in shifts if h > 0][:2]
     losses = [(h, p) for h, p in shifts if h < 0][:1]
@@ -184,7 +226,7 @@ def cost_phrase(effects: dict[str, Effect], days: float) -> str:
 
 
 def with_ci(value: float, low: float, high: float, digits: int, suffix: str = "") -> str:
-    """A table cell: the estimate, and under it its 95% CI in small print."""
+    """Return a table cell: the estimate, and under it its 95% CI in small print."""
     text = signed(value, digits, suffix)
     if math.isfinite(low) and math.isfinite(high):
         text += f"<span class='ci'>{signed(low, digits, suffix)} to {signed(high, digits, suffix)}</span>"
@@ -192,6 +234,7 @@ def with_ci(value: float, low: float, high: float, digits: int, suffix: str = ""
 
 
 def seed_text(seeds: list[int]) -> str:
+    """Return a list of seeds, a run of three or more as a range (``0–9``)."""
     seeds = sorted(set(seeds))
     if seeds and seeds == list(range(seeds[0], seeds[-1] + 1)) and len(seeds) > 2:
         return f"{seeds[0]}–{seeds[-1]}"

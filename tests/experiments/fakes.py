@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 
 from sim.config import CityConfig, ModelConfig, PopulationConfig, SimConfig
+from sim.context import ACTION_COLUMNS
 from sim.network import StreetNetwork, load_network
+from sim.policies.registry import policy_specs
 from sim.results import write_run
 
 REPO = Path(__file__).resolve().parents[2]
@@ -34,7 +36,16 @@ class FakeResult:
     network: StreetNetwork
     config: ModelConfig
     seed: int
+    actions: pd.DataFrame = field(default_factory=lambda: fake_actions([]))
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def fake_actions(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """An actions table (sim.context.ACTION_COLUMNS) holding ``rows``; unset counts are 0, amounts 0.0."""
+    blank = {c: ("" if t == "string" else 0) for c, t in ACTION_COLUMNS.items()}
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in ACTION_COLUMNS.items()})
+    return pd.DataFrame([{**blank, **r} for r in rows], columns=list(ACTION_COLUMNS)).astype(ACTION_COLUMNS)
 
 
 def fixture_network() -> StreetNetwork:
@@ -55,6 +66,7 @@ def fake_config(policy: str, seed: int, days: float = 2.0) -> ModelConfig:
 def fake_result(net: StreetNetwork, policy: str, seed: int, days: float = 2.0) -> FakeResult:
     """A run whose crime falls by half on the policy's treated segments (the first quarter by id)."""
     rng = np.random.default_rng(seed)  # same seed -> same base crime in every arm (common random numbers)
+    names = policy.split("+")
     n_seg = net.n_segments
     treated = np.zeros(n_seg, dtype=bool)
     if policy != "baseline":
@@ -132,6 +144,20 @@ def fake_result(net: StreetNetwork, policy: str, seed: int, days: float = 2.0) -
         }
     )
     total = float(n)
+    capital = 1000.0 if "cpted" in policy else 0.0
+    actions = fake_actions(
+        [{"policy": "cpted", "action": "book_cost", "n_segments": int(treated.sum()), "capital": capital}]
+        if capital
+        else []
+    )
+    # each strategy's own counters (its registered report rows), recorded only in its own runs
+    own_rng = np.random.default_rng((seed, 1))  # apart from rng: the base data stay as they were
+    own = {
+        row.metric: float(own_rng.poisson(50))
+        for spec in policy_specs()
+        if spec.name in names
+        for row in spec.report_rows
+    }
     metrics = {
         "crimes_total": total,
         "crimes_recorded": float(recorded.sum()),
@@ -152,12 +178,16 @@ def fake_result(net: StreetNetwork, policy: str, seed: int, days: float = 2.0) -
         "mean_trust_start": 0.6,
         "mean_trust_end": float(ts["mean_trust"].iloc[-1]),
         **{f"officer_hours_{a}": float(ts[f"officer_min_{a}"].sum() / 60) for a in ACTIVITIES},
-        "cost_total": 1000.0 if "cpted" in policy else 0.0,
+        "cost_capital": capital,
+        "cost_running": 0.0,
+        "cost_total": capital,
         "share_segments_50pct": 0.3,
         "share_crime_top5pct": 0.1,
         "days": days,
+        **own,
     }
-    return FakeResult(events, ts, segments, metrics, net, fake_config(policy, seed, days), seed)
+    config = fake_config(policy, seed, days)
+    return FakeResult(events, ts, segments, metrics, net, config, seed, actions=actions)
 
 
 def write_fake_sweep(

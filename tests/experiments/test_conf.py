@@ -21,9 +21,10 @@ from experiments.configuration import (
     register_resolvers,
     register_schemas,
 )
-from sim.config import ModelConfig
+from sim.config import ModelConfig, config_to_dict
 from sim.errors import ConfigError, NetworkFileError
-from sim.policies import policy_registry
+from sim.policies import build_policies, policy_registry
+from sim.results import config_fingerprint
 from tests.experiments.fakes import EXPERIMENT_POLICIES, skip_unless_policies_registered
 
 FIXTURE = ["city=west_oakland"]
@@ -74,9 +75,26 @@ def test_every_registered_policy_has_a_conf_file_and_back(hydra_conf: None) -> N
     files = set(_options("policy"))
     assert registered <= files, f"policies without conf/policy/*.yaml: {registered - files}"
     for name in sorted(files & registered):
-        model, _ = build_model_config(compose("config", overrides=[f"policy={name}"]))
-        defaults = dataclasses.asdict(policy_registry()[name]())
-        assert model.policies == {name: defaults}
+        cfg = compose("config", overrides=[f"policy={name}"])
+        model, _ = build_model_config(cfg)
+        assert model.policies == {name: policy_registry()[name]()}
+        assert config_to_dict(model.policies) == OmegaConf.to_container(cfg.policy, resolve=True)
+
+
+def test_policy_configs_are_dataclasses_with_the_fingerprint_of_their_dicts(hydra_conf: None) -> None:
+    """Runs made when ModelConfig.policies held dicts still count as complete (resume)."""
+    names = sorted(policy_registry())
+    cfg = compose("config", overrides=[f"policy=[{','.join(names)}]", "seed=4"])
+    model, _ = build_model_config(cfg)
+    for name, config in model.policies.items():
+        assert isinstance(config, policy_registry()[name])
+    composed = OmegaConf.to_container(cfg.policy, resolve=True)
+    assert isinstance(composed, dict)
+    as_dicts = dataclasses.replace(model, policies={str(k): v for k, v in composed.items()})
+    assert config_to_dict(model) == config_to_dict(as_dicts)
+    assert config_fingerprint(model) == config_fingerprint(as_dicts)
+    built = build_policies(model.policies)
+    assert {id(p.config) for p in built} == {id(c) for c in model.policies.values()}  # taken as built
 
 
 def test_policies_compose_as_a_list(hydra_conf: None) -> None:
@@ -100,7 +118,11 @@ def test_custom_city_names_itself_after_the_file(hydra_conf: None, tmp_path: Pat
         (["sim.days=-1"], "sim.days"),
         (["police.mode=bike"], "police.mode"),
         (["seed=-3"], "seed"),
-        (["policy.baseline.dwell_min=-1"], "policy.baseline.dwell_min"),
+        (["police.patrol_dwell_min=-1"], "police.patrol_dwell_min"),
+        (
+            ["policy=targeted_patrol", "policy.targeted_patrol.dwell_min=-1"],
+            "policy.targeted_patrol.dwell_min",
+        ),
         (["city=custom"], "city.path"),
         (["+extra=1"], "extra"),
         (["resume=maybe"], "resume"),
@@ -110,6 +132,14 @@ def test_bad_values_name_their_key(hydra_conf: None, overrides: list[str], key: 
     with pytest.raises(ConfigError) as info:
         build_model_config(compose("config", overrides=overrides))
     assert info.value.key == key
+
+
+def test_unknown_policy_key_names_itself(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        build_model_config(
+            {"city": {"path": "x.osm"}, "policy": {"baseline": {"nope": 1}}}, cwd=str(tmp_path)
+        )
+    assert info.value.key == "policy.baseline.nope"
 
 
 def test_unknown_policy_lists_the_known_ones() -> None:

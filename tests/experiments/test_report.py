@@ -15,7 +15,9 @@ from PIL import Image
 
 from experiments import figures
 from experiments.compare import Arm, Effect, compare_runs
+from experiments.report import METRICS, STRATEGY_GROUP, arm_metrics
 from experiments.wording import arm_title, summary_sentence
+from sim.policies.registry import policy_specs
 from sim.stats import PairedDifference, PairedWDQ
 from tests.experiments.fakes import fixture_network, write_fake_sweep
 
@@ -78,6 +80,52 @@ def test_report_contents(report: Path) -> None:
     assert "By neighbourhood" in page and "How officers spend their time" in page
 
 
+def _arm_sections(page: str) -> dict[str, str]:
+    """The arm sections of a report page by arm label (anchors are ``arm-`` + the label's alphanumerics)."""
+    parts = re.split(r"<h2 id='arm-([^']*)'>", page)
+    return {anchor: body.split("<h2")[0] for anchor, body in zip(parts[1::2], parts[2::2], strict=True)}
+
+
+def test_each_arm_shows_its_strategies_own_measures(report: Path) -> None:
+    sections = _arm_sections(report.read_text())
+    specs = {spec.name: spec for spec in policy_specs()}
+    assert len(sections) == len(POLICIES) - 1
+    everyone = {row.label for spec in specs.values() for row in spec.report_rows}
+    assert everyone, "no registered strategy has report rows"
+    for arm in POLICIES[1:]:
+        body = sections[re.sub("[^0-9A-Za-z]", "-", arm)]
+        mine = {row.label for name in arm.split("+") for row in specs[name].report_rows}
+        assert (STRATEGY_GROUP in body) == bool(mine)
+        if mine:
+            assert body.index("Total cost") < body.index(STRATEGY_GROUP), "after the base rows"
+        for label in mine:  # the reference runs did none of it: their column reads 0
+            row = rf"<td>{re.escape(label)}</td><td class='text'>[^<]*</td><td>0\.0</td>"
+            assert re.search(row, body), label
+        assert not [label for label in everyone - mine if f"<td>{label}</td>" in body]
+
+
+def test_arm_metrics_follow_the_registry() -> None:
+    import pandas as pd
+
+    runs = pd.DataFrame({"run_dir": [], "seed": []})
+    specs = [s for s in policy_specs() if s.report_rows]
+    for spec in specs:
+        rows = arm_metrics(Arm(spec.name, spec.name, {}, runs))
+        assert rows[: len(METRICS)] == METRICS
+        assert rows[len(METRICS)] == ("#", STRATEGY_GROUP, "", 0)
+        assert [r[0] for r in rows[len(METRICS) + 1 :]] == [r.metric for r in spec.report_rows]
+    reference = next(s for s in policy_specs() if s.reference)
+    assert arm_metrics(Arm(reference.name, reference.name, {}, runs)) == METRICS + (
+        [
+            ("#", STRATEGY_GROUP, "", 0),
+            *[(r.metric, r.label, r.unit, r.better) for r in reference.report_rows],
+        ]
+        if reference.report_rows
+        else []
+    )
+    assert arm_metrics(Arm("no_such_strategy", "no_such_strategy", {}, runs)) == METRICS
+
+
 def test_maps_carry_the_osm_attribution() -> None:
     net = fixture_network()
     _fig, ax = figures._map_axes(net, "test")
@@ -120,6 +168,10 @@ def test_arm_titles() -> None:
     assert arm_title("targeted_patrol+cpted") == "Targeted patrol + CPTED"
     assert arm_title("baseline") == "Baseline (random patrol)"
     assert arm_title("cpted [sim_days=7.0]") == "CPTED (street design) [sim_days=7.0]"
+    assert arm_title("community_meetings") == "Community meetings"
+    assert arm_title("targeted_patrol+community_meetings") == "Targeted patrol + Community meetings"
+    assert arm_title("no_such_strategy") == "No such strategy"
+    assert arm_title("cpted+no_such_strategy [x=1]") == "CPTED + No such strategy [x=1]"
 
 
 HARNESS = """<!DOCTYPE html><html><body><iframe id="r" src="REPORT" width="1280" height="2000"></iframe>
