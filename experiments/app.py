@@ -60,7 +60,11 @@ def run_job(cfg: DictConfig) -> str:
             result,
             wall_time_s=wall,
             config_sha256=fingerprint,
-            info={"overrides": list(hc.overrides.task), "choices": dict(hc.runtime.choices)},
+            info={
+                "overrides": list(hc.overrides.task),
+                "choices": dict(hc.runtime.choices),
+                "headcounts": result.extra.get("headcounts"),
+            },
         )
     except PrecinctError as exc:
         # Re-raised as a plain-message error: the project's errors carry extra constructor
@@ -69,6 +73,7 @@ def run_job(cfg: DictConfig) -> str:
         raise JobFailed(f"{where}{exc}") from None
     crimes = result.metrics.get("crimes_total", float("nan"))
     print(f"done {label} in {wall:.1f} s ({crimes:.0f} crimes): {out_dir}", flush=True)
+    print(f"  {result.config.city.name}: {result.extra.get('headcounts')}", flush=True)
     return "done"
 
 

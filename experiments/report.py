@@ -350,7 +350,7 @@ def _methods(comp: Comparison) -> str:
         f"({html.escape(Path(first['city']['path']).name)}, {html.escape(first['city']['network_type'])} network, "
         f"hash {html.escape(str(runs.iloc[0]['network_content_hash'])[:12])}), {wording.fmt(comp.days, 1)} simulated days each, "
         f"{first['population']['n_residents']} residents, {first['population']['n_offenders']} offenders, "
-        f"{first['police']['n_officers']} officers. Seeds {wording.seed_text(list(runs['seed']))}; replications per arm: "
+        f"{first['police']['foot_per_shift']} foot officers and {first['police']['cars_per_shift']} response cars per shift. Seeds {wording.seed_text(list(runs['seed']))}; replications per arm: "
         f"{per_arm}. Each policy run is paired with the baseline run of the same seed (common random numbers). "
         "Differences are means of per-seed differences with Student-t 95% CIs; percent changes are ratios of "
         "means with delta-method 95% CIs (sim.stats.paired_difference_ci). The WDQ (Bowers &amp; Johnson 2003) "

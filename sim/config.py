@@ -27,6 +27,7 @@ __all__ = [
     "PoliceConfig",
     "PopulationConfig",
     "SimConfig",
+    "city_name",
     "default_city_path",
     "repo_root",
 ]
@@ -35,6 +36,15 @@ __all__ = [
 def repo_root() -> Path:
     """Return the directory that holds ``data/`` and ``conf/`` (the source checkout)."""
     return Path(__file__).resolve().parent.parent
+
+
+def city_name(city: CityConfig) -> str:
+    """Return the city's display name: as given, else the bundled default's, else the file's stem."""
+    if city.name:
+        return city.name
+    if Path(city.path).resolve() == Path(default_city_path()).resolve():
+        return "City of London"
+    return Path(city.path).name.split(".")[0]
 
 
 def default_city_path() -> str:
@@ -47,7 +57,8 @@ class CityConfig:
     """Which street network to simulate on."""
 
     path: str = field(default_factory=default_city_path)
-    name: str = "City of London"
+    # empty: "City of London" for the bundled default, else the file's name (my_town.osm.pbf -> my_town)
+    name: str = ""
     # Residents, offenders and most City officers move on foot, and street robbery happens on
     # footways and alleys as well as roads, so the walkable network is the default.
     network_type: str = "walk"
@@ -74,8 +85,12 @@ class SimConfig:
 class PopulationConfig:
     """Residents and offenders."""
 
-    n_residents: int = 3000
-    n_offenders: int = 100
+    # Head-counts: give your area's numbers; left out (null), they scale with the length of the
+    # streets (sim/scale.py), at the bundled City of London's densities (3,000 residents on 98 km).
+    n_residents: int | None = None
+    n_offenders: int | None = None
+    residents_per_street_km: float = 30.6
+    offenders_per_resident: float = 1.0 / 30.0
     vehicle_ownership: float = 0.35
     # Trust in police ~ Beta(a, b): mean 0.6, in the range of "confidence in the local police" in the
     # Crime Survey for England and Wales (about 60-70%).
@@ -89,6 +104,16 @@ class PopulationConfig:
     # 2005; Wiles & Costello 2000): weight exp(-d / anchor_decay_m).
     anchor_decay_m: float = 800.0
     awareness_radius_m: float = 250.0
+
+
+# Offenders' motivation to go out by hour of day (relative weights, 00:00 first). The shape follows
+# Felson & Poulsen 2003 (Int J Forecasting 19:595): crime's daily low is around 05:00, it climbs
+# through the morning and most of it falls between noon and midnight; no hour is crime-free
+# (19-23% of recorded incidents in Boston and Portland fall between 02:00 and 10:00).
+DEFAULT_ACTIVITY_BY_HOUR = (
+    1.0, 0.85, 0.65, 0.5, 0.35, 0.25, 0.3, 0.45, 0.65, 0.8, 0.9, 1.0,
+    1.15, 1.15, 1.15, 1.2, 1.25, 1.3, 1.35, 1.35, 1.3, 1.25, 1.2, 1.1,
+)  # fmt: skip
 
 
 @dataclass
@@ -130,9 +155,15 @@ class CrimeConfig:
     darkness_other_multiplier: float = 1.3
     # Where offenders choose to search: awareness weight x attractiveness ** attraction_power.
     attraction_power: float = 1.0
-    # Offending comes in outings: motivation to go out and search arrives at this rate per day (a
-    # Poisson process during active hours); an outing lasts until an offence or outing_max_hours.
+    # Offending comes in outings: motivation to go out and search arrives at this mean rate per day
+    # (a Poisson process whose rate follows activity_by_hour x activity_by_weekday, each scaled to
+    # mean 1); an outing lasts until an offence or outing_max_hours.
     outings_per_day: float = 1.0
+    activity_by_hour: list[float] = field(default_factory=lambda: list(DEFAULT_ACTIVITY_BY_HOUR))
+    activity_by_weekday: list[float] = field(default_factory=lambda: [1.0] * 7)  # Monday first
+    # Optional hour-of-day multipliers of one crime type's hazard (24 values, e.g. from an incident
+    # file's profile of that type); types not named keep their hazard at every hour.
+    type_by_hour: dict[str, list[float]] = field(default_factory=dict)
     # Offending careers are intermittent (Blumstein et al. 1986; Piquero, Farrington & Blumstein
     # 2003): offenders alternate active spells (mean days) and dormant spells; prolific offenders
     # commit crimes in bursts in one area (Johnson & Bowers 2004), the heart of near repeats.
@@ -177,8 +208,16 @@ class CrimeConfig:
 class PoliceConfig:
     """Officers, stations, response."""
 
-    n_officers: int = 8
-    mode: str = "foot"  # "foot" or "car"
+    # Officers on duty per shift (posts staffed around the clock): foot patrol and response cars.
+    # Left out (null), they scale with the streets: one on foot per street_km_per_foot_officer (the
+    # bundled City: 8 on 98 km) and one car per street_km_per_car. n_officers (all of `mode`) is the
+    # older single-mode form and wins when given.
+    foot_per_shift: int | None = None
+    cars_per_shift: int | None = None
+    street_km_per_foot_officer: float = 12.25
+    street_km_per_car: float = 50.0
+    n_officers: int | None = None
+    mode: str = "foot"  # "foot" or "car": the mode of n_officers
     speed_foot_mps: float = 1.4
     speed_car_mps: float = 7.0
     # OSM node ids of stations; empty: amenity=police in the OSM file, else the most central node.
@@ -220,10 +259,15 @@ class ModelConfig:
             raise ConfigError("sim.timeseries_every_min", self.sim.timeseries_every_min,
                               f"a multiple of sim.step_min ({self.sim.step_min:g} minutes)")  # fmt: skip
         _check_positive(self.city, "city", ("area_cell_m",))
-        _check_positive(self.population, "population", ("n_residents", "walk_speed_mps", "offender_speed_mps",
+        _check_count(self.population.n_residents, "population.n_residents", minimum=1)
+        _check_count(self.population.n_offenders, "population.n_offenders", minimum=0)
+        _check_count(self.police.n_officers, "police.n_officers", minimum=1)
+        _check_count(self.police.foot_per_shift, "police.foot_per_shift", minimum=0)
+        _check_count(self.police.cars_per_shift, "police.cars_per_shift", minimum=0)
+        _check_positive(self.population, "population", ("residents_per_street_km", "walk_speed_mps", "offender_speed_mps",
                                                         "anchor_decay_m", "awareness_radius_m", "trust_alpha",
                                                         "trust_beta"))  # fmt: skip
-        _check_nonneg(self.population, "population", ("n_offenders",))
+        _check_nonneg(self.population, "population", ("offenders_per_resident",))
         _check_range(self.population, "population", {"vehicle_ownership": (0, 1), "work_share": (0, 1),
                                                       "leisure_prob": (0, 1)})  # fmt: skip
         _check_nonneg(self.crime, "crime", ("base_rate_per_hour", "boost_theta", "boost_decay_per_day",
@@ -236,6 +280,14 @@ class ModelConfig:
         _check_range(self.crime, "crime", {"boost_spread_eta": (0, 1), "police_deterrence": (0, 1), "deterred_give_up_prob": (0, 1), "return_prob": (0, 1), "patch_stay": (0, 1), "spree_prob": (0, 1),
                                            "enroute_factor": (0, 1),
                                            "recording_rate": (0, 1)})  # fmt: skip
+        _check_profile(self.crime.activity_by_hour, "crime.activity_by_hour", 24)
+        _check_profile(self.crime.activity_by_weekday, "crime.activity_by_weekday", 7)
+        for ctype, weights in self.crime.type_by_hour.items():
+            if ctype not in ("robbery", "burglary", "theft_from_vehicle"):
+                raise ConfigError(
+                    f"crime.type_by_hour.{ctype}", weights, "keys robbery, burglary, theft_from_vehicle"
+                )
+            _check_profile(weights, f"crime.type_by_hour.{ctype}", 24)
         for ctype, rate in self.crime.report_base.items():
             if ctype not in ("robbery", "burglary", "theft_from_vehicle"):
                 raise ConfigError(
@@ -243,7 +295,11 @@ class ModelConfig:
                 )
             if not 0 <= rate <= 1:
                 raise ConfigError(f"crime.report_base.{ctype}", rate, "a probability in [0, 1]")
-        _check_positive(self.police, "police", ("n_officers", "speed_foot_mps", "speed_car_mps", "on_scene_min",
+        if (self.police.foot_per_shift, self.police.cars_per_shift) == (0, 0):
+            raise ConfigError(
+                "police.foot_per_shift", 0, "at least one officer on foot or in a car per shift"
+            )
+        _check_positive(self.police, "police", ("street_km_per_foot_officer", "street_km_per_car", "speed_foot_mps", "speed_car_mps", "on_scene_min",
                                                 "response_target_min"))  # fmt: skip
         _check_nonneg(self.police, "police", ("patrol_dwell_min",))
         if self.police.mode not in ("foot", "car"):
@@ -285,6 +341,21 @@ def _check_range(obj: Any, prefix: str, bounds: dict[str, tuple[float, float]]) 
         value = getattr(obj, name)
         if not _is_number(value) or not lo <= value <= hi:
             raise ConfigError(f"{prefix}.{name}", value, f"a number in [{lo}, {hi}]")
+
+
+def _check_count(value: Any, key: str, *, minimum: int) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < minimum):
+        raise ConfigError(key, value, f"an integer >= {minimum}, or null to scale with the streets")
+
+
+def _check_profile(values: Any, key: str, n: int) -> None:
+    ok = (
+        isinstance(values, list | tuple)
+        and len(values) == n
+        and all(_is_number(v) and v >= 0 for v in values)
+    )
+    if not ok or sum(values) <= 0:
+        raise ConfigError(key, values, f"{n} non-negative weights, not all zero")
 
 
 def config_to_dict(obj: Any) -> Any:

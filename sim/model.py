@@ -18,6 +18,8 @@ Example
 
 from __future__ import annotations
 
+import logging
+
 import mesa
 import numpy as np
 import pandas as pd
@@ -39,9 +41,12 @@ from sim.offending import Offending
 from sim.outputs import SimulationResult, build_result
 from sim.policies import build_policies, random_patrol
 from sim.policing import Policing
+from sim.scale import resolve_headcounts, with_headcounts
 from sim.timeseries import TimeSeries
 
 __all__ = ["PrecinctModel", "SimulationResult", "run_simulation"]
+
+_log = logging.getLogger("precinct")
 
 RNG_STREAMS = ("population", "offenders", "environment", "routine", "offending", "victims", "reporting",
                "patrol", "policy")  # fmt: skip
@@ -76,6 +81,10 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
         net = network or load_network(config.city.path, network_type=config.city.network_type,
                                       cache_dir=config.city.cache_dir)  # fmt: skip
         self.network = net
+        # head-counts given, or scaled with the streets; the results record the numbers used
+        self.headcounts = resolve_headcounts(config, net)
+        config = self.config = with_headcounts(config, self.headcounts)
+        _log.info("%s: %s", config.city.name, self.headcounts.describe())
         self.clock = Clock(config.sim)
         self.router = Router(net.indptr, net.indices, net.edge_length_m, node_xy=net.node_xy)
         self.env = Environment(net, config.crime, self.rngs["environment"], self.router)
@@ -166,13 +175,13 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
         for policy, ctx in zip(self.policies, self.contexts, strict=True):
             policy.on_step(ctx)
         self._start_resident_trips(now)
-        self.offending.routine(now, c.hour_of_day)
+        self.offending.routine(now, c.hour_of_day, c.weekday)
         self.policing.dispatch(now)
         choosers = [lambda idle, p=p, ctx=ctx: p.choose_patrol(ctx, idle)
                     for p, ctx in zip(self.policies, self.contexts, strict=True)]  # fmt: skip
         self.policing.give_orders(now, choosers, lambda idle: random_patrol(self._fallback, idle))
         self._move(c.step_min * 60.0, t_end)
-        self.offending.offend(t_end, self.occupancy, c.is_dark)
+        self.offending.offend(t_end, self.occupancy, c.is_dark, c.hour_of_day)
         self._update_police_presence(t_end)
         self.env.decay_and_spread(c.step_min / MINUTES_PER_DAY)
         self.officers.book_time(c.step_min)

@@ -30,7 +30,24 @@ from sim.events import EventLog
 from sim.network import StreetNetwork
 from sim.policing import Policing
 
-__all__ = ["Offending"]
+__all__ = ["Offending", "activity_schedule", "type_hour_weights"]
+
+
+def activity_schedule(config: CrimeConfig) -> NDArray[np.float64]:
+    """Return the weekday x hour multipliers of the outing rate (7 x 24, mean 1 over the week)."""
+    week = np.outer(np.asarray(config.activity_by_weekday, float), np.asarray(config.activity_by_hour, float))
+    out: NDArray[np.float64] = week / week.mean()
+    return out
+
+
+def type_hour_weights(config: CrimeConfig) -> NDArray[np.float64]:
+    """Return the hour-of-day multipliers of each crime type's hazard (types x 24, each mean 1)."""
+    out = np.ones((len(CRIME_TYPES), 24))
+    for k, ctype in enumerate(CRIME_TYPES):
+        if ctype in config.type_by_hour:
+            w = np.asarray(config.type_by_hour[ctype], dtype=np.float64)
+            out[k] = w / w.mean()
+    return out
 
 
 class Offending:
@@ -75,6 +92,8 @@ class Offending:
         self.mean_trust_start = float(residents.trust.mean())
         self.collective_efficacy = np.zeros(self.n_areas)
         self._nearby: dict[int, NDArray[np.int64]] = {}
+        self.activity = activity_schedule(config)
+        self.type_by_hour = type_hour_weights(config)
 
     # ------------------------------------------------------------------ places
     def nearby_segments(self, segment: int) -> NDArray[np.int64]:
@@ -116,11 +135,10 @@ class Offending:
         self.collective_efficacy = mean
 
     # ------------------------------------------------------------------ outings
-    def routine(self, now: float, hour: float) -> None:
-        """Start, continue and end outings: spells, motivation, where to search, going home."""
+    def routine(self, now: float, hour: float, weekday: int) -> None:
+        """Start, continue and end outings: spells, motivation by hour and weekday, where to search."""
         o = self.offenders
         cfg = self.config
-        active = o.is_active_hour(hour)
         # fixed-size draws per offender per step, so the stream stays aligned across policy arms
         u, u_return, u_pick, u_motive, u_phase = self.rngs["offenders"].random((5, o.n))
         # offending careers are intermittent: spells of activity between dormant spells
@@ -129,13 +147,12 @@ class Offending:
         p_start = 1.0 - math.exp(-step_days / cfg.dormant_spell_days)
         flip = np.where(o.in_spell, u_phase < p_stop, u_phase < p_start)
         o.in_spell ^= flip
-        # motivation to go out arrives at random (a Poisson process while rested and in active hours)
-        p_out = 1.0 - math.exp(-cfg.outings_per_day * self.clock.step_min / off.ACTIVE_MIN_PER_DAY)
+        # motivation to go out arrives at random: a Poisson process whose rate follows the hour of
+        # day and the day of the week (Felson & Poulsen 2003), with no idle window
+        rate = cfg.outings_per_day * float(self.activity[weekday, int(hour) % 24])
+        p_out = 1.0 - math.exp(-rate * step_days)
         rested = (o.state == off.REST) & (now >= o.rest_until_min) & (u_motive < p_out) & o.in_spell
         done_search = (o.state == off.SEARCH) & (now >= o.search_until_min)
-        if not active:
-            self.send_home(np.flatnonzero(done_search | ((o.state == off.TRAVEL) & ~self.heading_home)))
-            return
         self.send_home(np.flatnonzero(done_search & (now >= o.outing_until_min)))
         go = np.flatnonzero(rested | (done_search & (now < o.outing_until_min)))
         if go.size == 0:
@@ -172,7 +189,7 @@ class Offending:
         o.search_until_min[search] = t_end + off.SEARCH_DWELL_MEAN_MIN
 
     # ------------------------------------------------------------------ offences
-    def offend(self, t: float, occupancy: NDArray[np.int32], is_dark: bool) -> None:
+    def offend(self, t: float, occupancy: NDArray[np.int32], is_dark: bool, hour: float) -> None:
         """Every offender out may offend where they stand, or notice police and leave."""
         o = self.offenders
         cfg = self.config
@@ -193,6 +210,7 @@ class Offending:
         haz = crime_hazards(segs, opp, base_rate_per_hour=cfg.base_rate_per_hour,
                             attractiveness=self.env.attractiveness(), guardian_strength=self.guardian_strength(),
                             deterrence=deterrence, dark_robbery=dark_rob, dark_other=dark_other)  # fmt: skip
+        haz *= self.type_by_hour[:, int(hour) % 24]
         searching = o.state[out] == off.SEARCH
         haz *= np.where(searching, 1.0, cfg.enroute_factor)[:, None]
         total = haz.sum(axis=1)

@@ -23,6 +23,7 @@ from sim.events import EventLog
 from sim.network import StreetNetwork
 from sim.policies.base import Policy
 from sim.policing import Policing
+from sim.scale import Headcounts
 
 __all__ = [
     "BUFFER_M",
@@ -66,6 +67,7 @@ class FinishedModel(Protocol):
     contexts: list[ModelContext]
     ledger: Ledger
     mean_trust_start: float
+    headcounts: Headcounts
 
     def timeseries(self) -> pd.DataFrame:
         """Return the time series."""
@@ -161,6 +163,7 @@ def build_result(model: FinishedModel) -> SimulationResult:
     return SimulationResult(
         events=events, timeseries=timeseries, segments=segments, metrics=metrics, network=net,
         config=model.config, seed=model.config.seed, actions=model.ledger.frame(),
+        extra={"headcounts": model.headcounts.describe()},
     )  # fmt: skip
 
 

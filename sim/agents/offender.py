@@ -29,9 +29,6 @@ REST, TRAVEL, SEARCH = 0, 1, 2
 STATE_NAMES = ("rest", "travel", "search")
 # Offenders' active hours: street crime and burglary both occur mostly between late morning and the
 # small hours (Felson & Poulsen 2003); outside them offenders are at home.
-ACTIVE_FROM_HOUR = 10.0
-ACTIVE_UNTIL_HOUR = 26.0  # 02:00 the next day
-ACTIVE_MIN_PER_DAY = (ACTIVE_UNTIL_HOUR - ACTIVE_FROM_HOUR) * 60.0
 SEARCH_DWELL_MEAN_MIN = 30.0
 
 
@@ -50,7 +47,9 @@ class Offenders:
     ) -> None:
         self.net = net
         self.config = config
-        n = config.n_offenders
+        if config.n_offenders is None:
+            raise ValueError("n_offenders must be resolved first (sim.scale.resolve_headcounts)")
+        n = int(config.n_offenders)
         self.n = n
         self.home_segment = rng.choice(net.n_segments, size=n, p=home_segment_weights).astype(np.int64)
         self.home_edge = net.segment_edge[self.home_segment]
@@ -101,11 +100,6 @@ class Offenders:
         self.last_success_segment = np.full(n, -1, dtype=np.int64)
         self.last_success_min = np.full(n, -np.inf)
         self.patch_streak = np.zeros(n, dtype=np.int64)
-
-    def is_active_hour(self, hour_of_day: float) -> bool:
-        """Return True if ``hour_of_day`` falls in the offenders' active hours (10:00 to 02:00)."""
-        h = hour_of_day if hour_of_day >= ACTIVE_FROM_HOUR else hour_of_day + 24.0
-        return ACTIVE_FROM_HOUR <= h < ACTIVE_UNTIL_HOUR
 
     def choose_search_segments(
         self,

@@ -70,7 +70,8 @@ class Officers:
     def __init__(self, net: StreetNetwork, config: PoliceConfig, station_nodes: NDArray[np.int64]) -> None:
         self.net = net
         self.config = config
-        n = config.n_officers
+        foot, cars = int(config.foot_per_shift or 0), int(config.cars_per_shift or 0)
+        n = foot + cars
         self.n = n
         self.station_node = station_nodes[np.arange(n) % station_nodes.size].astype(np.int64)
         # stand on an edge arriving at the station node
@@ -85,8 +86,9 @@ class Officers:
         self.position_offset_m = net.edge_length_m[rev_edge].copy()
         self.route_pos = np.zeros(n, dtype=np.int64)
         self.route_end = np.zeros(n, dtype=np.int64)
-        speed = config.speed_foot_mps if config.mode == "foot" else config.speed_car_mps
-        self.speed_mps = np.full(n, speed)
+        # foot patrol first, then the response cars (which drive the same street graph)
+        self.speed_mps = np.where(np.arange(n) < foot, config.speed_foot_mps, config.speed_car_mps)
+        self.in_car = np.arange(n) >= foot
         self.busy_until_min = np.zeros(n)
         self.call = np.full(n, -1, dtype=np.int64)
         self.dwell_target_min = np.zeros(n)

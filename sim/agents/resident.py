@@ -55,7 +55,9 @@ class Residents:
     ) -> None:
         self.net = net
         self.config = config
-        n = config.n_residents
+        if config.n_residents is None:
+            raise ValueError("n_residents must be resolved first (sim.scale.resolve_headcounts)")
+        n = int(config.n_residents)
         self.n = n
         home_w = _class_weights(net, HOME_CLASS_WEIGHT, 0.3)
         work_w = _class_weights(net, WORK_CLASS_WEIGHT, 0.3)

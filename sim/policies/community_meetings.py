@@ -129,7 +129,7 @@ class CommunityMeetingsPolicy(Policy):
         on_duty = int(ctx.officers.on_duty().sum())
         if c.officers_per_meeting > on_duty:
             raise ConfigError(KEY + "officers_per_meeting", c.officers_per_meeting,
-                              f"at most the {on_duty} officers on duty (police.n_officers / budget)")  # fmt: skip
+                              f"at most the {on_duty} officers on duty (police.foot_per_shift + police.cars_per_shift / budget)")  # fmt: skip
         self.venue_node = self._venues(ctx)
         self.venue_edge = np.array(
             [_edge_into(net.indices, net.indptr, v) for v in self.venue_node], np.int64

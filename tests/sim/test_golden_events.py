@@ -1,9 +1,10 @@
 """Event logs pinned by hash: a refactoring must leave every run's events byte for byte the same.
 
-The hashes were taken before the strategy contract (issue 10) moved offending, policing and the
-strategies' access to the model into their own modules, from the code of commit b509645. A change
-that is meant to alter behaviour updates them in the same commit and says why; any other change
-that moves one is a bug.
+The strategy contract (issue 10) moved offending, policing and the strategies' access to the model
+into their own modules and left these hashes as they were at commit b509645. They changed once
+since, on purpose: offenders now go out around the clock on an hour-of-day x weekday schedule (no
+idle 02:00-10:00 window), in the commit that introduced it. A change that is meant to alter
+behaviour updates them in the same commit and says why; any other change that moves one is a bug.
 """
 
 from __future__ import annotations
@@ -26,21 +27,21 @@ ARMS = {
 }
 # sha256 of events.to_csv(index=False): exact floats, independent of the Parquet writer's version
 EVENT_SHA256 = {
-    "baseline/0": "42f0622481da67711b9eb62228a780d129dedefdddfb9837be071068802600c4",
-    "baseline/1": "32279d96c28e580f89e05563c458dea7434ef138471d9ec07f1703d9fd92f1ff",
-    "baseline/2": "cb044305d7ca6edca01862e88e3c560bcc89eb01e294dc7b7e21004973061b22",
-    "targeted_patrol/0": "65664169791c7e2c030b1715c74e2a17b77bfd9f54bdcf0edcf1031e0cad0309",
-    "targeted_patrol/1": "cfc82ac8e63a5cc05cf94aaa9d46ae3a2dcf16724eabb26deaf7573a6bdb4713",
-    "targeted_patrol/2": "a9a288fa6107f9c39c74fdc42b759d5e46ed033acb844447943484e7f304e682",
-    "cpted/0": "c23e3a08f2a032d4457cbb2fb0d2b816cc86c26383a5138c503e8e33d7bccb2f",
-    "cpted/1": "4f1715e03036b6bb19c4739760905f898379ebfd23cd31c48a3fad8fd6f0223d",
-    "cpted/2": "7d13524d5904e21023673557f754f84d62092bacb9ab00900ac62b50719dd76d",
-    "community_meetings/0": "b432957db3b9002fc8bb0d097058b09b78e363373c41962a884b7f83f2097c62",
-    "community_meetings/1": "ac9ec8f461f2d0ea7224c02d0a94f2eb2f3cf07566a9ecf2898d551555beab4c",
-    "community_meetings/2": "f63ca7742f80516cf188b5582391d5280a150539dba5325664193f317687cd1d",
-    "targeted_patrol+cpted/0": "3e6fdeacb8207f0d629189a8070ae091b2f23df352f44c8fa1bd965275378aec",
-    "targeted_patrol+cpted/1": "393e7dc47393ccf6cad3e46de2c77538ea90b0b8789e31f21eb2ddd9c237f50f",
-    "targeted_patrol+cpted/2": "986db6e469341f2e182d564614351037522b826c4e34af1953aa71b50c91572c",
+    "baseline/0": "eabc5b03c82ff63920e0249c97d001b3d4fe2373e5ad6b0db184c07c8c219e5a",
+    "baseline/1": "0b10d742976429869466d88f7f06c3df1ec344d8136caccb2ec419a44d270851",
+    "baseline/2": "1004925afc8a7ccbac806d0539b6aea7650d0d20dc17df374e7299e93114ea9b",
+    "targeted_patrol/0": "8b36b045e52cd64664d034435c3cdbe0cc9423c4de672335208b0baf7b89b5dd",
+    "targeted_patrol/1": "481409f55adfacfa8af1f8ca7ead8aa5295307172b6c3947398549f03f6d0d4f",
+    "targeted_patrol/2": "e270ac81a778194ead259368579b1263aa012008ed33e696499d904b4010f38b",
+    "cpted/0": "68655e490336b6803e5e87613e462233a58e2a66a26c6d536d3f065650a141e2",
+    "cpted/1": "a304ffa85fad6654d5fbaf1a37d323d5472b6925ec5f21f76a9fd2cdd458ccfb",
+    "cpted/2": "09c9fc521a8f99c10218115c6e36675a8f03a395469c916ccbe491c115028e31",
+    "community_meetings/0": "4ba9504872b45a56d3639b3319aa45ec8ee3e8e0b21c1dad923033a2dfce1ba7",
+    "community_meetings/1": "263f12752d375f0826296110b4aca41e0296104790845d87021e5b48c2e4272f",
+    "community_meetings/2": "be1f1f72017dc68d50863cc1c57affdfde61a6214c804834d0eb2501db2e29b0",
+    "targeted_patrol+cpted/0": "0c802f8e537b596b37ea45e271f4603a75cfbe84c81b744620ef7a5da4d8dd7d",
+    "targeted_patrol+cpted/1": "a6f25421d6ddf1da399a92e3d310583bbbba86bd4701a99d65be1745a595f414",
+    "targeted_patrol+cpted/2": "d1a8b108e315450847c0f11750d6f320b481a387394f828a9a38e22cc7431c53",
 }
 
 
