@@ -73,7 +73,6 @@ def run_job(cfg: DictConfig) -> str:
         raise JobFailed(f"{where}{exc}") from None
     crimes = result.metrics.get("crimes_total", float("nan"))
     print(f"done {label} in {wall:.1f} s ({crimes:.0f} crimes): {out_dir}", flush=True)
-    print(f"  {result.config.city.name}: {result.extra.get('headcounts')}", flush=True)
     return "done"
 
 

@@ -7,6 +7,8 @@
     precinct run -m [HYDRA OVERRIDES...]       a sweep, e.g. policy=baseline,cpted 'seed=range(0,20)'
     precinct compare DIR [--out PATH]          report.html, summary.parquet/csv and results.duckdb
     precinct demo [--quick] [--fresh]          the default strategy comparison, then its report
+    precinct incidents inspect FILE [OVERRIDES...] [--html OUT]   read a crime-incident file: what was
+                                               used and rejected, and the measures a run reports
 
 Bad input (a missing file, a bad setting) prints one line ``precinct: error: ...`` and exits with
 status 2; nothing else prints a traceback unless it is a bug.
@@ -172,6 +174,17 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--out", default=None, help="folder for report.html and tables (default: DIR)")
     compare.set_defaults(func=_cmd_compare)
 
+    incidents = sub.add_parser(
+        "incidents", help="read a crime-incident file (see: precinct incidents inspect -h)"
+    )
+    inc_sub = incidents.add_subparsers(dest="incidents_command", required=True, metavar="SUBCOMMAND")
+    inc_sub.add_parser(
+        "inspect",
+        help="FILE [city=custom city.path=MAP] [incidents.columns.lon=COL ...] [--html OUT]: rows used and "
+        "rejected by reason, offence mix, concentration, Knox, hour and weekday profiles",
+        add_help=False,
+    )
+
     demo = sub.add_parser("demo", help="run the default strategy comparison and write its report")
     demo.add_argument("--quick", action="store_true", help="tiny version: 1 day, small population, 3 seeds")
     demo.add_argument("--fresh", action="store_true", help="redo runs that are already complete")
@@ -193,6 +206,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             if multirun and output_dir:
                 print(f"\nsweep folder: {output_dir}\ncompare the runs: precinct compare {output_dir}")
             return 0
+        if args_list[:2] == ["incidents", "inspect"]:
+            from experiments.incidents import main_inspect
+
+            return main_inspect(args_list[2:])
         args = _parser().parse_args(args_list)
         return int(args.func(args))
     except PrecinctError as exc:

@@ -27,6 +27,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 from sim.config import (
     CityConfig,
     CrimeConfig,
+    IncidentsConfig,
     ModelConfig,
     PoliceConfig,
     PopulationConfig,
@@ -55,6 +56,7 @@ SECTIONS: dict[str, type] = {
     "population": PopulationConfig,
     "crime": CrimeConfig,
     "police": PoliceConfig,
+    "incidents": IncidentsConfig,
 }
 # Top-level keys that are about running, not about the model.
 APP_KEYS = ("name", "resume")
@@ -210,6 +212,8 @@ def build_model_config(
     base = cwd or os.getcwd()
     sections["city"].path = _absolute(sections["city"].path, base)
     sections["city"].cache_dir = _absolute(sections["city"].cache_dir, base)
+    if sections["incidents"].path:
+        sections["incidents"].path = _absolute(sections["incidents"].path, base)
 
     model = ModelConfig(**sections, policies=_policy_configs(data.get("policy")), seed=data.get("seed", 0))
     model.validate()

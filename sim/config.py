@@ -23,6 +23,7 @@ from sim.errors import ConfigError
 __all__ = [
     "CityConfig",
     "CrimeConfig",
+    "IncidentsConfig",
     "ModelConfig",
     "PoliceConfig",
     "PopulationConfig",
@@ -231,6 +232,33 @@ class PoliceConfig:
 
 
 @dataclass
+class IncidentsConfig:
+    """A city's recorded crime: an incident file and how to read it (sim/incidents, docs/incidents.md).
+
+    ``path`` empty: no incident file. The fields are those of :class:`sim.incidents.IncidentSource`;
+    ``None`` settings come from the file's detected format.
+    """
+
+    path: str = ""
+    format: str = "auto"
+    columns: dict[str, str] = field(default_factory=dict)
+    crs: str | None = None
+    datetime_format: str | None = None
+    date_format: str | None = None
+    time_format: str | None = None
+    month_format: str | None = None
+    timezone: str | None = None
+    ignore_utc_offset: bool | None = None
+    mapping: str | None = None
+    type_mapping: dict[str, str] = field(default_factory=dict)
+    id_includes_type: bool | None = None
+    snap_m: float = 60.0
+    origin: str | None = None
+    start: str | None = None
+    end: str | None = None
+
+
+@dataclass
 class ModelConfig:
     """Everything one run needs. ``policies`` maps a registered policy name to its parameters."""
 
@@ -239,6 +267,7 @@ class ModelConfig:
     population: PopulationConfig = field(default_factory=PopulationConfig)
     crime: CrimeConfig = field(default_factory=CrimeConfig)
     police: PoliceConfig = field(default_factory=PoliceConfig)
+    incidents: IncidentsConfig = field(default_factory=IncidentsConfig)
     policies: dict[str, Any] = field(default_factory=lambda: {"baseline": {}})
     seed: int = 0
 
@@ -309,6 +338,10 @@ class ModelConfig:
             raise ConfigError(
                 "police.budget_hours_per_day", budget, "a non-negative number of hours, or null"
             )
+        if self.incidents.path and not Path(self.incidents.path).is_file():
+            raise ConfigError("incidents.path", self.incidents.path, "the path of an existing incident file")
+        if not (_is_number(self.incidents.snap_m) and self.incidents.snap_m > 0):
+            raise ConfigError("incidents.snap_m", self.incidents.snap_m, "a positive distance in metres")
         if not isinstance(self.seed, int) or self.seed < 0:
             raise ConfigError("seed", self.seed, "a non-negative integer")
         if not self.policies:

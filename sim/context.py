@@ -7,6 +7,7 @@ module (policing, the environment, the residents), book costs to the strategy in
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,11 +25,12 @@ from sim.clock import MINUTES_PER_DAY, Clock
 from sim.config import ModelConfig, PoliceConfig, SimConfig
 from sim.environment import Environment
 from sim.events import EventLog
+from sim.incidents import NOT_CRIME, IncidentSource, IncidentTable, read_incidents
 from sim.network import StreetNetwork
 from sim.policies.base import Beats, Installation
 from sim.policing import PoliceView, Policing
 
-__all__ = ["ACTION_COLUMNS", "Ledger", "ModelContext"]
+__all__ = ["ACTION_COLUMNS", "Ledger", "ModelContext", "load_incidents"]
 
 # activities a strategy may send officers to (officer states other than patrol, calls and off duty)
 ACTIVITIES = {"meeting": ofc.MEETING}
@@ -37,6 +39,13 @@ ACTION_COLUMNS: dict[str, str] = {
     "n_officers": "int64", "n_residents": "int64", "capital": "float64", "running": "float64",
     "per_day": "float64", "detail": "string",
 }  # fmt: skip
+
+
+def load_incidents(config: ModelConfig, network: StreetNetwork) -> IncidentTable | None:
+    """Return the city's recorded crime (``incidents.path``) snapped to ``network``, or None without one."""
+    if not config.incidents.path:
+        return None
+    return read_incidents(IncidentSource(**dataclasses.asdict(config.incidents)), network)
 
 
 def _ro(a: NDArray[Any]) -> NDArray[Any]:
@@ -134,6 +143,7 @@ class ModelParts:
     event_log: EventLog
     ledger: Ledger
     mean_trust_start: float
+    incidents: IncidentTable | None = None
 
 
 class ModelContext:
@@ -199,6 +209,14 @@ class ModelContext:
                 out.append((k, int(row["segment"]), float(row["time_min"])))
         crime = np.array([c for c, _, _ in out], dtype=np.int64)
         return crime, np.array([s for _, s, _ in out], dtype=np.int64), np.array([t for _, _, t in out])
+
+    def recorded_history(self) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """Implement :meth:`sim.policies.base.PolicyContext.recorded_history`."""
+        table = self._p.incidents
+        if table is None:
+            return np.zeros(0, np.int64), np.zeros(0)
+        crimes = table.events[table.events["crime_type"] != NOT_CRIME]
+        return crimes["edge"].to_numpy(np.int64), crimes["time_min"].to_numpy(np.float64)
 
     def true_crimes(self, start: int = 0) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         """Implement :meth:`sim.policies.base.PolicyContext.true_crimes`."""

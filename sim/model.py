@@ -32,7 +32,7 @@ from sim.agents import resident as res
 from sim.agents._routes import RouteBook, start_trips
 from sim.clock import MINUTES_PER_DAY, Clock
 from sim.config import ModelConfig
-from sim.context import Ledger, ModelContext, ModelParts
+from sim.context import Ledger, ModelContext, ModelParts, load_incidents
 from sim.environment import Environment
 from sim.errors import ConfigError
 from sim.events import EventLog
@@ -118,10 +118,11 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
             for i in range(self.officers.n):
                 ofc.Officer(self, i)
         self.ledger = Ledger()
+        self.incidents = load_incidents(config, net)
         parts = ModelParts(config=config, network=net, router=self.router, clock=self.clock, rngs=self.rngs,
                            env=self.env, residents=self.residents, officers=self.officers, policing=self.policing,
                            offender_routes=self.offender_routes, event_log=self.event_log, ledger=self.ledger,
-                           mean_trust_start=self.mean_trust_start)  # fmt: skip
+                           mean_trust_start=self.mean_trust_start, incidents=self.incidents)  # fmt: skip
         self.policies = build_policies(config.policies)
         self.contexts = [ModelContext(parts, p.name) for p in self.policies]
         self._fallback = ModelContext(parts, "patrol")

@@ -276,6 +276,14 @@ class PolicyContext(Protocol):
         """
         ...
 
+    def recorded_history(self) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """Return (edge, minute) of the crime the force recorded before the run (``incidents.path``).
+
+        Place-based offences of every class in the incident file; minutes count from the file's
+        origin (the first incident's local midnight). Empty when no incident file is given.
+        """
+        ...
+
     def true_crimes(self, start: int = 0) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         """Return (edge, minute) of every crime from the ``start``-th on, recorded or not.
 

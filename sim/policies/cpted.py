@@ -40,7 +40,7 @@ from sim.clock import MINUTES_PER_DAY
 from sim.errors import ConfigError
 from sim.network import StreetNetwork
 from sim.policies.base import Policy, PolicyContext
-from sim.policies.hotspot_map import HotspotMap
+from sim.policies.hotspot_map import HotspotMap, historical_hotspots
 from sim.policies.registry import ReportRow, register_policy
 
 __all__ = ["CptedConfig", "CptedPolicy", "segments_in_polygon"]
@@ -57,7 +57,8 @@ class CptedConfig:
     way_ids: list[int] = field(default_factory=list)
     polygon_path: str = ""
     top_k: int = 100
-    hotspots_from: str = "recorded"  # "recorded" (after a warm-up) or "static" (planner's prior)
+    # "recorded" (after a warm-up), "static" (planner's prior) or "incidents" (the incident file's)
+    hotspots_from: str = "recorded"
     hotspot_warmup_days: float = 1.0
     hotspot_bandwidth_m: float = 300.0
     hotspot_decay_days: float = 14.0
@@ -94,8 +95,10 @@ class CptedConfig:
             if not self.polygon_path or not path.is_file():
                 raise ConfigError(KEY + "polygon_path", self.polygon_path,
                                   "the path of an existing GeoJSON file (lon/lat polygon) with targets=polygon")  # fmt: skip
-        if self.hotspots_from not in ("recorded", "static"):
-            raise ConfigError(KEY + "hotspots_from", self.hotspots_from, "'recorded' or 'static'")
+        if self.hotspots_from not in ("recorded", "static", "incidents"):
+            raise ConfigError(
+                KEY + "hotspots_from", self.hotspots_from, "'recorded', 'static' or 'incidents'"
+            )
         if isinstance(self.top_k, bool) or not isinstance(self.top_k, int) or self.top_k < 1:
             raise ConfigError(KEY + "top_k", self.top_k, "a positive integer number of segments")
         for name in ("hotspot_warmup_days",):
@@ -209,6 +212,13 @@ class CptedPolicy(Policy):
             self.install(ctx, segments_of_ways(net, c.way_ids))
         elif c.targets == "polygon":
             self.install(ctx, segments_in_polygon(net, c.polygon_path))
+        elif c.hotspots_from == "incidents":
+            edges, _ = ctx.recorded_history()
+            if edges.size == 0:
+                raise ConfigError(KEY + "hotspots_from", "incidents",
+                                  "an incident file with crime on this map: incidents.path=FILE")  # fmt: skip
+            top = historical_hotspots(net, edges, c.top_k, bandwidth_m=c.hotspot_bandwidth_m)
+            self.install(ctx, _mask(net.n_segments, top))
         elif c.hotspots_from == "static":
             segs = ctx.segments
             a0 = segs.static_attractiveness * segs.maintenance_factor

@@ -14,12 +14,12 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from core_ext import NetworkKDE, grid_kde, select_hotspots
+from core_ext import NetworkKDE, grid_kde, network_kde, select_hotspots
 from sim.clock import MINUTES_PER_DAY
 from sim.network import StreetNetwork
 from sim.policies.base import PolicyContext
 
-__all__ = ["KERNELS", "HotspotMap"]
+__all__ = ["KERNELS", "HotspotMap", "historical_hotspots"]
 
 KERNELS = ("quartic", "epanechnikov", "gaussian", "uniform")
 
@@ -126,3 +126,18 @@ class HotspotMap:
         hours = (((np.concatenate(self._time) / 60.0) + start_hour) % 24).astype(np.int64)
         counts = np.bincount(hours, minlength=24)
         return np.asarray(counts > counts.mean(), dtype=bool)
+
+
+def historical_hotspots(
+    network: StreetNetwork, edges: NDArray[np.int64], k: int, *, bandwidth_m: float, kernel: str = "quartic"
+) -> NDArray[np.int64]:
+    """Return the ``k`` top segments of a network KDE of past crime at ``edges`` (no decay), highest first.
+
+    "Last year's hot spots": how a force picks patrol places from its records before a deployment.
+    """
+    if edges.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    seg_risk = network_kde(network.indptr, network.indices, network.edge_length_m, edges, bandwidth_m=bandwidth_m,
+                           kernel=kernel, edge_segment=network.edge_segment)[network.segment_edge]  # fmt: skip
+    top = select_hotspots(seg_risk, min(k, seg_risk.size))
+    return np.asarray(top[seg_risk[top] > 0], dtype=np.int64)

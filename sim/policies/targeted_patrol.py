@@ -37,7 +37,7 @@ from numpy.typing import NDArray
 from sim.agents import officer as ofc
 from sim.errors import ConfigError
 from sim.policies.base import PatrolOrders, Policy, PolicyContext
-from sim.policies.hotspot_map import KERNELS, HotspotMap
+from sim.policies.hotspot_map import KERNELS, HotspotMap, historical_hotspots
 from sim.policies.registry import ReportRow, register_policy
 
 __all__ = ["TargetedPatrolConfig", "TargetedPatrolPolicy"]
@@ -54,6 +54,9 @@ class TargetedPatrolConfig:
     kde: str = "network"
     grid_cell_m: float = 100.0
     source: str = "recorded"
+    # "recorded": a live map of crime recorded during the run; "incidents": last year's hot spots,
+    # the top_k of the incident file (incidents.path), fixed from the start
+    hotspots_from: str = "recorded"
     intelligence_weight: float = 1.0
     refresh_hours: float = 8.0
     dwell_min: float = 15.0
@@ -84,6 +87,9 @@ class TargetedPatrolConfig:
             raise ConfigError(key + "kernel", self.kernel, f"one of {', '.join(KERNELS)}")
         if self.kde not in ("network", "grid"):
             raise ConfigError(key + "kde", self.kde, "'network' or 'grid'")
+        if self.hotspots_from not in ("recorded", "incidents"):
+            raise ConfigError(key + "hotspots_from", self.hotspots_from,
+                              "'recorded' (a live map) or 'incidents' (the incident file's hot spots)")  # fmt: skip
         if self.source not in ("recorded", "true"):
             raise ConfigError(key + "source", self.source, "'recorded' (police view) or 'true' (every crime)")
         if any(isinstance(h, bool) or not isinstance(h, int) or not 0 <= h <= 23 for h in self.peak_hours):
@@ -141,6 +147,18 @@ class TargetedPatrolPolicy(Policy):
         if c.peak_hours:
             self.peak = np.zeros(24, dtype=bool)
             self.peak[c.peak_hours] = True
+        if c.hotspots_from == "incidents":
+            edges, _ = ctx.recorded_history()
+            if edges.size == 0:
+                raise ConfigError("policy.targeted_patrol.hotspots_from", "incidents",
+                                  "an incident file with crime on this map: incidents.path=FILE")  # fmt: skip
+            self.hotspots = historical_hotspots(
+                net, edges, c.top_k, bandwidth_m=c.bandwidth_m, kernel=c.kernel
+            )
+            self.history.append((0.0, self.hotspots))
+            self.first_map_min = 0.0
+            self.n_refreshes = 1
+            self.next_refresh_min = np.inf  # a fixed list: no refresh from the run's records
 
     def on_step(self, ctx: PolicyContext) -> None:
         """Act at the start of a step (see :meth:`Policy.on_step`)."""
