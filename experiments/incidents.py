@@ -265,6 +265,16 @@ def format_report(info: dict[str, Any]) -> str:
         lines.append("  " + " ".join(f"{c:>4d}" for c in counts[:12]))
         lines.append("  " + " ".join(f"{h:>4d}" for h in range(12, 24)))
         lines.append("  " + " ".join(f"{c:>4d}" for c in counts[12:]))
+        if counts.sum() > 0:
+            weights = counts / counts.mean()
+            profile = ",".join(f"{w:.2f}" for w in weights)
+            lines.append(
+                "  offenders' hours from this profile (an override for precinct run; it fits the model"
+            )
+            lines.append(
+                "  to these incidents, so judge the run on other data): "
+                + f"'crime.activity_by_hour=[{profile}]'"
+            )
     else:
         lines.append(f"hour of day: skipped: {info['hours_skipped']}")
     if "weekdays" in info:

@@ -39,9 +39,5 @@ class ConfigError(PrecinctError, ValueError):
         return (type(self), (self.key, self.value, self.allowed))
 
 
-class ExtensionBuildError(PrecinctError, ImportError):
-    """The compiled kernels of core_ext are missing or stale."""
-
-
 class ResultsError(PrecinctError, ValueError):
     """A results directory or file is missing, partial or corrupt."""

@@ -40,6 +40,8 @@ FLOORS = (
     Floor("kde_refresh_10k", "KDE refresh <= 2 ms", max_median_s=2e-3),
     Floor("model_step_100k", "model >= 20M agent-steps/s", min_rate=20e6),
     Floor("model_step_100k", "model >= 50x plain Mesa", peer="mesa", min_ratio=50.0),
+    Floor("incident_read_1m", "read and snap 1M incidents <= 20 s", max_median_s=20.0),
+    Floor("incident_snap_100k", "snapping >= 1x OSMnx nearest_edges", peer="osmnx", min_ratio=1.0),
 )
 
 
@@ -51,6 +53,11 @@ def find_results(argv: list[str]) -> Path | None:
         return latest
     saved = sorted(STORAGE.rglob("*.json"), key=lambda p: p.stat().st_mtime) if STORAGE.is_dir() else []
     return saved[-1] if saved else None
+
+
+def _ours(impls: dict[str, Any]) -> str:
+    """The implementation the ratios are taken against: the kernels, or Precinct's own Python."""
+    return "core_ext" if "core_ext" in impls else "precinct"
 
 
 def _fmt_time(seconds: float) -> str:
@@ -84,13 +91,14 @@ def summarise(data: dict[str, Any]) -> tuple[list[str], bool]:
     lines.append("-" * len(lines[0]))
     for group in sorted(groups):
         impls = groups[group]
-        ours = impls.get("core_ext")
-        for impl in sorted(impls, key=lambda k: (k != "core_ext", k)):
+        key = _ours(impls)
+        ours = impls.get(key)
+        for impl in sorted(impls, key=lambda k: (k != key, k)):
             r = impls[impl]
             per_item = r["median"] / r["work"]
             ratio = (
                 ""
-                if ours is None or impl == "core_ext"
+                if ours is None or impl == key
                 else f"{per_item / (ours['median'] / ours['work']):8.1f}x"
             )
             lines.append(
@@ -107,7 +115,7 @@ def summarise(data: dict[str, Any]) -> tuple[list[str], bool]:
     all_met = True
     for floor in FLOORS:
         impls = groups.get(floor.group, {})
-        ours = impls.get("core_ext")
+        ours = impls.get(_ours(impls))
         if ours is None or (floor.peer is not None and floor.peer not in impls):
             lines.append(f"  [ n/a ] {floor.text}: not measured in this run")
             continue
