@@ -27,8 +27,9 @@ from sim.errors import PrecinctError
 __all__ = ["main"]
 
 DEMO_EXPERIMENT = "compare_strategies"
-# `precinct demo --quick`: the same arms on a small population, one day, three seeds (about a minute).
-QUICK_OVERRIDES = ("sim.days=1", "population=small", "seed=range(0,3)")
+# `precinct demo --quick`: the same arms over two days and three seeds (about a minute); the city's
+# own population, so there is crime to compare (a small population has almost none in two days)
+QUICK_OVERRIDES = ("sim.days=2", "seed=range(0,3)")
 
 
 def _fail(message: str) -> SystemExit:
@@ -75,6 +76,10 @@ def _cmd_network_info(args: argparse.Namespace) -> int:
             "components",
             f"{info.get('components', '?')} found, {info.get('components_dropped', 0)} dropped "
             f"({info.get('nodes_dropped', 0)} nodes, {info.get('edges_dropped', 0)} edges outside the largest)",
+        ),
+        (
+            "places",
+            ", ".join(f"{k} {v:,}" for k, v in info.get("places", {}).items() if v) or "none in the file",
         ),
         ("load time", f"{info.get('load_time_s', float('nan')):.2f} s"),
         ("cache", cache),
@@ -186,7 +191,7 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     demo = sub.add_parser("demo", help="run the default strategy comparison and write its report")
-    demo.add_argument("--quick", action="store_true", help="tiny version: 1 day, small population, 3 seeds")
+    demo.add_argument("--quick", action="store_true", help="quick version: 2 days, 3 seeds")
     demo.add_argument("--fresh", action="store_true", help="redo runs that are already complete")
     demo.add_argument("--out", default=None, help="sweep folder (default outputs/sweeps/compare_strategies)")
     demo.set_defaults(func=_cmd_demo)

@@ -5,7 +5,8 @@ at a closed local port on import) and caches the processed network on disk keyed
 content hash and the options, so the second load of a city takes milliseconds.
 
 Internals: ``_types`` holds :class:`StreetNetwork` and the helpers that read it, ``_osm`` reads the
-OSM file, ``_build`` turns it into a network and ``_cache`` keeps processed networks on disk.
+OSM file, ``_places`` says which tags make a shop, bar, station or home and snaps those places to
+street segments, ``_build`` turns it into a network and ``_cache`` keeps processed networks on disk.
 
 Example
 -------
@@ -17,6 +18,7 @@ Example
 from sim.network._build import FALLBACK_SPEED_KPH, HIGHWAY_SPEEDS_KPH, build_osmnx_graph, load_network
 from sim.network._cache import LOADER_VERSION, default_cache_dir
 from sim.network._osm import NETWORK_TYPES
+from sim.network._places import PLACE_KINDS, PLACE_TAGS, SNAP_RADIUS_M
 from sim.network._types import StreetNetwork, describe, node_weights_to_segments
 
 __all__ = [
@@ -24,6 +26,9 @@ __all__ = [
     "HIGHWAY_SPEEDS_KPH",
     "LOADER_VERSION",
     "NETWORK_TYPES",
+    "PLACE_KINDS",
+    "PLACE_TAGS",
+    "SNAP_RADIUS_M",
     "StreetNetwork",
     "build_osmnx_graph",
     "default_cache_dir",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 import warnings
@@ -15,8 +16,11 @@ from numpy.typing import NDArray
 
 from sim.errors import NetworkFileError
 from sim.network._cache import _ensure_writable, _hash_file, _read_cache, _write_cache, default_cache_dir
-from sim.network._osm import NETWORK_TYPES, POI_TAGS, read_streets
+from sim.network._osm import NETWORK_TYPES, RawStreets, read_streets
+from sim.network._places import LAND_USE_KINDS, POI_TAGS, count_places_per_segment, segment_lines
 from sim.network._types import StreetNetwork, _readonly
+
+_log = logging.getLogger("precinct")
 
 # Fallback free-flow speeds (km/h) by highway class where no maxspeed is tagged on any way of the class;
 # OSMnx imputes from tagged ways of the same class first.
@@ -87,6 +91,7 @@ def load_network(
             else:
                 net.stats["load_time_s"] = time.perf_counter() - t0
                 net.stats["from_cache"] = True
+                _warn_if_no_places(net, src)
                 return net
         _ensure_writable(cache_root)
     net = _build(src, network_type, digest, min_nodes)
@@ -94,7 +99,18 @@ def load_network(
         _write_cache(cache_file, net)
     net.stats["load_time_s"] = time.perf_counter() - t0
     net.stats["from_cache"] = False
+    _warn_if_no_places(net, src)
     return net
+
+
+def _warn_if_no_places(net: StreetNetwork, src: Path) -> None:
+    """Log one warning line when the extract has no shops, bars, restaurants or homes (a street-only file)."""
+    if not any(net.places_found[kind] for kind in LAND_USE_KINDS):
+        _log.warning(
+            "no shops, bars, restaurants or residential buildings in %s: "
+            "crime generators and homes fall back on street class",
+            src,
+        )
 
 
 def _check_readable(src: Path) -> None:
@@ -112,8 +128,11 @@ def _check_readable(src: Path) -> None:
 
 
 def _build(src: Path, network_type: str, digest: str, min_nodes: int) -> StreetNetwork:
-    g, lonlat, pois, stats = build_osmnx_graph(src, network_type=network_type, min_nodes=min_nodes)
-    return _freeze(g, lonlat, pois, src=src, network_type=network_type, digest=digest, stats=stats)
+    raw = read_streets(src, network_type)
+    g, lonlat, stats = _simplify(raw, src, network_type=network_type, min_nodes=min_nodes)
+    return _freeze(
+        g, lonlat, raw.pois, raw.places, src=src, network_type=network_type, digest=digest, stats=stats
+    )
 
 
 def build_osmnx_graph(
@@ -127,6 +146,14 @@ def build_osmnx_graph(
     and loading statistics. Exposed so tests can check the frozen arrays edge for edge.
     """
     raw = read_streets(src, network_type)
+    g, lonlat, stats = _simplify(raw, src, network_type=network_type, min_nodes=min_nodes)
+    return g, lonlat, raw.pois, stats
+
+
+def _simplify(
+    raw: RawStreets, src: Path, *, network_type: str, min_nodes: int
+) -> tuple[nx.MultiDiGraph, dict[int, tuple[float, float]], dict[str, Any]]:
+    """Simplify, truncate to the largest strongly connected component, add speeds and project."""
     g = raw.graph
     if g.number_of_edges() == 0:
         raise NetworkFileError(
@@ -161,7 +188,7 @@ def build_osmnx_graph(
         "nodes_dropped": n_before - g.number_of_nodes(),
         "edges_dropped": e_before - g.number_of_edges(),
     }
-    return g, lonlat, raw.pois, stats
+    return g, lonlat, stats
 
 
 def _first(value: Any) -> Any:
@@ -187,6 +214,7 @@ def _freeze(
     g: nx.MultiDiGraph,
     lonlat: dict[int, tuple[float, float]],
     pois: dict[str, list[tuple[float, float]]],
+    places: dict[str, list[tuple[float, float]]],
     *,
     src: Path,
     network_type: str,
@@ -241,6 +269,8 @@ def _freeze(
     segment_edge = np.sort(first_edge).astype(np.int64)
 
     poi_arrays = _snap_pois(pois, g.graph["crs"], node_xy)
+    lines = segment_lines(geom_indptr, geom_xy, segment_edge)
+    place_counts, places_found, places_dropped = count_places_per_segment(places, g.graph["crs"], lines)
     stats = {
         **stats,
         "nodes": int(n), "edges": int(m), "segments": int(segment_edge.size),
@@ -257,8 +287,9 @@ def _freeze(
         node_xy=_readonly(node_xy), node_lonlat=_readonly(node_lonlat), node_osm_id=_readonly(osm_ids),
         geom_indptr=_readonly(geom_indptr), geom_xy=_readonly(geom_xy),
         poi_police=_readonly(poi_arrays["police"]), poi_community=_readonly(poi_arrays["community"]),
+        segment_place_counts=_readonly(place_counts),
         highway_classes=tuple(classes), crs=crs_text, network_type=network_type, source=str(src),
-        content_hash=digest, stats=stats,
+        content_hash=digest, places_found=places_found, places_dropped=places_dropped, stats=stats,
     )  # fmt: skip
 
 

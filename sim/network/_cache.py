@@ -19,7 +19,7 @@ from sim.errors import CacheError
 from sim.network._types import _ARRAY_FIELDS, StreetNetwork, _readonly
 
 # Bump when the processing changes, so stale cache entries are never reused.
-LOADER_VERSION = "2"
+LOADER_VERSION = "3"  # 3: places per segment
 
 
 def default_cache_dir() -> Path:
@@ -56,7 +56,8 @@ def _write_cache(cache_file: Path, net: StreetNetwork) -> None:
     """Write ``net`` to ``cache_file`` atomically (temporary file, fsync, rename)."""
     meta = {
         "highway_classes": list(net.highway_classes), "crs": net.crs, "network_type": net.network_type,
-        "content_hash": net.content_hash, "stats": net.stats,
+        "content_hash": net.content_hash, "stats": net.stats, "place_kinds": list(net.place_kinds),
+        "places_found": net.places_found, "places_dropped": net.places_dropped,
     }  # fmt: skip
     arrays = {name: getattr(net, name) for name in _ARRAY_FIELDS}
     fd, tmp = tempfile.mkstemp(dir=cache_file.parent, prefix=f".{cache_file.stem}-", suffix=".tmp")
@@ -75,6 +76,9 @@ def _read_cache(cache_file: Path, src: Path) -> StreetNetwork:
     """Read a cache entry back into a read-only network whose ``source`` is ``src``."""
     with np.load(cache_file, allow_pickle=False) as data:
         meta = json.loads(str(data["meta"]))
+        if tuple(meta["place_kinds"]) != StreetNetwork.place_kinds:
+            msg = f"{cache_file}: cached place kinds {meta['place_kinds']} differ from {StreetNetwork.place_kinds}"
+            raise ValueError(msg)
         arrays = {name: _readonly(data[name]) for name in _ARRAY_FIELDS}
     return StreetNetwork(
         **arrays,
@@ -83,5 +87,7 @@ def _read_cache(cache_file: Path, src: Path) -> StreetNetwork:
         network_type=meta["network_type"],
         source=str(src),
         content_hash=meta["content_hash"],
+        places_found={k: int(v) for k, v in meta["places_found"].items()},
+        places_dropped={k: int(v) for k, v in meta["places_dropped"].items()},
         stats=dict(meta["stats"]),
     )

@@ -11,15 +11,18 @@ from __future__ import annotations
 import bz2
 import itertools
 import re
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
+import numpy as np
 import osmium
 import osmnx as ox
 
 from sim.errors import NetworkFileError
+from sim.network._places import PLACE_KINDS, POI_TAGS, place_kinds_of
 
 # OSMnx must never reach the network from inside Precinct: point its endpoints at a closed local
 # port and turn its HTTP cache off, so an accidental call fails at once instead of downloading.
@@ -32,13 +35,6 @@ ox.settings.log_console = False
 
 NETWORK_TYPES = ("drive", "drive_service", "walk", "bike", "all", "all_public")
 SUFFIXES = (".osm", ".osm.xml", ".xml", ".osm.bz2", ".xml.bz2", ".osm.pbf", ".pbf")
-POI_TAGS = {
-    "police": {"amenity": {"police"}},
-    "community": {
-        "amenity": {"community_centre", "place_of_worship", "school", "library", "social_centre"},
-        "building": {"school", "church", "mosque", "synagogue", "temple"},
-    },
-}
 _TRUE = {"yes", "true", "1"}
 _REVERSED = {"-1", "reverse", "t"}  # osmnx treats "T" (reverse) and "-1" as reversed one-ways
 _TWO_WAY = {"reversible", "alternating"}
@@ -47,13 +43,19 @@ _FILTER_TERM = re.compile(r'\["(?P<key>[^"]+)"(?:(?P<op>!?~)"(?P<regex>[^"]*)")?
 
 @dataclass
 class RawStreets:
-    """What one pass over an OSM file yields: street graph in lon/lat plus points of interest."""
+    """What one pass over an OSM file yields: street graph in lon/lat, points of interest and places.
+
+    ``pois`` are today's police and community venues (nodes and ways); ``places`` holds every
+    :data:`~sim.network._places.PLACE_KINDS` kind (nodes, ways and multipolygon relations), each a
+    list of WGS84 ``(lon, lat)``.
+    """
 
     graph: nx.MultiDiGraph
     n_ways_total: int
     n_street_ways: int
     n_split_ways: int
     pois: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    places: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
 
 
 def compile_way_filter(network_type: str) -> list[tuple[str, str | None, re.Pattern[str] | None]]:
@@ -147,12 +149,19 @@ class _StreetCollector(osmium.SimpleHandler):
         self.n_street_ways = 0
         self.n_split_ways = 0
         self.pois: dict[str, list[tuple[float, float]]] = {k: [] for k in POI_TAGS}
+        self.places: dict[str, list[tuple[float, float]]] = {k: [] for k in PLACE_KINDS}
+        # every way's node sums (lon, lat, count; closing node once), for multipolygon centroids
+        self.way_ids = array("q")
+        self.way_sums = array("d")
+        self.multipolygons: list[tuple[list[int], list[int]]] = []  # (kinds, outer way ids)
 
     def node(self, n: Any) -> None:
-        if len(n.tags):
+        if len(n.tags) and n.location.valid():
             kind = _poi_kind(n.tags)
-            if kind is not None and n.location.valid():
+            if kind is not None:
                 self.pois[kind].append((n.location.lon, n.location.lat))
+            for k in place_kinds_of(n.tags):
+                self.places[PLACE_KINDS[k]].append((n.location.lon, n.location.lat))
 
     def way(self, w: Any) -> None:
         self.n_ways_total += 1
@@ -162,17 +171,32 @@ class _StreetCollector(osmium.SimpleHandler):
             pts = [(nd.lon, nd.lat) for nd in w.nodes if nd.location.valid()]
             if pts:
                 self.pois[kind].append((sum(p[0] for p in pts) / len(pts), sum(p[1] for p in pts) / len(pts)))
-        if "highway" not in tags or not way_passes(tags, self.rules):
+        street = "highway" in tags and way_passes(tags, self.rules)
+        # one pass over the nodes: their sum (a closed ring's first node once) for places and, on a
+        # street, the runs of nodes present (a clipped extract splits a way where nodes are missing)
+        nodes = w.nodes
+        closing = len(nodes) - 1 if len(nodes) > 2 and nodes[0].ref == nodes[-1].ref else -1
+        sum_lon = sum_lat = 0.0
+        count = 0
+        runs: list[list[int]] = [[]]
+        for i, nd in enumerate(nodes):
+            loc = nd.location
+            if loc.valid():
+                lon, lat = loc.lon, loc.lat
+                if i != closing:
+                    sum_lon += lon
+                    sum_lat += lat
+                    count += 1
+                if street:
+                    self.nodes[nd.ref] = (lon, lat)
+                    runs[-1].append(nd.ref)
+            elif street and runs[-1]:
+                runs.append([])
+        if count:
+            self._add_way_place(w.id, tags, sum_lon, sum_lat, count)
+        if not street:
             return
         self.n_street_ways += 1
-        # split where nodes are missing from a clipped extract: each run of present nodes is a piece
-        runs: list[list[int]] = [[]]
-        for nd in w.nodes:
-            if nd.location.valid():
-                self.nodes[nd.ref] = (nd.location.lon, nd.location.lat)
-                runs[-1].append(nd.ref)
-            elif runs[-1]:
-                runs.append([])
         pieces = [r for r in runs if len(r) >= 2]
         if len(pieces) > 1 or (pieces and len(pieces[0]) < len(w.nodes)):
             self.n_split_ways += 1
@@ -193,6 +217,41 @@ class _StreetCollector(osmium.SimpleHandler):
                 self.edges.append((u, v, {**attrs, "reversed": False}))
                 if not oneway:
                     self.edges.append((v, u, {**attrs, "reversed": True}))
+
+    def _add_way_place(
+        self, way_id: int, tags: dict[str, str], sum_lon: float, sum_lat: float, count: int
+    ) -> None:
+        """Keep the way's node sums and count it as a place at the mean of its nodes if it is one."""
+        self.way_ids.append(way_id)
+        self.way_sums.extend((sum_lon, sum_lat, float(count)))
+        for k in place_kinds_of(tags):
+            self.places[PLACE_KINDS[k]].append((sum_lon / count, sum_lat / count))
+
+    def relation(self, r: Any) -> None:
+        if r.tags.get("type") != "multipolygon":
+            return
+        kinds = place_kinds_of(r.tags)
+        if kinds:
+            outer = [m.ref for m in r.members if m.type == "w" and m.role in ("outer", "")]
+            self.multipolygons.append((kinds, outer))
+
+    def add_multipolygon_places(self) -> None:
+        """Count each multipolygon place at the mean of its outer ways' nodes (those in the file)."""
+        if not self.multipolygons or not self.way_ids:
+            return
+        ids = np.frombuffer(self.way_ids, dtype=np.int64)
+        sums = np.frombuffer(self.way_sums, dtype=np.float64).reshape(-1, 3)
+        order = np.argsort(ids, kind="stable")
+        ids, sums = ids[order], sums[order]
+        for kinds, outer in self.multipolygons:
+            refs = np.asarray(outer, dtype=np.int64)
+            at = np.minimum(np.searchsorted(ids, refs), ids.size - 1)
+            total = sums[at[ids[at] == refs]].sum(axis=0)
+            if total[2] == 0:  # none of its outer ways' nodes is in the extract
+                continue
+            centre = (float(total[0] / total[2]), float(total[1] / total[2]))
+            for k in kinds:
+                self.places[PLACE_KINDS[k]].append(centre)
 
     def _direction(self, tags: dict[str, str]) -> tuple[bool, bool]:
         """Return (oneway, reversed) following OSMnx's reading of the oneway tags."""
@@ -230,6 +289,7 @@ def read_streets(path: Path, network_type: str) -> RawStreets:
             f"cannot be read as OpenStreetMap data ({reason})",
             "the file may be truncated: download it again",
         ) from exc
+    collector.add_multipolygon_places()
     graph = nx.MultiDiGraph(crs=ox.settings.default_crs, created_with="precinct")
     used = {u for u, _, _ in collector.edges} | {v for _, v, _ in collector.edges}
     for ref in sorted(used):
@@ -242,4 +302,5 @@ def read_streets(path: Path, network_type: str) -> RawStreets:
         n_street_ways=collector.n_street_ways,
         n_split_ways=collector.n_split_ways,
         pois=collector.pois,
+        places=collector.places,
     )

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar
 
 import networkx as nx
 import numpy as np
 from numpy.typing import NDArray
 
+from sim.network._places import PLACE_KINDS
+
 _ARRAY_FIELDS = (
     "indptr", "indices", "edge_source", "edge_length_m", "edge_travel_time_s", "edge_osm_way_id",
     "edge_highway", "edge_lit", "edge_segment", "segment_edge", "node_xy", "node_lonlat",
-    "node_osm_id", "geom_indptr", "geom_xy", "poi_police", "poi_community",
+    "node_osm_id", "geom_indptr", "geom_xy", "poi_police", "poi_community", "segment_place_counts",
 )  # fmt: skip
 
 
@@ -47,12 +49,17 @@ class StreetNetwork:
     geom_xy: NDArray[np.float64]
     poi_police: NDArray[np.int64]
     poi_community: NDArray[np.int64]
+    segment_place_counts: NDArray[np.int32]
     highway_classes: tuple[str, ...]
     crs: str
     network_type: str
     source: str
     content_hash: str
+    places_found: dict[str, int]
+    places_dropped: dict[str, int]
     stats: dict[str, Any] = field(default_factory=dict)
+
+    place_kinds: ClassVar[tuple[str, ...]] = PLACE_KINDS
 
     @property
     def n_nodes(self) -> int:
@@ -78,6 +85,11 @@ class StreetNetwork:
     def pois(self) -> dict[str, NDArray[np.int64]]:
         """Points of interest snapped to their nearest node: ``police`` and ``community`` venues."""
         return {"police": self.poi_police, "community": self.poi_community}
+
+    @cached_property
+    def segment_places(self) -> dict[str, NDArray[np.int32]]:
+        """Places per segment by kind (columns of ``segment_place_counts`` as read-only arrays)."""
+        return {kind: _readonly(self.segment_place_counts[:, k]) for k, kind in enumerate(self.place_kinds)}
 
     @cached_property
     def edge_midpoint_xy(self) -> NDArray[np.float64]:
@@ -235,6 +247,11 @@ def describe(net: StreetNetwork) -> dict[str, Any]:
         "edges": net.n_edges,
         "segments": net.n_segments,
         **{k: v for k, v in net.stats.items() if k not in ("nodes", "edges", "segments")},
+        "places": {
+            kind: int(n)
+            for kind, n in zip(net.place_kinds, net.segment_place_counts.sum(axis=0), strict=True)
+        },
+        "places_found": dict(net.places_found),
     }
 
 
