@@ -29,7 +29,14 @@ from core_ext import Router
 from sim.config import CrimeConfig
 from sim.network import StreetNetwork, node_weights_to_segments
 
-__all__ = ["Environment", "koper_residual", "node_segment_incidence", "segment_adjacency"]
+__all__ = [
+    "KOPER_NO_RESIDUAL_MIN",
+    "KOPER_OPTIMAL_DWELL_MIN",
+    "Environment",
+    "koper_residual",
+    "node_segment_incidence",
+    "segment_adjacency",
+]
 
 # Relative static attractiveness by street class: busy commercial streets and their footways carry
 # more targets and "risky facilities" than quiet residential ones (Weisburd, Groff & Yang 2012).

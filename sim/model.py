@@ -33,7 +33,7 @@ from sim.agents._routes import RouteBook, start_trips
 from sim.clock import MINUTES_PER_DAY, Clock
 from sim.config import ModelConfig
 from sim.context import Ledger, ModelContext, ModelParts, load_incidents
-from sim.environment import Environment
+from sim.environment import KOPER_NO_RESIDUAL_MIN, Environment
 from sim.errors import ConfigError
 from sim.events import EventLog
 from sim.network import StreetNetwork, load_network
@@ -227,7 +227,11 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
         of = self.officers
         on_street = of.occupancy_kind() >= 0
         segments = self.network.edge_segment[of.position_edge[on_street]]
-        standing = (of.state == ofc.DWELL) | (of.state == ofc.ATTEND)
+        # a stop watches a place only if it is long enough to matter: the brief pauses of random
+        # patrol suppress the moment but make no offender give a place up (Koper 1995: stops under
+        # 5-10 minutes barely deter; Kelling et al. 1974: random patrol made no difference)
+        stop = (of.state == ofc.DWELL) & (of.dwell_target_min >= KOPER_NO_RESIDUAL_MIN)
+        standing = stop | (of.state == ofc.ATTEND)
         self.env.update_police(segments, t_end, self.clock.step_min, standing[on_street])
 
     # ------------------------------------------------------------------ outputs

@@ -216,7 +216,7 @@ def test_demo_runs_the_default_experiment_then_compares(
     code, out, _ = run_main(capsys, "demo", "--quick", "--fresh")
     overrides, _ = calls[-1]
     assert "name=compare_strategies_quick" in overrides and "resume=false" in overrides
-    assert {"sim.days=1", "population=small", "seed=range(0,3)"} <= set(overrides)
+    assert {"sim.days=2", "seed=range(0,3)"} <= set(overrides)
 
 
 @pytest.mark.slow
@@ -227,6 +227,7 @@ def test_demo_quick_end_to_end(tmp_path: Path) -> None:
     report = tmp_path / "outputs" / "sweeps" / "compare_strategies_quick" / "report.html"
     assert report.is_file()
     assert f"Strategy comparison report: {report.resolve()}" in result.stdout
+    assert "none in baseline" not in report.read_text()  # there is crime to compare
 
 
 @skip_without_shared()

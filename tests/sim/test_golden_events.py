@@ -1,9 +1,10 @@
 """Event logs pinned by hash: a refactoring must leave every run's events byte for byte the same.
 
 The strategy contract (issue 10) moved offending, policing and the strategies' access to the model
-into their own modules and left these hashes as they were at commit b509645. They changed once
-since, on purpose: offenders now go out around the clock on an hour-of-day x weekday schedule (no
-idle 02:00-10:00 window), in the commit that introduced it. A change that is meant to alter
+into their own modules and left these hashes as they were at commit b509645. They changed twice
+since, on purpose, each time in the commit that made the change: offenders go out around the clock
+on an hour-of-day x weekday schedule (no idle 02:00-10:00 window); and the 2-minute pauses of random
+patrol no longer count as stops that make offenders give a place up (docs/model.md). A change that is meant to alter
 behaviour updates them in the same commit and says why; any other change that moves one is a bug.
 """
 
@@ -27,21 +28,21 @@ ARMS = {
 }
 # sha256 of events.to_csv(index=False): exact floats, independent of the Parquet writer's version
 EVENT_SHA256 = {
-    "baseline/0": "eabc5b03c82ff63920e0249c97d001b3d4fe2373e5ad6b0db184c07c8c219e5a",
-    "baseline/1": "0b10d742976429869466d88f7f06c3df1ec344d8136caccb2ec419a44d270851",
-    "baseline/2": "1004925afc8a7ccbac806d0539b6aea7650d0d20dc17df374e7299e93114ea9b",
-    "targeted_patrol/0": "8b36b045e52cd64664d034435c3cdbe0cc9423c4de672335208b0baf7b89b5dd",
-    "targeted_patrol/1": "481409f55adfacfa8af1f8ca7ead8aa5295307172b6c3947398549f03f6d0d4f",
-    "targeted_patrol/2": "e270ac81a778194ead259368579b1263aa012008ed33e696499d904b4010f38b",
-    "cpted/0": "68655e490336b6803e5e87613e462233a58e2a66a26c6d536d3f065650a141e2",
-    "cpted/1": "a304ffa85fad6654d5fbaf1a37d323d5472b6925ec5f21f76a9fd2cdd458ccfb",
-    "cpted/2": "09c9fc521a8f99c10218115c6e36675a8f03a395469c916ccbe491c115028e31",
-    "community_meetings/0": "4ba9504872b45a56d3639b3319aa45ec8ee3e8e0b21c1dad923033a2dfce1ba7",
-    "community_meetings/1": "263f12752d375f0826296110b4aca41e0296104790845d87021e5b48c2e4272f",
-    "community_meetings/2": "be1f1f72017dc68d50863cc1c57affdfde61a6214c804834d0eb2501db2e29b0",
-    "targeted_patrol+cpted/0": "0c802f8e537b596b37ea45e271f4603a75cfbe84c81b744620ef7a5da4d8dd7d",
-    "targeted_patrol+cpted/1": "a6f25421d6ddf1da399a92e3d310583bbbba86bd4701a99d65be1745a595f414",
-    "targeted_patrol+cpted/2": "d1a8b108e315450847c0f11750d6f320b481a387394f828a9a38e22cc7431c53",
+    "baseline/0": "1baac21f8ce8b7c9de5010f7e387c13ca7dd48cd3254c237d7f814f7026774f0",
+    "baseline/1": "a49003e3696e8f7a92af19accd7280c7b045cf44432ef7ed795e34948d20ef2e",
+    "baseline/2": "b07fb6323572bfac5017eaccb69b6d137c7ba6afa38c326adf10a4b65cc8fe45",
+    "targeted_patrol/0": "cbd561f36012898182442fae88b85c9deb585251203bc3050dc36fa4975d734f",
+    "targeted_patrol/1": "2623d73c4c05c3d0aa77a035c1da5f5a5fd211ef5d33cadc1b04a33af0059fce",
+    "targeted_patrol/2": "dfcc3cd52372008b1c2ff8b330f9756325fda1425e38efca330a39496c9254e5",
+    "cpted/0": "be524a7a89db210130b81c9ee4e28ca065b182ba287ab4e35c9a864a3c17f350",
+    "cpted/1": "9a0b7eef604d5648fd501ee372710cd8678f21beb4992e26492fb6024b841821",
+    "cpted/2": "61aeb265c46670544efb017d2c399ed13cf5a1761a9f52721436cef00248f3c2",
+    "community_meetings/0": "e8e95bebebf381b756eb87fcadabe2e56152e389afd26827344b171160569ad4",
+    "community_meetings/1": "12dbf33533f157148399d0f06d5c50932c63b9239c4c263b77231a2caa9e9dcf",
+    "community_meetings/2": "1b644f648ce697f38d27c96ae4d2fc8fb451dbb4f495cdc46011594d074e7c9a",
+    "targeted_patrol+cpted/0": "da1b2b3cc8607c6511d33b2d1a72f6e678c7b924c4a437188d08abd6f0f8e44a",
+    "targeted_patrol+cpted/1": "01ecf0fa6f9895827b3961363546755a325282b6ce2c462f81521beae4437b26",
+    "targeted_patrol+cpted/2": "d667e40c375e3d7ff57f9dd507cef427e592eff867710708eab7f6101f465b6b",
 }
 
 
