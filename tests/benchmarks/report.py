@@ -97,9 +97,7 @@ def summarise(data: dict[str, Any]) -> tuple[list[str], bool]:
             r = impls[impl]
             per_item = r["median"] / r["work"]
             ratio = (
-                ""
-                if ours is None or impl == key
-                else f"{per_item / (ours['median'] / ours['work']):8.1f}x"
+                "" if ours is None or impl == key else f"{per_item / (ours['median'] / ours['work']):8.1f}x"
             )
             lines.append(
                 f"{group:<20} {impl:<14} {_fmt_time(r['median']):>11} {_fmt_time(per_item):>11} "
