@@ -218,7 +218,7 @@ class PoliceConfig:
     street_km_per_foot_officer: float = 12.25
     street_km_per_car: float = 50.0
     n_officers: int | None = None
-    mode: str = "foot"  # "foot" or "car": the mode of n_officers
+    mode: str = "foot"  # "foot" or "car": the mode of n_officers, or "car" puts scaled posts in cars
     speed_foot_mps: float = 1.4
     speed_car_mps: float = 7.0
     # OSM node ids of stations; empty: amenity=police in the OSM file, else the most central node.

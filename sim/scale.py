@@ -76,6 +76,9 @@ def resolve_headcounts(config: ModelConfig, network: StreetNetwork) -> Headcount
             f"one on foot per {police.street_km_per_foot_officer:g} km and one car per "
             f"{police.street_km_per_car:g} km of street"
         )
+        if police.mode == "car":  # a car force (police=car): the same posts, all in cars
+            foot, cars = 0, foot + cars
+            sources["officers"] += ", all in cars (police.mode=car)"
     return Headcounts(n_res, n_off, foot, cars, km, sources)
 
 

@@ -135,9 +135,10 @@ def test_reporting_and_recorded_share_rise_with_trust(city) -> None:
 @pytest.mark.slow
 def test_more_meeting_officers_mean_slower_response(city) -> None:
     """One officer-hours budget: officers in meetings are not free for calls."""
-    # two beats meeting daily at 14:00 with four officers each: the whole shift off patrol for two hours
+    # two beats meeting daily at 14:00 with five officers each: the whole shift (8 on foot, 2 cars)
+    # off patrol for two hours
     heavy = {
-        "community_meetings": {"interval_days": 1.0, "n_beats": 2, "officers_per_meeting": 4, "hour": 14.0}
+        "community_meetings": {"interval_days": 1.0, "n_beats": 2, "officers_per_meeting": 5, "hour": 14.0}
     }
     runs = run_arms({"baseline": {"baseline": {}}, "heavy": heavy}, range(10), days=7.0, network=city)
     # from the call, not from the crime: burglaries are found hours later, which would swamp the effect

@@ -52,6 +52,10 @@ def test_given_head_counts_win_and_are_labelled(london) -> None:
     cfg.police.n_officers, cfg.police.mode = 6, "car"  # the single-mode form wins
     counts = resolve_headcounts(cfg, london)
     assert (counts.foot_per_shift, counts.cars_per_shift) == (0, 6)
+    car_force = ModelConfig()
+    car_force.police.mode = "car"  # police=car with scaled numbers: the same posts, all in cars
+    counts = resolve_headcounts(car_force, london)
+    assert (counts.foot_per_shift, counts.cars_per_shift) == (0, 10)
 
 
 def test_the_model_runs_foot_and_cars_and_records_the_numbers_used(london) -> None:
