@@ -256,9 +256,10 @@ class ModelContext:
         env = self._p.env
         target = np.asarray(segments, dtype=bool)
         none = np.zeros_like(target)
-        lit = target & ~env.lit if lighting else none
-        env.lit[target if lighting else none] = True
-        gated = none
+        lit, gated = none, none
+        if lighting:
+            lit = target & ~env.lit
+            env.lit[target] = True
         if gating:
             alley = np.isin(self._segments.highway_class, list(gating_classes))
             gated = target & alley & ~env.gated

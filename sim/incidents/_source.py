@@ -9,14 +9,14 @@ source overrides its preset.
 from __future__ import annotations
 
 import zoneinfo
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import yaml
 
-from sim.config import repo_root
+from sim.config import IncidentsConfig, repo_root
 from sim.errors import ConfigError
 from sim.incidents._classes import check_targets, load_mapping
 from sim.incidents._errors import IncidentColumnError
@@ -35,7 +35,7 @@ _OPTIONAL_PRESET_KEYS = (
 
 
 @dataclass
-class IncidentSource:
+class IncidentSource(IncidentsConfig):
     """A crime-incident file and how to read it; ``None`` settings come from the detected format.
 
     Parameters
@@ -75,23 +75,7 @@ class IncidentSource:
         Rows read at a time; memory grows with this, not with the file.
     """
 
-    path: str
-    format: str = "auto"
-    columns: dict[str, str] = field(default_factory=dict)
-    crs: str | None = None
-    datetime_format: str | None = None
-    date_format: str | None = None
-    time_format: str | None = None
-    month_format: str | None = None
-    timezone: str | None = None
-    ignore_utc_offset: bool | None = None
-    mapping: str | None = None
-    type_mapping: dict[str, str] = field(default_factory=dict)
-    id_includes_type: bool | None = None
-    snap_m: float = 60.0
-    origin: str | None = None
-    start: str | None = None
-    end: str | None = None
+    # every other field is the run's `incidents` config section (one schema for both)
     chunk_rows: int = 200_000
 
 
