@@ -138,7 +138,7 @@ def _concentration(events: pd.DataFrame, network: StreetNetwork, *, rng: int, n_
     rows = []
     sets = (
         ("all place-based", events),
-        ("simulated today", events[events["crime_type"].isin(sorted(MODELLED_NOW))]),
+        ("the simulated types", events[events["crime_type"].isin(sorted(MODELLED_NOW))]),
     )
     for label, sub in sets:
         if sub.empty:
@@ -212,8 +212,8 @@ def _summary_rows(info: dict[str, Any]) -> list[tuple[str, str]]:
         ("snapped", f"{_pct(info['share_snapped'])} of located place-based incidents within reach of a "
                     f"street (median {snap.get('median', float('nan')):.1f} m, 95% within "
                     f"{snap.get('p95', float('nan')):.1f} m)"),
-        ("coverage", f"of {int(cov['place_based']):,} place-based offences, {_pct(cov['share_in_classes'])} are "
-                     f"in classes the model has, {_pct(cov['share_modelled_now'])} in the three it simulates today"),
+        ("coverage", f"of {int(cov['place_based']):,} place-based offences, {_pct(cov['share_modelled_now'])} are "
+                     f"of the {len(MODELLED_NOW)} types the model simulates (the rest: unmodelled)"),
     ]  # fmt: skip
 
 
@@ -312,9 +312,9 @@ def incident_map(table: IncidentTable, network: StreetNetwork, *, width_in: floa
     ev = table.events
     simulated = ev["crime_type"].isin(sorted(MODELLED_NOW)).to_numpy()
     ax.scatter(ev["x"][~simulated], ev["y"][~simulated], s=4, c="#3182bd", alpha=0.35, linewidths=0,
-               label="other place-based")  # fmt: skip
+               label="unmodelled place-based")  # fmt: skip
     ax.scatter(ev["x"][simulated], ev["y"][simulated], s=6, c="#de2d26", alpha=0.6, linewidths=0,
-               label="robbery, burglary, theft from vehicle")  # fmt: skip
+               label="the simulated types")  # fmt: skip
     pad = 0.02 * max(x1 - x0, y1 - y0)
     ax.set_xlim(x0 - pad, x1 + pad)
     ax.set_ylim(y0 - pad, y1 + pad)

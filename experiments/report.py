@@ -23,6 +23,7 @@ import pandas as pd
 from experiments import figures, wording
 from experiments.comparison import Arm, Comparison, Effect
 from sim.errors import PrecinctError
+from sim.offences import OFFENCES
 from sim.policies.registry import PolicySpec, policy_specs, reference_policy
 from sim.results import write_file
 
@@ -41,9 +42,7 @@ METRICS: list[tuple[str, str, str, int]] = [
         "crimes per run",
         -1,
     ),
-    ("crimes_robbery", "Street robbery", "crimes per run", -1),
-    ("crimes_burglary", "Burglary", "crimes per run", -1),
-    ("crimes_theft_from_vehicle", "Theft from vehicles", "crimes per run", -1),
+    *((f"crimes_{o.name}", o.label, "crimes per run", -1) for o in OFFENCES.values()),
     ("crimes_night", "Crimes at night", "crimes per run", -1),
     ("crimes_day", "Crimes by day", "crimes per run", -1),
     ("share_crime_top5pct", "Share of crime on the top 5% of streets", "share (0–1)", 0),

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import ConfigError
+from sim.offences import CRIME_TYPES, OFFENCES
 
 __all__ = [
     "CityConfig",
@@ -91,6 +92,12 @@ class PopulationConfig:
     n_residents: int | None = None
     n_offenders: int | None = None
     residents_per_street_km: float = 30.6
+    # Where the extract maps homes well (at least this many residential buildings per km of street;
+    # a fully mapped residential area has tens), residents are counted by building instead, at the
+    # mean household size (ONS 2021: 2.36 in England and Wales; US Census 2020: 2.5). Blocks of flats
+    # count as one building, so a city of flats is undercounted: give n_residents there.
+    min_residential_per_street_km: float = 10.0
+    residents_per_building: float = 2.4
     offenders_per_resident: float = 1.0 / 30.0
     vehicle_ownership: float = 0.35
     # Trust in police ~ Beta(a, b): mean 0.6, in the range of "confidence in the local police" in the
@@ -126,6 +133,16 @@ class CrimeConfig:
     # Spread (log-sd) of static "risky facility" attractiveness across segments (Eck, Clarke &
     # Guerette 2007: a few facilities account for most crime among facilities of a kind).
     risky_facility_sigma: float = 0.25
+    # Crime attractors (bars, cash machines, transit, car parks, shops) raise a segment's static
+    # attractiveness by 1 + place_attraction * log(1 + places) (Brantingham & Brantingham 1995;
+    # Bernasco & Block 2011: robbery concentrates on blocks with such places).
+    place_attraction: float = 0.5
+    # Crime generators raise an offence type's hazard by up to 1 + generator_strength where its
+    # generating places stand (e.g. transit and shops for theft from the person; sim.crime).
+    generator_strength: float = 2.0
+    # Relative hazard of each offence type (sim.offences: set so that the bundled city's recorded mix
+    # is near its police.uk mix); types not named keep their default.
+    type_weight: dict[str, float] = field(default_factory=lambda: {k: o.weight for k, o in OFFENCES.items()})
     # Short et al. 2008: each crime adds theta to the dynamic attractiveness B of its segment; B decays
     # at omega per day and a share eta of each boost spreads to neighbouring segments.
     boost_theta: float = 1.0
@@ -162,9 +179,13 @@ class CrimeConfig:
     outings_per_day: float = 1.0
     activity_by_hour: list[float] = field(default_factory=lambda: list(DEFAULT_ACTIVITY_BY_HOUR))
     activity_by_weekday: list[float] = field(default_factory=lambda: [1.0] * 7)  # Monday first
-    # Optional hour-of-day multipliers of one crime type's hazard (24 values, e.g. from an incident
-    # file's profile of that type); types not named keep their hazard at every hour.
-    type_by_hour: dict[str, list[float]] = field(default_factory=dict)
+    # Hour-of-day multipliers of a crime type's hazard (24 values, scaled to mean 1; set one from an
+    # incident file's profile of that type). Defaults from sim.offences: shop hours for shoplifting,
+    # the night-time economy for violence, crowds for theft from the person, nights for vehicle
+    # theft; types not named keep their hazard at every hour.
+    type_by_hour: dict[str, list[float]] = field(
+        default_factory=lambda: {k: list(o.hours) for k, o in OFFENCES.items() if o.hours is not None}
+    )
     # Offending careers are intermittent (Blumstein et al. 1986; Piquero, Farrington & Blumstein
     # 2003): offenders alternate active spells (mean days) and dormant spells; prolific offenders
     # commit crimes in bursts in one area (Johnson & Bowers 2004), the heart of near repeats.
@@ -192,9 +213,9 @@ class CrimeConfig:
     patch_stay: float = 0.5
     # Reporting: P(report) = type base rate scaled by the victim's trust relative to the mean trust.
     # Base rates follow the CSEW shares of incidents reported to the police (robbery ~50%, domestic
-    # burglary ~60-70%, theft from vehicles ~35-40%).
+    # burglary ~60-70%, theft from vehicles ~35-40%, theft of vehicles ~90%; sim.offences).
     report_base: dict[str, float] = field(
-        default_factory=lambda: {"robbery": 0.5, "burglary": 0.65, "theft_from_vehicle": 0.4}
+        default_factory=lambda: {k: o.report_base for k, o in OFFENCES.items()}
     )
     # HMIC (2014) "Crime-recording: making the victim count": ~81% of reported crime recorded.
     recording_rate: float = 0.85
@@ -293,14 +314,14 @@ class ModelConfig:
         _check_count(self.police.n_officers, "police.n_officers", minimum=1)
         _check_count(self.police.foot_per_shift, "police.foot_per_shift", minimum=0)
         _check_count(self.police.cars_per_shift, "police.cars_per_shift", minimum=0)
-        _check_positive(self.population, "population", ("residents_per_street_km", "walk_speed_mps", "offender_speed_mps",
+        _check_positive(self.population, "population", ("residents_per_street_km", "residents_per_building", "min_residential_per_street_km", "walk_speed_mps", "offender_speed_mps",
                                                         "anchor_decay_m", "awareness_radius_m", "trust_alpha",
                                                         "trust_beta"))  # fmt: skip
         _check_nonneg(self.population, "population", ("offenders_per_resident",))
         _check_range(self.population, "population", {"vehicle_ownership": (0, 1), "work_share": (0, 1),
                                                       "leisure_prob": (0, 1)})  # fmt: skip
         _check_nonneg(self.crime, "crime", ("base_rate_per_hour", "boost_theta", "boost_decay_per_day",
-                                            "guardian_effect", "collective_efficacy_weight", "risky_facility_sigma", "return_decay_days",
+                                            "guardian_effect", "collective_efficacy_weight", "risky_facility_sigma", "place_attraction", "generator_strength", "return_decay_days",
                                             "boost_max_multiplier", "residual_deterrence_min", "deterrence_reach_m",
                                             "darkness_robbery_multiplier", "darkness_other_multiplier",
                                             "cooldown_days", "report_delay_mean_min", "outings_per_day", "outing_max_hours",
@@ -311,19 +332,21 @@ class ModelConfig:
                                            "recording_rate": (0, 1)})  # fmt: skip
         _check_profile(self.crime.activity_by_hour, "crime.activity_by_hour", 24)
         _check_profile(self.crime.activity_by_weekday, "crime.activity_by_weekday", 7)
+        types = ", ".join(CRIME_TYPES)
         for ctype, weights in self.crime.type_by_hour.items():
-            if ctype not in ("robbery", "burglary", "theft_from_vehicle"):
-                raise ConfigError(
-                    f"crime.type_by_hour.{ctype}", weights, "keys robbery, burglary, theft_from_vehicle"
-                )
+            if ctype not in CRIME_TYPES:
+                raise ConfigError(f"crime.type_by_hour.{ctype}", weights, f"keys among {types}")
             _check_profile(weights, f"crime.type_by_hour.{ctype}", 24)
         for ctype, rate in self.crime.report_base.items():
-            if ctype not in ("robbery", "burglary", "theft_from_vehicle"):
-                raise ConfigError(
-                    f"crime.report_base.{ctype}", rate, "keys robbery, burglary, theft_from_vehicle"
-                )
-            if not 0 <= rate <= 1:
+            if ctype not in CRIME_TYPES:
+                raise ConfigError(f"crime.report_base.{ctype}", rate, f"keys among {types}")
+            if not _is_number(rate) or not 0 <= rate <= 1:
                 raise ConfigError(f"crime.report_base.{ctype}", rate, "a probability in [0, 1]")
+        for ctype, weight in self.crime.type_weight.items():
+            if ctype not in CRIME_TYPES:
+                raise ConfigError(f"crime.type_weight.{ctype}", weight, f"keys among {types}")
+            if not _is_number(weight) or weight < 0:
+                raise ConfigError(f"crime.type_weight.{ctype}", weight, "a non-negative finite number")
         if (self.police.foot_per_shift, self.police.cars_per_shift) == (0, 0):
             raise ConfigError(
                 "police.foot_per_shift", 0, "at least one officer on foot or in a car per shift"

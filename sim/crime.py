@@ -1,22 +1,44 @@
-"""The crime rules: the hazard of each crime type on an offender's segment, and whether it is reported.
+"""The crime rules: the hazard of each offence type on an offender's segment, and whether it is reported.
 
-For offender ``i`` on segment ``s`` the hazard of crime type ``k`` per hour is::
+For offender ``i`` on segment ``s`` the hazard of offence type ``k`` per hour is::
 
-    lambda_k = base_rate * A_s * opportunity_k(s) * exp(-g_s * guardians_k(s)) * (1 - deterrence_s) * dark_k(s)
+    lambda_k = base_rate * w_k * A_s * (1 - deterrence_s)
+               * n_k(s) / (1 + n_k(s))                       # suitable targets there now
+               * (1 + c * p_k(s) / (1 + p_k(s)))             # crime generators of the type
+               * exp(-g_s * G_k(s)) * dark_k(s)               # guardians; darkness unless lit
 
-- ``A_s`` is the segment's attractiveness (static risky-facility term plus the Short et al. 2008 boost).
-- ``opportunity_k = n / (1 + n)`` saturates in the number ``n`` of suitable targets there now:
-  people in public for street robbery, homes whose residents are out for burglary (Cohen & Felson
-  1979: burglary follows empty homes, so it peaks in the working day), parked vehicles for theft
-  from vehicles.
-- Guardianship: every other person present (and, for burglary, neighbours at home) multiplies the
-  hazard by ``exp(-g)``; ``g = guardian_effect * surveillance_s * (1 + w * CE_area)``, so natural
-  surveillance (CPTED) and neighbourhood collective efficacy (Sampson, Raudenbush & Earls 1997)
-  make each guardian more capable. CE is proxied by the mean trust of the area's residents.
-- ``deterrence_s`` is police presence and its residual (Koper 1995), ``dark_k`` darkness unless lit.
+- ``A_s`` is the segment's attractiveness (static term with crime attractors, plus the Short et al.
+  2008 boost); ``w_k`` the type's weight (``crime.type_weight``); ``deterrence_s`` police presence and
+  its residual (Koper 1995); the hour-of-day profile of each type multiplies in :mod:`sim.offending`.
+- Targets ``n_k`` saturate: one target is enough to offend, more make it only a little likelier.
+- Generators ``p_k`` are places that bring the type's targets together (Brantingham & Brantingham
+  1995): up to ``1 + c`` (``crime.generator_strength``) where many stand.
+- Guardians ``G_k``: every other person present (and, for burglary, neighbours at home) multiplies
+  the hazard by ``exp(-g)``; ``g = guardian_effect * surveillance_s * (1 + w * CE_area)``, so
+  natural surveillance (CPTED) and neighbourhood collective efficacy (Sampson, Raudenbush & Earls
+  1997) make each guardian more capable. Crowds shield pickpockets and the night-time economy's
+  violence, and shop staff (not simulated people) are shoplifting's guardians, so those have none.
 
-The probability of offending in a step of ``dt`` hours is ``1 - exp(-sum_k lambda_k dt)`` (Short
-et al. 2008 use the same form); the type is drawn in proportion to ``lambda_k``.
+=================== ============================== ============================== ===============
+type                targets ``n``                  generators ``p``               guardians ``G``
+=================== ============================== ============================== ===============
+robbery             people in public               transit, cash machines, bars   others present
+burglary            homes whose residents are out  -                              at home + public
+theft_from_vehicle  parked vehicles                car parks                      people present
+theft_from_person   people in public               transit, shops, food, bars     none (crowds)
+shoplifting         shops                          -                              none (staff)
+violence            people in public               bars and clubs                 none
+criminal_damage     homes, vehicles, shopfronts    -                              people present
+vehicle_theft       parked vehicles                car parks                      people present
+bicycle_theft       cycle and car parks, stations, -                              people present
+                    schools, homes
+other_theft         people, shops, food, bars,     -                              none
+                    schools, community venues
+=================== ============================== ============================== ===============
+
+The probability of offending in a step of ``dt`` hours is ``1 - exp(-sum_k lambda_k dt)`` (Short et
+al. 2008 use the same form); the type is drawn in proportion to ``lambda_k``. Sources per type:
+docs/model.md ("Offences").
 """
 
 from __future__ import annotations
@@ -29,11 +51,16 @@ from numpy.typing import NDArray
 
 from sim.agents.resident import HOME, Residents
 from sim.config import CrimeConfig
+from sim.landuse import LandUse
 from sim.network import StreetNetwork
+from sim.offences import CRIME_TYPES, OFFENCES
 
-__all__ = ["CRIME_TYPES", "Opportunity", "Report", "crime_hazards", "decide_report"]
+__all__ = ["CRIME_TYPES", "Opportunity", "PlaceTargets", "Report", "crime_hazards", "decide_report"]
 
-CRIME_TYPES = ("robbery", "burglary", "theft_from_vehicle")
+# A car park is a row of parked vehicles, a cycle rack a row of bicycles (counted as targets).
+VEHICLES_PER_CAR_PARK = 10.0
+# Share of homes with a bicycle left outside or in a shared store (a target for bicycle theft).
+BICYCLES_PER_HOME = 0.2
 
 
 @dataclass
@@ -46,32 +73,92 @@ class Opportunity:
     vehicles: NDArray[np.int64]
 
 
+@dataclass(frozen=True)
+class PlaceTargets:
+    """What the places on each segment offer each type: static targets and generator terms (per segment)."""
+
+    vehicles: NDArray[np.float64]  # parked away from home (car parks), added to residents' vehicles
+    shops: NDArray[np.float64]
+    bicycles: NDArray[np.float64]
+    property: NDArray[np.float64]  # shopfronts and other places that can be damaged, beside homes
+    unattended: NDArray[np.float64]  # places where property is left unattended (other theft)
+    generators: dict[str, NDArray[np.float64]]  # type -> p / (1 + p)
+
+    @classmethod
+    def from_land_use(cls, land: LandUse, homes: NDArray[np.int64]) -> PlaceTargets:
+        """Build the static terms from the city's land use and the residents' homes per segment."""
+
+        def sat(x: NDArray[np.float64]) -> NDArray[np.float64]:
+            out: NDArray[np.float64] = x / (1.0 + x)
+            return out
+
+        hospitality = land.food + land.nightlife
+        return cls(
+            vehicles=VEHICLES_PER_CAR_PARK * land.parking,
+            shops=land.retail,
+            bicycles=land.parking + land.transit + land.school + BICYCLES_PER_HOME * homes,
+            property=land.retail + hospitality,
+            unattended=land.retail + hospitality + land.school + land.community,
+            generators={
+                "robbery": sat(land.transit + land.atm + land.nightlife),
+                "theft_from_vehicle": sat(land.parking),
+                "theft_from_person": sat(land.transit + land.retail + hospitality),
+                "violence": sat(land.nightlife),
+                "vehicle_theft": sat(land.parking),
+            },
+        )
+
+
 def crime_hazards(
     segments: NDArray[np.int64],
     opp: Opportunity,
+    places: PlaceTargets,
     *,
     base_rate_per_hour: float,
+    type_weight: NDArray[np.float64],
+    generator_strength: float,
     attractiveness: NDArray[np.float64],
     guardian_strength: NDArray[np.float64],
     deterrence: NDArray[np.float64],
-    dark_robbery: NDArray[np.float64],
+    dark_street: NDArray[np.float64],
     dark_other: NDArray[np.float64],
 ) -> NDArray[np.float64]:
-    """Return the hazard per hour of each crime type for offenders on ``segments``.
+    """Return the hazard per hour of each offence type for offenders on ``segments``.
 
-    Columns are in ``CRIME_TYPES`` order.
+    Columns are in ``CRIME_TYPES`` order; ``type_weight`` is in that order too.
     """
     s = segments
     public = opp.people_in_public[s].astype(np.float64)
     empty = opp.homes_empty[s].astype(np.float64)
     occupied = opp.homes_occupied[s].astype(np.float64)
-    cars = opp.vehicles[s].astype(np.float64)
+    vehicles = opp.vehicles[s].astype(np.float64) + places.vehicles[s]
+    homes = empty + occupied
     g = guardian_strength[s]
     common = base_rate_per_hour * attractiveness[s] * (1.0 - deterrence[s])
-    robbery = common * public / (1.0 + public) * np.exp(-g * np.maximum(public - 1.0, 0.0)) * dark_robbery[s]
-    burglary = common * empty / (1.0 + empty) * np.exp(-g * (occupied + public)) * dark_other[s]
-    vehicle = common * cars / (1.0 + cars) * np.exp(-g * public) * dark_other[s]
-    return np.column_stack([robbery, burglary, vehicle])
+    dark = {"street": dark_street[s], "other": dark_other[s], "none": 1.0}
+    none = np.zeros_like(public)
+    others = np.maximum(public - 1.0, 0.0)
+    # (targets, guardians) per type
+    terms = {
+        "robbery": (public, others),
+        "burglary": (empty, occupied + public),
+        "theft_from_vehicle": (vehicles, public),
+        "theft_from_person": (public, none),
+        "shoplifting": (places.shops[s], none),
+        "violence": (public, none),
+        "criminal_damage": (homes + vehicles + places.property[s], public),
+        "vehicle_theft": (vehicles, public),
+        "bicycle_theft": (places.bicycles[s], public),
+        "other_theft": (public + places.unattended[s], none),
+    }
+    out = np.empty((s.size, len(CRIME_TYPES)))
+    for k, ctype in enumerate(CRIME_TYPES):
+        n, guardians = terms[ctype]
+        gen = places.generators.get(ctype)
+        boost = 1.0 + generator_strength * gen[s] if gen is not None else 1.0
+        out[:, k] = (type_weight[k] * common * n / (1.0 + n) * boost * np.exp(-g * guardians)
+                     * dark[OFFENCES[ctype].dark])  # fmt: skip
+    return out
 
 
 @dataclass(frozen=True)
@@ -95,25 +182,26 @@ def decide_report(
     network: StreetNetwork,
     mean_trust_start: float,
 ) -> Report:
-    """Decide whether the victim (or, for a street robbery, a witness) reports, if it is recorded, and when.
+    """Decide whether the victim (or, for a street crime, a witness) reports, if it is recorded, and when.
 
     ``u`` holds four uniform draws (report, witness, record, delay), drawn whether or not they are
     used so the reporting stream stays aligned across policy arms.
 
     - The chance of reporting is the type's base rate (``report_base``: the CSEW shares reported)
       scaled by the victim's trust relative to the mean trust at the start: people who trust the
-      police report more (Skogan 2006; Tankebe 2013). A street robbery nobody reports may be
-      reported by a witness in the street, at half the chance.
+      police report more (Skogan 2006; Tankebe 2013). A business victim (shoplifting) or a victim
+      not among the residents reports at the base rate. A street crime nobody reports (robbery,
+      violence) may be reported by a witness in the street, at half the chance.
     - Reported crime is recorded at ``recording_rate`` (HMIC 2014: about 81% of reported crime).
     - The call comes after an exponential delay of mean ``report_delay_mean_min``; a burglary is
       found only when the resident comes home.
     """
     u_report, u_witness, u_record, u_delay = (float(v) for v in u)
     r = residents
-    base = config.report_base[ctype]
+    base = config.report_base.get(ctype, OFFENCES[ctype].report_base)
     trust_victim = r.trust[victim] if victim >= 0 else mean_trust_start
     reported = bool(u_report < min(1.0, base * trust_victim / mean_trust_start))
-    if not reported and ctype == "robbery":
+    if not reported and OFFENCES[ctype].witness:
         witnesses = np.flatnonzero(r.in_public() & (network.edge_segment[r.position_edge] == segment))
         witnesses = witnesses[witnesses != victim]
         if witnesses.size:

@@ -4,7 +4,9 @@ Everything is a per-segment array (undirected street segments, see ``StreetNetwo
 
 - Attractiveness ``A = A0 (1 + k B / (1 + B))``, after ``A = A0 + B`` of Short et al. 2008 (M3AS 18:1249). ``A0`` is static: a lognormal
   "risky facility" term (a few places draw most crime, Eck, Clarke & Guerette 2007) scaled by street
-  class; ``B`` is dynamic: each crime adds ``theta`` to its segment, ``B`` decays at ``omega`` per day and
+  class and raised where crime attractors stand (``1 + place_attraction * log(1 + places)``, with
+  places from :meth:`sim.landuse.LandUse.attractors`; Brantingham & Brantingham 1995, Bernasco &
+  Block 2011); ``B`` is dynamic: each crime adds ``theta`` to its segment, ``B`` decays at ``omega`` per day and
   a share ``eta`` diffuses to adjacent segments, which produces near repeats (Johnson et al. 2007;
   Short et al. 2009: event dependence, a "boost", is needed to fit repeat timing).
 - Police deterrence: while officers are on a segment offending is suppressed by ``police_deterrence``;
@@ -94,7 +96,12 @@ class Environment:
     """Per-segment state of the street environment; owned by the model, changed by policies."""
 
     def __init__(
-        self, net: StreetNetwork, config: CrimeConfig, rng: np.random.Generator, router: Router
+        self,
+        net: StreetNetwork,
+        config: CrimeConfig,
+        rng: np.random.Generator,
+        router: Router,
+        attractors: NDArray[np.float64] | None = None,
     ) -> None:
         self.net = net
         self.config = config
@@ -104,7 +111,10 @@ class Environment:
         class_weight = classes[net.segment_edge]
         # unobserved place features (bars, cash machines, blind corners): heavy-tailed across segments
         self.risky = rng.lognormal(mean=0.0, sigma=config.risky_facility_sigma, size=n)
-        self.static_attractiveness = class_weight * self.risky / np.mean(class_weight * self.risky)
+        # places that draw offenders (bars, cash machines, transit, car parks, shops: sim.landuse)
+        places = np.zeros(n) if attractors is None else np.asarray(attractors, dtype=np.float64)
+        a0 = class_weight * self.risky * (1.0 + config.place_attraction * np.log1p(places))
+        self.static_attractiveness = a0 / np.mean(a0)
         self.maintenance_factor = np.ones(n)
         self.boost = np.zeros(n)
         self.lit = (net.edge_lit[net.segment_edge] == 1).copy()

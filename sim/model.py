@@ -36,6 +36,7 @@ from sim.context import Ledger, ModelContext, ModelParts, load_incidents
 from sim.environment import KOPER_NO_RESIDUAL_MIN, Environment
 from sim.errors import ConfigError
 from sim.events import EventLog
+from sim.landuse import LandUse
 from sim.network import StreetNetwork, load_network
 from sim.offending import Offending
 from sim.outputs import SimulationResult, build_result
@@ -87,12 +88,16 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
         _log.info("%s: %s", config.city.name, self.headcounts.describe())
         self.clock = Clock(config.sim)
         self.router = Router(net.indptr, net.indices, net.edge_length_m, node_xy=net.node_xy)
-        self.env = Environment(net, config.crime, self.rngs["environment"], self.router)
-        self.area = grid_areas(net, config.city.area_cell_m)
-        self.residents = res.Residents(
-            net, config.population, self.rngs["population"], self._leisure_segments()
+        # the city's places: where people live, work and go out, and what draws and tempts offenders
+        self.land = LandUse.from_network(net)
+        self.env = Environment(
+            net, config.crime, self.rngs["environment"], self.router, self.land.attractors()
         )
-        home_w = res._class_weights(net, res.HOME_CLASS_WEIGHT, 0.3)
+        self.area = grid_areas(net, config.city.area_cell_m)
+        home_w = self.land.home_weights(net)
+        self.residents = res.Residents(net, config.population, self.rngs["population"], home_weights=home_w,
+                                       work_weights=self.land.work_weights(net),
+                                       leisure_weights=self.land.leisure_weights())  # fmt: skip
         self.offenders = off.Offenders(net, config.population, self.rngs["offenders"], self.router, home_w)
         self.officers = ofc.Officers(net, config.police, self._station_nodes())
         self.resident_routes, self.offender_routes, self.officer_routes = (
@@ -108,7 +113,7 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
         self.offending = Offending(network=net, router=self.router, clock=self.clock, config=config.crime,
                                    rngs=self.rngs, offenders=self.offenders, residents=self.residents, env=self.env,
                                    routes=self.offender_routes, event_log=self.event_log, policing=self.policing,
-                                   area=self.area, on_crime=self.series.crime)  # fmt: skip
+                                   area=self.area, land=self.land, on_crime=self.series.crime)  # fmt: skip
         self.mean_trust_start = self.offending.mean_trust_start
         if mesa_agents:
             for i in range(self.residents.n):
@@ -141,17 +146,6 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
         origins = np.concatenate([home[w], work[w], home, home, leisure[:, 0], leisure[:, 1]])
         targets = np.concatenate([work[w], home[w], leisure[:, 0], leisure[:, 1], home, home])
         self.resident_routes.trips(origins, targets)
-
-    def _leisure_segments(self) -> NDArray[np.int64]:
-        """Where people go out: community venues and the most attractive 5% of segments."""
-        net = self.network
-        top = np.argsort(-self.env.static_attractiveness, kind="stable")[: max(1, net.n_segments // 20)]
-        venues = (
-            net.edge_segment[net.indptr[net.poi_community]]
-            if net.poi_community.size
-            else np.zeros(0, np.int64)
-        )
-        return np.unique(np.concatenate([top, venues])).astype(np.int64)
 
     def _station_nodes(self) -> NDArray[np.int64]:
         net = self.network

@@ -24,13 +24,15 @@ from sim.agents.offender import Offenders
 from sim.agents.resident import Residents
 from sim.clock import MINUTES_PER_DAY, Clock
 from sim.config import CrimeConfig
-from sim.crime import CRIME_TYPES, Opportunity, crime_hazards, decide_report
+from sim.crime import CRIME_TYPES, Opportunity, PlaceTargets, crime_hazards, decide_report
 from sim.environment import Environment
 from sim.events import EventLog
+from sim.landuse import LandUse
 from sim.network import StreetNetwork
+from sim.offences import OFFENCES
 from sim.policing import Policing
 
-__all__ = ["Offending", "activity_schedule", "type_hour_weights"]
+__all__ = ["Offending", "activity_schedule", "type_hour_weights", "type_weights"]
 
 
 def activity_schedule(config: CrimeConfig) -> NDArray[np.float64]:
@@ -38,6 +40,11 @@ def activity_schedule(config: CrimeConfig) -> NDArray[np.float64]:
     week = np.outer(np.asarray(config.activity_by_weekday, float), np.asarray(config.activity_by_hour, float))
     out: NDArray[np.float64] = week / week.mean()
     return out
+
+
+def type_weights(config: CrimeConfig) -> NDArray[np.float64]:
+    """Return each offence type's relative hazard (``crime.type_weight``, defaults for types not named)."""
+    return np.array([float(config.type_weight.get(k, OFFENCES[k].weight)) for k in CRIME_TYPES])
 
 
 def type_hour_weights(config: CrimeConfig) -> NDArray[np.float64]:
@@ -68,6 +75,7 @@ class Offending:
         event_log: EventLog,
         policing: Policing,
         area: NDArray[np.int64],
+        land: LandUse,
         on_crime: Callable[[str, bool], None],
     ) -> None:
         self.network = network
@@ -94,6 +102,8 @@ class Offending:
         self._nearby: dict[int, NDArray[np.int64]] = {}
         self.activity = activity_schedule(config)
         self.type_by_hour = type_hour_weights(config)
+        self.type_weight = type_weights(config)
+        self.places = PlaceTargets.from_land_use(land, self.homes_per_segment)
 
     # ------------------------------------------------------------------ places
     def nearby_segments(self, segment: int) -> NDArray[np.int64]:
@@ -205,11 +215,12 @@ class Offending:
         if out.size == 0:
             return
         opp = self.opportunity(occupancy)
-        dark_rob, dark_other = self.env.darkness_multiplier(is_dark)
+        dark_street, dark_other = self.env.darkness_multiplier(is_dark)
         deterrence, watch = self.env.police_fields(t)
-        haz = crime_hazards(segs, opp, base_rate_per_hour=cfg.base_rate_per_hour,
+        haz = crime_hazards(segs, opp, self.places, base_rate_per_hour=cfg.base_rate_per_hour,
+                            type_weight=self.type_weight, generator_strength=cfg.generator_strength,
                             attractiveness=self.env.attractiveness(), guardian_strength=self.guardian_strength(),
-                            deterrence=deterrence, dark_robbery=dark_rob, dark_other=dark_other)  # fmt: skip
+                            deterrence=deterrence, dark_street=dark_street, dark_other=dark_other)  # fmt: skip
         haz *= self.type_by_hour[:, int(hour) % 24]
         searching = o.state[out] == off.SEARCH
         haz *= np.where(searching, 1.0, cfg.enroute_factor)[:, None]
@@ -242,13 +253,7 @@ class Offending:
     def _commit(self, i: int, seg: int, ctype: str, u_victim: float, t: float) -> None:
         net, r, o = self.network, self.residents, self.offenders
         edge = int(o.position_edge[i])
-        if ctype == "robbery":
-            pool = np.flatnonzero(r.in_public() & (net.edge_segment[r.position_edge] == seg))
-        elif ctype == "burglary":
-            pool = np.flatnonzero((r.home_segment == seg) & (r.state != res.HOME))
-        else:
-            pool = np.flatnonzero((r.home_segment == seg) & r.has_vehicle)
-        victim = int(pool[min(int(u_victim * pool.size), pool.size - 1)]) if pool.size else -1
+        victim = self._victim(ctype, seg, u_victim)
         home_dist = self.router.shortest_path_lengths(int(o.home_node[i]))[int(net.edge_source[edge])]
         offset = float(o.position_offset_m[i])
         report = decide_report(ctype, victim, seg, t, self.rngs["reporting"].random(4), config=self.config,
@@ -274,6 +279,27 @@ class Offending:
         if victim >= 0:
             r.victimisations[victim] += 1
             r.adjust_trust(victim, -self.config.trust_loss_victim)
+
+    def _victim(self, ctype: str, seg: int, u_victim: float) -> int:
+        """Return the resident who suffers a crime of type ``ctype`` on ``seg``, or -1 for none of them.
+
+        A person in the street for street crime, the absent householder for burglary, the owner
+        living there for vehicle crime, a resident of the street for damage and bicycle theft, and
+        nobody for a business's loss (shoplifting) or where no resident fits (a car park's visitor).
+        """
+        net, r = self.network, self.residents
+        kind = OFFENCES[ctype].victim
+        if kind == "person":
+            pool = np.flatnonzero(r.in_public() & (net.edge_segment[r.position_edge] == seg))
+        elif kind == "home_out":
+            pool = np.flatnonzero((r.home_segment == seg) & (r.state != res.HOME))
+        elif kind == "vehicle":
+            pool = np.flatnonzero((r.home_segment == seg) & r.has_vehicle)
+        elif kind == "home":
+            pool = np.flatnonzero(r.home_segment == seg)
+        else:
+            return -1
+        return int(pool[min(int(u_victim * pool.size), pool.size - 1)]) if pool.size else -1
 
     def _continue_spree(self, i: int, seg: int, u_where: float) -> None:
         """Search on nearby: offenders often strike several targets close together in one outing."""

@@ -1,8 +1,10 @@
 """City scale: the head-counts of a run, given in config or derived from the size of the street network.
 
 A planner should give their area's numbers (``population.n_residents``, ``population.n_offenders``,
-``police.foot_per_shift``, ``police.cars_per_shift``). Where they are not given, Precinct scales
-them with the length of the walkable streets, so a city ten times the size of the default gets ten
+``police.foot_per_shift``, ``police.cars_per_shift``). Where they are not given, Precinct counts
+residents by the extract's residential buildings when it maps them well (at least
+``population.min_residential_per_street_km`` per km of street, at ``residents_per_building``), and
+otherwise scales them with the length of the walkable streets, so a city ten times the size of the default gets ten
 times the people and officers, never the default city's head-counts. The densities are the bundled
 City of London's: 3,000 residents and 8 foot officers on its 98 km of streets (the model's
 calibrated default), one offender per 30 residents, and one response car per 50 km of street.
@@ -52,8 +54,15 @@ def resolve_headcounts(config: ModelConfig, network: StreetNetwork) -> Headcount
     pop, police = config.population, config.police
     km = float(network.segment_length_m.sum()) / 1000.0
     sources: dict[str, str] = {}
+    buildings = int(network.places_found.get("residential", 0))
     if pop.n_residents is not None:
         n_res, sources["n_residents"] = int(pop.n_residents), "given"
+    elif km > 0 and buildings / km >= pop.min_residential_per_street_km:
+        # homes mapped well enough to count people by them
+        n_res = max(1, round(buildings * pop.residents_per_building))
+        sources["n_residents"] = (
+            f"{pop.residents_per_building:g} per residential building ({buildings:,} mapped)"
+        )
     else:
         n_res = max(1, round(km * pop.residents_per_street_km))
         sources["n_residents"] = f"{pop.residents_per_street_km:g} per km of street"

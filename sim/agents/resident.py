@@ -1,6 +1,7 @@
-"""Residents: homes on residential streets, daily routines on the network, guardianship and trust.
+"""Residents: homes, workplaces and outings from the city's places, daily routines on the network, guardianship and trust.
 
-Routine activity theory (Cohen & Felson 1979): crime needs a motivated offender, a suitable target
+Homes, workplaces and favourite places to go out are drawn from the city's land use
+(:mod:`sim.landuse`). Routine activity theory (Cohen & Felson 1979): crime needs a motivated offender, a suitable target
 and no capable guardian at one place and time, and daily routines decide where people (targets and
 guardians) and empty homes are. Residents leave home for work or study on weekdays, some go out in
 the evening, and all return home; their homes stand empty meanwhile (burglary targets) and they
@@ -25,21 +26,6 @@ __all__ = ["HOME", "LEISURE", "TRAVEL", "WORK", "Resident", "Residents"]
 HOME, TRAVEL, WORK, LEISURE = 0, 1, 2, 3
 STATE_NAMES = ("home", "travel", "work", "leisure")
 
-# Where people live and where they go: homes sit on residential-type streets, workplaces and
-# leisure on the bigger streets, in proportion to length (a simple land-use proxy from OSM classes).
-HOME_CLASS_WEIGHT = {"residential": 3.0, "living_street": 3.0, "tertiary": 1.5, "unclassified": 1.5,
-                     "service": 0.8, "secondary": 1.0, "primary": 0.7, "footway": 0.5, "pedestrian": 0.5}  # fmt: skip
-WORK_CLASS_WEIGHT = {"primary": 3.0, "secondary": 3.0, "tertiary": 2.0, "pedestrian": 2.0, "trunk": 2.0,
-                     "unclassified": 1.0, "residential": 0.5, "footway": 0.7, "service": 0.7}  # fmt: skip
-
-
-def _class_weights(net: StreetNetwork, table: dict[str, float], default: float) -> NDArray[np.float64]:
-    per_class = np.array([table.get(c, default) for c in net.highway_classes])
-    seg_class = net.edge_highway[net.segment_edge]
-    w = per_class[seg_class] * net.segment_length_m
-    out: NDArray[np.float64] = w / w.sum()
-    return out
-
 
 class Residents:
     """All residents as arrays (structure of arrays); row ``i`` is resident ``i``."""
@@ -51,7 +37,10 @@ class Residents:
         net: StreetNetwork,
         config: PopulationConfig,
         rng: np.random.Generator,
-        leisure_segments: NDArray[np.int64],
+        *,
+        home_weights: NDArray[np.float64],
+        work_weights: NDArray[np.float64],
+        leisure_weights: NDArray[np.float64],
     ) -> None:
         self.net = net
         self.config = config
@@ -59,13 +48,13 @@ class Residents:
             raise ValueError("n_residents must be resolved first (sim.scale.resolve_headcounts)")
         n = int(config.n_residents)
         self.n = n
-        home_w = _class_weights(net, HOME_CLASS_WEIGHT, 0.3)
-        work_w = _class_weights(net, WORK_CLASS_WEIGHT, 0.3)
-        self.home_segment = rng.choice(net.n_segments, size=n, p=home_w).astype(np.int64)
-        self.work_segment = rng.choice(net.n_segments, size=n, p=work_w).astype(np.int64)
+        # where people live, work and go out: per-segment weights from the city's places
+        # (sim.landuse: mapped homes, shops, bars, ... with a street-class fallback)
+        self.home_segment = rng.choice(net.n_segments, size=n, p=home_weights).astype(np.int64)
+        self.work_segment = rng.choice(net.n_segments, size=n, p=work_weights).astype(np.int64)
         self.is_worker = rng.random(n) < config.work_share
-        # each resident has two favourite leisure places, drawn from the city's leisure segments
-        self.leisure_segment = rng.choice(leisure_segments, size=(n, 2)).astype(np.int64)
+        # each resident has two favourite places to go out to
+        self.leisure_segment = rng.choice(net.n_segments, size=(n, 2), p=leisure_weights).astype(np.int64)
         self.has_vehicle = rng.random(n) < config.vehicle_ownership
         self.trust = rng.beta(config.trust_alpha, config.trust_beta, size=n)
         self.trust_start = self.trust.copy()

@@ -18,6 +18,7 @@ import yaml
 
 from sim.config import repo_root
 from sim.incidents._errors import IncidentMappingError
+from sim.offences import CRIME_TYPES
 
 __all__ = [
     "MAPPINGS_DIR",
@@ -46,22 +47,22 @@ class OffenceClass:
 
 
 _CLASSES = (
-    ("robbery", "theft with force or the threat of it, from a person in the street or a shop", True),
-    ("burglary", "entering a dwelling or business to steal or do harm", True),
-    ("theft_from_vehicle", "theft from, or of parts of, a parked vehicle; breaking into one", True),
-    ("theft_from_person", "theft from the person without force: pickpocketing, snatch theft", False),
-    ("shoplifting", "theft from a shop or stall by a customer", False),
-    ("violence", "violence against the person, sexual offences and public order, incl. night-time economy", False),
-    ("criminal_damage", "criminal damage, vandalism, graffiti and arson", False),
-    ("vehicle_theft", "theft of a motor vehicle (car, van, motorcycle, scooter)", False),
-    ("bicycle_theft", "theft of a bicycle", False),
-    ("other_theft", "other theft: from buildings, unattended property, coin machines", False),
+    ("robbery", "theft with force or the threat of it, from a person in the street or a shop"),
+    ("burglary", "entering a dwelling or business to steal or do harm"),
+    ("theft_from_vehicle", "theft from, or of parts of, a parked vehicle; breaking into one"),
+    ("theft_from_person", "theft from the person without force: pickpocketing, snatch theft"),
+    ("shoplifting", "theft from a shop or stall by a customer"),
+    ("violence", "violence against the person, sexual offences and public order, incl. night-time economy"),
+    ("criminal_damage", "criminal damage, vandalism, graffiti and arson"),
+    ("vehicle_theft", "theft of a motor vehicle (car, van, motorcycle, scooter)"),
+    ("bicycle_theft", "theft of a bicycle"),
+    ("other_theft", "other theft: from buildings, unattended property, coin machines"),
 )  # fmt: skip
 
 #: Every offence class, by name: a one-line description and whether the model simulates it today.
-OFFENCE_CLASSES: dict[str, OffenceClass] = {n: OffenceClass(n, d, m) for n, d, m in _CLASSES}
-#: The classes sim.crime simulates today (CRIME_TYPES).
-MODELLED_NOW: frozenset[str] = frozenset(n for n, _, m in _CLASSES if m)
+OFFENCE_CLASSES: dict[str, OffenceClass] = {n: OffenceClass(n, d, n in CRIME_TYPES) for n, d in _CLASSES}
+#: The classes the model simulates (``sim.offences.CRIME_TYPES``): today, every class.
+MODELLED_NOW: frozenset[str] = frozenset(n for n, oc in OFFENCE_CLASSES.items() if oc.modelled)
 #: What a category may map to: an offence class, ``unmodelled`` or ``not_crime``.
 TARGETS: tuple[str, ...] = (*OFFENCE_CLASSES, UNMODELLED, NOT_CRIME)
 

@@ -17,6 +17,7 @@ import pandas as pd
 from sim.config import CityConfig, ModelConfig, PopulationConfig, SimConfig
 from sim.context import ACTION_COLUMNS
 from sim.network import StreetNetwork, load_network
+from sim.offences import CRIME_TYPES
 from sim.policies.registry import policy_specs
 from sim.results import write_run
 
@@ -95,7 +96,7 @@ def fake_result(net: StreetNetwork, policy: str, seed: int, days: float = 2.0) -
             "y": xy[:, 1],
             "lon": np.zeros(n),
             "lat": np.zeros(n),
-            "crime_type": rng.choice(["robbery", "burglary", "theft_from_vehicle"], size=n),
+            "crime_type": rng.choice(list(CRIME_TYPES), size=n),
             "offender_id": rng.integers(0, 5, size=n),
             "victim_id": rng.integers(0, 50, size=n),
             "reported": recorded,
@@ -109,6 +110,9 @@ def fake_result(net: StreetNetwork, policy: str, seed: int, days: float = 2.0) -
     hour_of_crime = (t // 60).astype(int)
     per_hour = np.bincount(hour_of_crime, minlength=hours)
     trust_shift = 0.02 if "community_meetings" in policy else 0.0
+    # crime per hour split over the types: an equal share each, the remainder to the first
+    by_type = {k: per_hour // len(CRIME_TYPES) for k in CRIME_TYPES}
+    by_type[CRIME_TYPES[0]] = per_hour - (len(CRIME_TYPES) - 1) * (per_hour // len(CRIME_TYPES))
     ts = pd.DataFrame(
         {
             "hour": np.arange(hours),
@@ -116,9 +120,7 @@ def fake_result(net: StreetNetwork, policy: str, seed: int, days: float = 2.0) -
             "hour_of_day": np.arange(hours) % 24,
             "crimes": per_hour,
             "crimes_recorded": np.bincount(hour_of_crime[recorded], minlength=hours),
-            "robbery": per_hour // 3,
-            "burglary": per_hour // 3,
-            "theft_from_vehicle": per_hour - 2 * (per_hour // 3),
+            **by_type,
             "mean_trust": 0.6 + trust_shift * np.linspace(0, 1, hours) + rng.normal(0, 0.002, hours),
             "calls_waiting": rng.integers(0, 3, size=hours),
         }
@@ -162,9 +164,7 @@ def fake_result(net: StreetNetwork, policy: str, seed: int, days: float = 2.0) -
         "crimes_total": total,
         "crimes_recorded": float(recorded.sum()),
         "recorded_share": float(recorded.mean()) if n else float("nan"),
-        "crimes_robbery": float(ts["robbery"].sum()),
-        "crimes_burglary": float(ts["burglary"].sum()),
-        "crimes_theft_from_vehicle": float(ts["theft_from_vehicle"].sum()),
+        **{f"crimes_{k}": float(ts[k].sum()) for k in CRIME_TYPES},
         "crimes_night": float(segments["crimes_night"].sum()),
         "crimes_day": float(segments["crimes_day"].sum()),
         "crimes_treated": float(crimes[treated].sum()),

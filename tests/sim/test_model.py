@@ -16,6 +16,7 @@ from sim.config import ModelConfig
 from sim.errors import ConfigError
 from sim.model import PrecinctModel, run_simulation
 from sim.network import load_network
+from sim.offences import CRIME_TYPES
 from tests.conftest import DEFAULT_CITY
 
 
@@ -112,7 +113,7 @@ def test_event_table_schema(city) -> None:
                 "victim_id", "reported", "recorded"):  # fmt: skip
         assert col in ev.columns
     crimes = ev[ev["kind"] == "crime"]
-    assert set(crimes["crime_type"]) <= {"robbery", "burglary", "theft_from_vehicle"}
+    assert set(crimes["crime_type"]) <= set(CRIME_TYPES)
     np.testing.assert_array_equal(crimes["osm_way_id"], city.edge_osm_way_id[crimes["edge"]])
     assert crimes["lon"].between(-0.13, -0.08).all() and crimes["lat"].between(51.50, 51.53).all()
     assert (ev["time_min"].diff().dropna() >= 0).all()

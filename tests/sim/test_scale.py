@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -35,6 +37,21 @@ def test_head_counts_scale_with_the_streets(london) -> None:
     assert big.n_residents / small.n_residents == pytest.approx(ratio, rel=0.01)
     assert big.n_officers / small.n_officers == pytest.approx(ratio, rel=0.15)
     assert big.cars_per_shift > small.cars_per_shift
+
+
+def test_residents_are_counted_by_building_where_homes_are_mapped(london) -> None:
+    # the City maps 137 residential buildings on 98 km (too few to count people by): street length
+    assert london.places_found["residential"] / (london.segment_length_m.sum() / 1000) < 10
+    # the same streets with 30 homes mapped per segment: people are counted by building
+    k = london.place_kinds.index("residential")
+    counts = london.segment_place_counts.copy()
+    counts[:, k] = 30
+    found = dict(london.places_found, residential=int(counts[:, k].sum()))
+    mapped = dataclasses.replace(london, segment_place_counts=counts, places_found=found)
+    heads = resolve_headcounts(ModelConfig(), mapped)
+    assert heads.n_residents == round(2.4 * 30 * london.n_segments)
+    assert heads.sources["n_residents"] == f"2.4 per residential building ({30 * london.n_segments:,} mapped)"
+    assert heads.n_offenders == round(heads.n_residents / 30)
 
 
 def test_given_head_counts_win_and_are_labelled(london) -> None:

@@ -1,0 +1,174 @@
+"""The ten offence types: each where its mechanism puts it, at its hours, with the victims it has.
+
+Directions from the evidence cited in docs/model.md ("Offences"): shoplifting only where shops are
+and when they are open; violence around bars and clubs and late at night (the night-time economy);
+theft from the person where crowds gather, not held back by the crowd; homes and outings follow the
+city's mapped places (Brantingham & Brantingham 1995; Bernasco & Block 2011).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.config import ModelConfig
+from sim.crime import Opportunity, PlaceTargets, crime_hazards
+from sim.errors import ConfigError
+from sim.landuse import LandUse
+from sim.model import PrecinctModel, run_simulation
+from sim.network import load_network
+from sim.offences import CRIME_TYPES, OFFENCES
+from tests.conftest import DEFAULT_CITY, FIXTURE_CITY
+
+
+@pytest.fixture(scope="module")
+def city():  # type: ignore[no-untyped-def]
+    return load_network(DEFAULT_CITY, network_type="walk")
+
+
+@pytest.fixture(scope="module")
+def crimes(city) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    out = []
+    for seed in range(4):
+        cfg = ModelConfig(seed=seed)
+        cfg.sim.days = 7
+        ev = run_simulation(cfg, network=city).events
+        out.append(ev[ev["kind"] == "crime"])
+    return pd.concat(out, ignore_index=True)
+
+
+def _hazards(n_seg: int, **over: object) -> np.ndarray:
+    """Hazards of every type on ``n_seg`` identical segments, with the given per-segment overrides."""
+    z = np.zeros(n_seg)
+    opp = Opportunity(
+        people_in_public=np.asarray(over.get("public", np.full(n_seg, 3)), np.int64),
+        homes_empty=np.full(n_seg, 2, np.int64),
+        homes_occupied=np.full(n_seg, 2, np.int64),
+        vehicles=np.full(n_seg, 2, np.int64),
+    )
+    land = LandUse(
+        retail=np.asarray(over.get("retail", z), float), food=z, nightlife=np.asarray(over.get("nightlife", z), float),
+        transit=z, parking=z, school=z, atm=z, community=z, residential=z, source="test",
+    )  # fmt: skip
+    places = PlaceTargets.from_land_use(land, np.full(n_seg, 4, np.int64))
+    one = np.ones(n_seg)
+    return crime_hazards(
+        np.arange(n_seg), opp, places, base_rate_per_hour=1.0, type_weight=np.ones(len(CRIME_TYPES)),
+        generator_strength=2.0, attractiveness=one, guardian_strength=np.asarray(over.get("g", 0.15 * one)),
+        deterrence=z, dark_street=one, dark_other=one,
+    )  # fmt: skip
+
+
+def test_shoplifting_needs_a_shop_and_more_shops_tempt_more() -> None:
+    haz = _hazards(3, retail=[0.0, 1.0, 5.0])
+    k = CRIME_TYPES.index("shoplifting")
+    assert haz[0, k] == 0.0 and 0.0 < haz[1, k] < haz[2, k]
+
+
+def test_bars_generate_violence_but_not_burglary() -> None:
+    haz = _hazards(2, nightlife=[0.0, 4.0])
+    v, b = CRIME_TYPES.index("violence"), CRIME_TYPES.index("burglary")
+    assert haz[1, v] > 2.0 * haz[0, v]  # up to 1 + generator_strength where bars stand
+    assert haz[1, b] == pytest.approx(haz[0, b])
+
+
+def test_a_crowd_guards_against_robbery_but_shields_the_pickpocket() -> None:
+    haz = _hazards(2, public=[2, 12])
+    rob, tfp = CRIME_TYPES.index("robbery"), CRIME_TYPES.index("theft_from_person")
+    assert haz[1, rob] < haz[0, rob]  # more guardians
+    assert haz[1, tfp] > haz[0, tfp]  # more targets, no guardians in a crowd
+
+
+def test_every_type_happens_in_the_default_city(crimes: pd.DataFrame) -> None:
+    counts = crimes["crime_type"].value_counts()
+    # vehicle theft is rare in the City's records (weight 0.003), so it is the one allowed to miss
+    assert set(CRIME_TYPES) - {"vehicle_theft"} <= set(counts.index), counts.to_dict()
+
+
+def test_shoplifting_waits_for_the_shops_to_open(crimes: pd.DataFrame) -> None:
+    hour = (crimes["time_min"] // 60 % 24).astype(int)
+    shop = hour[crimes["crime_type"] == "shoplifting"]
+    assert shop.size >= 20
+    night = lambda h: float(np.mean((h >= 23) | (h < 6)))  # noqa: E731
+    assert night(shop) < 0.05 and night(shop) < 0.5 * night(hour)
+
+
+def test_violence_follows_the_night_time_economy(city, crimes: pd.DataFrame) -> None:  # type: ignore[no-untyped-def]
+    hour = (crimes["time_min"] // 60 % 24).astype(int)
+    late = (hour >= 21) | (hour < 3)
+    violence = crimes["crime_type"] == "violence"
+    assert late[violence].mean() > late[~violence].mean() + 0.1
+    land = LandUse.from_network(city)
+    at_bar = land.nightlife[crimes["segment"].to_numpy()] > 0
+    share_bars = float(np.mean(land.nightlife > 0))
+    # violence falls on bar segments far beyond their share of segments, and more than other crime
+    assert at_bar[violence.to_numpy()].mean() > 2.0 * share_bars
+    assert at_bar[violence.to_numpy()].mean() > at_bar[~violence.to_numpy()].mean()
+
+
+def test_victims_match_the_offence(crimes: pd.DataFrame) -> None:
+    victim = crimes["victim_id"].to_numpy()
+    ctype = crimes["crime_type"].to_numpy()
+    assert (victim[ctype == "shoplifting"] == -1).all()  # a shop's loss, no resident victim
+    assert (victim[ctype == "burglary"] >= 0).all()  # someone's home
+    assert (victim[np.isin(ctype, ["robbery", "theft_from_person", "violence"])] >= 0).all()
+
+
+def test_recorded_mix_is_near_the_citys_records(crimes: pd.DataFrame) -> None:
+    """The default weights were set on the City's fit year (experiments/tune_offence_mix.py)."""
+    target = {"robbery": 0.02, "burglary": 0.052, "theft_from_vehicle": 0.016, "theft_from_person": 0.203,
+              "shoplifting": 0.141, "violence": 0.22, "criminal_damage": 0.048, "vehicle_theft": 0.007,
+              "bicycle_theft": 0.037, "other_theft": 0.256}  # fmt: skip
+    counts = crimes["crime_type"].value_counts()
+    expected = np.array([counts.get(k, 0) * OFFENCES[k].report_base for k in CRIME_TYPES], float)
+    sim = expected / expected.sum()
+    tv = 0.5 * np.abs(sim - np.array([target[k] for k in CRIME_TYPES])).sum()
+    assert tv < 0.15, dict(zip(CRIME_TYPES, sim.round(3), strict=True))
+
+
+def test_homes_and_outings_follow_the_mapped_places(city) -> None:  # type: ignore[no-untyped-def]
+    cfg = ModelConfig(seed=0)
+    model = PrecinctModel(cfg, network=city, mesa_agents=False)
+    land = model.land
+    assert land.source == "mapped"
+    r = model.residents
+    length_share = lambda mask: float(city.segment_length_m[mask].sum() / city.segment_length_m.sum())  # noqa: E731
+    homes_on_buildings = float(np.mean(land.residential[r.home_segment] > 0))
+    assert homes_on_buildings > 0.6 > 3 * length_share(land.residential > 0)
+    venues = (land.retail + land.food + land.nightlife + land.community) > 0
+    assert float(np.mean(venues[r.leisure_segment])) == 1.0
+
+
+def test_a_street_only_extract_falls_back_on_street_class() -> None:
+    # the fixture's streets without its places: what a filtered, street-only extract gives
+    mapped = load_network(FIXTURE_CITY)
+    net = dataclasses.replace(mapped, segment_place_counts=np.zeros_like(mapped.segment_place_counts),
+                              places_found=dict.fromkeys(mapped.places_found, 0))  # fmt: skip
+    land = LandUse.from_network(net)
+    assert land.source == "street class"
+    assert land.retail.sum() > 0 and np.all(land.leisure_weights() >= 0)
+    cfg = ModelConfig(seed=0)
+    cfg.city.path = str(FIXTURE_CITY)
+    cfg.city.network_type = "drive"
+    cfg.sim.days = 1
+    cfg.population.n_residents, cfg.population.n_offenders, cfg.police.n_officers = 200, 10, 1
+    result = run_simulation(cfg, network=net)
+    assert result.metrics["days"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "match"),
+    [
+        ("type_weight", {"arson": 1.0}, r"crime\.type_weight\.arson"),
+        ("type_weight", {"violence": -1.0}, r"crime\.type_weight\.violence"),
+        ("report_base", {"shoplifting": 1.5}, r"crime\.report_base\.shoplifting"),
+    ],
+)
+def test_bad_offence_settings_name_the_key(field: str, value: dict[str, float], match: str) -> None:
+    cfg = ModelConfig()
+    setattr(cfg.crime, field, value)
+    with pytest.raises(ConfigError, match=match):
+        cfg.validate()
