@@ -129,7 +129,7 @@ class CrimeConfig:
     """Offending: opportunity, attractiveness, guardianship, deterrence, near repeats."""
 
     # Base hazard per offender-step on an edge with one suitable target, before modifiers (per hour).
-    base_rate_per_hour: float = 0.5
+    base_rate_per_hour: float = 1.0
     # Spread (log-sd) of static "risky facility" attractiveness across segments (Eck, Clarke &
     # Guerette 2007: a few facilities account for most crime among facilities of a kind).
     risky_facility_sigma: float = 0.25

@@ -4,7 +4,9 @@ The strategy contract (issue 10) moved offending, policing and the strategies' a
 into their own modules and left these hashes as they were at commit b509645. They changed twice
 since, on purpose, each time in the commit that made the change: offenders go out around the clock
 on an hour-of-day x weekday schedule (no idle 02:00-10:00 window); and the 2-minute pauses of random
-patrol no longer count as stops that make offenders give a place up (docs/model.md). A change that is meant to alter
+patrol no longer count as stops that make offenders give a place up (docs/model.md); and ten offence
+types with targets, generators and guardians from the city's places, homes and outings from mapped
+places, and the default volume set on the City's fit year (issue 11). A change that is meant to alter
 behaviour updates them in the same commit and says why; any other change that moves one is a bug.
 """
 
@@ -28,21 +30,21 @@ ARMS = {
 }
 # sha256 of events.to_csv(index=False): exact floats, independent of the Parquet writer's version
 EVENT_SHA256 = {
-    "baseline/0": "1baac21f8ce8b7c9de5010f7e387c13ca7dd48cd3254c237d7f814f7026774f0",
-    "baseline/1": "a49003e3696e8f7a92af19accd7280c7b045cf44432ef7ed795e34948d20ef2e",
-    "baseline/2": "b07fb6323572bfac5017eaccb69b6d137c7ba6afa38c326adf10a4b65cc8fe45",
-    "targeted_patrol/0": "cbd561f36012898182442fae88b85c9deb585251203bc3050dc36fa4975d734f",
-    "targeted_patrol/1": "2623d73c4c05c3d0aa77a035c1da5f5a5fd211ef5d33cadc1b04a33af0059fce",
-    "targeted_patrol/2": "dfcc3cd52372008b1c2ff8b330f9756325fda1425e38efca330a39496c9254e5",
-    "cpted/0": "be524a7a89db210130b81c9ee4e28ca065b182ba287ab4e35c9a864a3c17f350",
-    "cpted/1": "9a0b7eef604d5648fd501ee372710cd8678f21beb4992e26492fb6024b841821",
-    "cpted/2": "61aeb265c46670544efb017d2c399ed13cf5a1761a9f52721436cef00248f3c2",
-    "community_meetings/0": "e8e95bebebf381b756eb87fcadabe2e56152e389afd26827344b171160569ad4",
-    "community_meetings/1": "12dbf33533f157148399d0f06d5c50932c63b9239c4c263b77231a2caa9e9dcf",
-    "community_meetings/2": "1b644f648ce697f38d27c96ae4d2fc8fb451dbb4f495cdc46011594d074e7c9a",
-    "targeted_patrol+cpted/0": "da1b2b3cc8607c6511d33b2d1a72f6e678c7b924c4a437188d08abd6f0f8e44a",
-    "targeted_patrol+cpted/1": "01ecf0fa6f9895827b3961363546755a325282b6ce2c462f81521beae4437b26",
-    "targeted_patrol+cpted/2": "d667e40c375e3d7ff57f9dd507cef427e592eff867710708eab7f6101f465b6b",
+    "baseline/0": "8bac6c299ed092a8255cb0c4abbc241330a400e8874855d9b9feac5c2dc56717",
+    "baseline/1": "dce34b29a0583db5419f736aa3a3ecc7b2a1b07a807c7357c815b8495b9159a3",
+    "baseline/2": "841cbea00664aed1cf560ee5d3a29ba5b05142ae9b6eae19128255a1b54e57a3",
+    "targeted_patrol/0": "2ca249332b65b256e15d501d3dd3e788fd7f108665082f394cc17ee8a1faa965",
+    "targeted_patrol/1": "ce34029cefc384ab195060e79e75508b839956f0d69de3dbf0e64deea8d07f71",
+    "targeted_patrol/2": "f258243771ff932169151275e225f340973d13d2a10c31ab439bc633d5bb017a",
+    "cpted/0": "3af1d766f9720d9da58467c334af24d4863ebdc8a7ee75b26d70e8e104b4d7eb",
+    "cpted/1": "5b4c57290a6908e2831dbbc0b4c918fa8f1ddba29f06f1b3ae1627b517d54fa6",
+    "cpted/2": "4d8aff99dc5cc42df8c1bf60eb6e05fdc148c1023388e2227e53a722672fa275",
+    "community_meetings/0": "e7d7b63e222dade7c422c22fcd197e87f7f6ec33957897f092bcd82e88f3a5b5",
+    "community_meetings/1": "d5da80382b41856bb95e066853789e83faff7b0f2e29c0e4ac0db03d3f661dc0",
+    "community_meetings/2": "3e6e69b367ae31309eea8287318a466e82b668fbe3a93875d705eb62f4b98568",
+    "targeted_patrol+cpted/0": "8b61addd6d5760093d5df586b873cdca140ef0741f3fe8cc4da394c6c4acb9e0",
+    "targeted_patrol+cpted/1": "7fb96a995f485d0da109949f089eab9b81d0e7d48bf247904aec6de76441cd04",
+    "targeted_patrol+cpted/2": "b5ef9392a237affe117dd6eb82b55ba2b47698b697f6814d9cba38d39f7fec49",
 }
 
 
