@@ -90,6 +90,8 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
         self.router = Router(net.indptr, net.indices, net.edge_length_m, node_xy=net.node_xy)
         # the city's places: where people live, work and go out, and what draws and tempts offenders
         self.land = LandUse.from_network(net)
+        _log.info("%s: homes, workplaces and crime generators from %s", config.city.name,
+                  "the extract's mapped places" if self.land.source == "mapped" else "street class (no places mapped)")  # fmt: skip
         self.env = Environment(
             net, config.crime, self.rngs["environment"], self.router, self.land.attractors()
         )

@@ -40,8 +40,9 @@ class Offence:
         Whether a witness in the street may report it when the victim does not (street crime).
     dark
         Which darkness multiplier applies: ``street`` (``crime.darkness_robbery_multiplier``, Tompson
-        & Bowers 2013), ``other`` (``crime.darkness_other_multiplier``) or ``none`` (indoor or
-        time-of-day driven offences, whose hours are in ``hours``).
+        & Bowers 2013), ``other`` (``crime.darkness_other_multiplier``: street violence and theft
+        too, which lighting cut in New York's trial, Chalfin et al. 2022) or ``none`` (offences
+        indoors: shoplifting, other theft).
     hours
         Default hour-of-day multipliers (24 values, 00:00 first; the default of
         ``crime.type_by_hour``) or None for none beyond the offenders' activity schedule.
@@ -49,7 +50,7 @@ class Offence:
         Relative hazard of the type (the default of ``crime.type_weight``), set by
         ``python -m experiments.tune_offence_mix`` so that the bundled City of London's simulated
         recorded mix is near the police.uk mix recorded on its streets from May 2023 to April 2024
-        (total variation 0.06-0.08 over 4 seeds x 7 days; docs/model.md). The weights sum to 10,
+        (total variation 0.03-0.07 over 4 seeds x 7 days; docs/model.md). The weights sum to 10,
         one per type: they set the mix, not the volume.
     """
 
@@ -86,16 +87,16 @@ _NIGHT_HOURS = (
 )  # fmt: skip
 
 _TYPES = (
-    Offence("robbery", "Street robbery", "person", 0.5, True, "street", None, 0.172),
-    Offence("burglary", "Burglary", "home_out", 0.65, False, "other", None, 0.382),
-    Offence("theft_from_vehicle", "Theft from vehicles", "vehicle", 0.4, False, "other", None, 0.037),
-    Offence("theft_from_person", "Theft from the person", "person", 0.3, False, "none", _CROWD_HOURS, 2.464),
-    Offence("shoplifting", "Shoplifting", "business", 0.4, False, "none", _SHOP_HOURS, 1.179),
-    Offence("violence", "Violence in public", "person", 0.45, True, "none", _NIGHT_ECONOMY_HOURS, 4.767),
-    Offence("criminal_damage", "Criminal damage", "home", 0.35, False, "other", None, 0.081),
-    Offence("vehicle_theft", "Theft of vehicles", "vehicle", 0.9, False, "other", _NIGHT_HOURS, 0.003),
-    Offence("bicycle_theft", "Bicycle theft", "home", 0.4, False, "other", None, 0.085),
-    Offence("other_theft", "Other theft", "business", 0.35, False, "none", None, 0.832),
+    Offence("robbery", "Street robbery", "person", 0.5, True, "street", None, 0.295),
+    Offence("burglary", "Burglary", "home_out", 0.65, False, "other", None, 0.954),
+    Offence("theft_from_vehicle", "Theft from vehicles", "vehicle", 0.4, False, "other", None, 0.059),
+    Offence("theft_from_person", "Theft from the person", "person", 0.3, False, "other", _CROWD_HOURS, 2.495),
+    Offence("shoplifting", "Shoplifting", "business", 0.4, False, "none", _SHOP_HOURS, 1.005),
+    Offence("violence", "Violence in public", "person", 0.45, True, "other", _NIGHT_ECONOMY_HOURS, 3.662),
+    Offence("criminal_damage", "Criminal damage", "home", 0.35, False, "other", None, 0.127),
+    Offence("vehicle_theft", "Theft of vehicles", "vehicle", 0.9, False, "other", _NIGHT_HOURS, 0.01),
+    Offence("bicycle_theft", "Bicycle theft", "home", 0.4, False, "other", None, 0.154),
+    Offence("other_theft", "Other theft", "business", 0.35, False, "none", None, 1.239),
 )  # fmt: skip
 
 #: Every simulated offence type, by name, in the model's order.

@@ -30,21 +30,21 @@ ARMS = {
 }
 # sha256 of events.to_csv(index=False): exact floats, independent of the Parquet writer's version
 EVENT_SHA256 = {
-    "baseline/0": "8bac6c299ed092a8255cb0c4abbc241330a400e8874855d9b9feac5c2dc56717",
-    "baseline/1": "dce34b29a0583db5419f736aa3a3ecc7b2a1b07a807c7357c815b8495b9159a3",
-    "baseline/2": "841cbea00664aed1cf560ee5d3a29ba5b05142ae9b6eae19128255a1b54e57a3",
-    "targeted_patrol/0": "2ca249332b65b256e15d501d3dd3e788fd7f108665082f394cc17ee8a1faa965",
-    "targeted_patrol/1": "ce34029cefc384ab195060e79e75508b839956f0d69de3dbf0e64deea8d07f71",
-    "targeted_patrol/2": "f258243771ff932169151275e225f340973d13d2a10c31ab439bc633d5bb017a",
-    "cpted/0": "3af1d766f9720d9da58467c334af24d4863ebdc8a7ee75b26d70e8e104b4d7eb",
-    "cpted/1": "5b4c57290a6908e2831dbbc0b4c918fa8f1ddba29f06f1b3ae1627b517d54fa6",
-    "cpted/2": "4d8aff99dc5cc42df8c1bf60eb6e05fdc148c1023388e2227e53a722672fa275",
-    "community_meetings/0": "e7d7b63e222dade7c422c22fcd197e87f7f6ec33957897f092bcd82e88f3a5b5",
-    "community_meetings/1": "d5da80382b41856bb95e066853789e83faff7b0f2e29c0e4ac0db03d3f661dc0",
-    "community_meetings/2": "3e6e69b367ae31309eea8287318a466e82b668fbe3a93875d705eb62f4b98568",
-    "targeted_patrol+cpted/0": "8b61addd6d5760093d5df586b873cdca140ef0741f3fe8cc4da394c6c4acb9e0",
-    "targeted_patrol+cpted/1": "7fb96a995f485d0da109949f089eab9b81d0e7d48bf247904aec6de76441cd04",
-    "targeted_patrol+cpted/2": "b5ef9392a237affe117dd6eb82b55ba2b47698b697f6814d9cba38d39f7fec49",
+    "baseline/0": "fe7acda8ed7159179474d4a7b8ffcf37ab853d79173964fbea9b7bd80e8eaf60",
+    "baseline/1": "14dcd4ed137746e431db3445a38fcf24d0d3aff7db7346347d33171358d2ae40",
+    "baseline/2": "27df5393d9e035a87cf76337da1f67a2a23844841cf9f4d3695c53b058bacdd4",
+    "targeted_patrol/0": "25f82d712a42a2402d04392ed8ec23486d64ccbb71e81e24bdbfdbeea1d2b1bd",
+    "targeted_patrol/1": "766694f25876e5715c7230e196715e495fb3b0e3d806ce19395b6bf5f69fab47",
+    "targeted_patrol/2": "3823a792f270540ffe8c3f365bd6d7b5200547f37d3292a2ac29f5ed770728c7",
+    "cpted/0": "7a5a2e4dc0f23959f987f1ed27abcae7c03a8b587a70c5b2fb543e21623462f5",
+    "cpted/1": "9180cb971fb650de144ed0ba04b014f3b0853e7ac89f95e318ba4ba292eb1c10",
+    "cpted/2": "2d63587f420e00be879dde502a60fe84143226004b16f7ebd8a7f08f737e5474",
+    "community_meetings/0": "de6541e714bc7c01e143228c977f380fa64914f5dc18faf317448d28e6d3afb2",
+    "community_meetings/1": "6e125eb0cf4a91957dc9a7ab682cfdfab3b0b8ae13ee93ff5f856421db652c1a",
+    "community_meetings/2": "cba337af6103bc578bcf037c76316a22b730f5f59c87071ffba138879b3ecada",
+    "targeted_patrol+cpted/0": "73edb1f7be5e571f2a86a7316ceee2698b67dadc22a3cc030c3a2fa0a28cdf13",
+    "targeted_patrol+cpted/1": "9f26403e4a0a7d86332f4d3ff4872a38f9d163a2cbc6240dfa2955d47cf824c0",
+    "targeted_patrol+cpted/2": "b4503632206dc0ea9b30e0d9b9e23d31d871a71e5f75eb8be3f9d5a2d0de059f",
 }
 
 
