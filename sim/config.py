@@ -182,6 +182,12 @@ class CrimeConfig:
     outings_per_day: float = 4.0
     activity_by_hour: list[float] = field(default_factory=lambda: list(DEFAULT_ACTIVITY_BY_HOUR))
     activity_by_weekday: list[float] = field(default_factory=lambda: [1.0] * 7)  # Monday first
+    # Day-of-week multipliers of a crime type's hazard (7 values, Monday first, scaled to mean 1):
+    # defaults from sim.offences, Friday and Saturday nights for violence, short Sundays for
+    # shoplifting; types not named keep their hazard every day.
+    type_by_weekday: dict[str, list[float]] = field(
+        default_factory=lambda: {k: list(o.weekdays) for k, o in OFFENCES.items() if o.weekdays is not None}
+    )
     # Hour-of-day multipliers of a crime type's hazard (24 values, scaled to mean 1; set one from an
     # incident file's profile of that type). Defaults from sim.offences: shop hours for shoplifting,
     # the night-time economy for violence, crowds for theft from the person, nights for vehicle
@@ -340,6 +346,10 @@ class ModelConfig:
             if ctype not in CRIME_TYPES:
                 raise ConfigError(f"crime.type_by_hour.{ctype}", weights, f"keys among {types}")
             _check_profile(weights, f"crime.type_by_hour.{ctype}", 24)
+        for ctype, weights in self.crime.type_by_weekday.items():
+            if ctype not in CRIME_TYPES:
+                raise ConfigError(f"crime.type_by_weekday.{ctype}", weights, f"keys among {types}")
+            _check_profile(weights, f"crime.type_by_weekday.{ctype}", 7)
         for ctype, rate in self.crime.report_base.items():
             if ctype not in CRIME_TYPES:
                 raise ConfigError(f"crime.report_base.{ctype}", rate, f"keys among {types}")

@@ -178,7 +178,7 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
                     for p, ctx in zip(self.policies, self.contexts, strict=True)]  # fmt: skip
         self.policing.give_orders(now, choosers, lambda idle: random_patrol(self._fallback, idle))
         self._move(c.step_min * 60.0, t_end)
-        self.offending.offend(t_end, self.occupancy, c.is_dark, c.hour_of_day)
+        self.offending.offend(t_end, self.occupancy, c.is_dark, c.hour_of_day, c.weekday)
         self._update_police_presence(t_end)
         self.env.decay_and_spread(c.step_min / MINUTES_PER_DAY)
         self.officers.book_time(c.step_min)

@@ -46,6 +46,9 @@ class Offence:
     hours
         Default hour-of-day multipliers (24 values, 00:00 first; the default of
         ``crime.type_by_hour``) or None for none beyond the offenders' activity schedule.
+    weekdays
+        Default day-of-week multipliers (7 values, Monday first; the default of
+        ``crime.type_by_weekday``) or None.
     weight
         Relative hazard of the type (the default of ``crime.type_weight``), set by
         ``python -m experiments.tune_offence_mix`` so that the bundled City of London's simulated
@@ -62,6 +65,7 @@ class Offence:
     dark: str
     hours: tuple[float, ...] | None
     weight: float
+    weekdays: tuple[float, ...] | None = None
 
 
 # Shops open from about 08:00 to 20:00, later on the high street; a few stay open all night.
@@ -86,13 +90,19 @@ _NIGHT_HOURS = (
     0.7, 0.7, 0.7, 0.8, 0.8, 0.9, 1.0, 1.1, 1.3, 1.4, 1.5, 1.6,
 )  # fmt: skip
 
+# Night-time economy violence is a Friday- and Saturday-night problem (Hough & Hunter 2008); a
+# calendar day's early hours belong to the night before, so Saturday and Sunday carry them too.
+_NIGHT_ECONOMY_DAYS = (0.8, 0.75, 0.8, 0.9, 1.2, 1.5, 1.05)
+# Large shops in England open six hours on a Sunday (Sunday Trading Act 1994).
+_SHOP_DAYS = (1.05, 1.05, 1.05, 1.05, 1.05, 1.05, 0.7)
+
 _TYPES = (
     Offence("robbery", "Street robbery", "person", 0.5, True, "street", None, 0.295),
     Offence("burglary", "Burglary", "home_out", 0.65, False, "other", None, 0.954),
     Offence("theft_from_vehicle", "Theft from vehicles", "vehicle", 0.4, False, "other", None, 0.059),
     Offence("theft_from_person", "Theft from the person", "person", 0.3, False, "other", _CROWD_HOURS, 2.495),
-    Offence("shoplifting", "Shoplifting", "business", 0.4, False, "none", _SHOP_HOURS, 1.005),
-    Offence("violence", "Violence in public", "person", 0.45, True, "other", _NIGHT_ECONOMY_HOURS, 3.662),
+    Offence("shoplifting", "Shoplifting", "business", 0.4, False, "none", _SHOP_HOURS, 1.005, _SHOP_DAYS),
+    Offence("violence", "Violence in public", "person", 0.45, True, "other", _NIGHT_ECONOMY_HOURS, 3.662, _NIGHT_ECONOMY_DAYS),
     Offence("criminal_damage", "Criminal damage", "home", 0.35, False, "other", None, 0.127),
     Offence("vehicle_theft", "Theft of vehicles", "vehicle", 0.9, False, "other", _NIGHT_HOURS, 0.01),
     Offence("bicycle_theft", "Bicycle theft", "home", 0.4, False, "other", None, 0.154),

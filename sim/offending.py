@@ -32,7 +32,7 @@ from sim.network import StreetNetwork
 from sim.offences import OFFENCES
 from sim.policing import Policing
 
-__all__ = ["Offending", "activity_schedule", "type_hour_weights", "type_weights"]
+__all__ = ["Offending", "activity_schedule", "type_hour_weights", "type_weekday_weights", "type_weights"]
 
 
 def activity_schedule(config: CrimeConfig) -> NDArray[np.float64]:
@@ -49,10 +49,19 @@ def type_weights(config: CrimeConfig) -> NDArray[np.float64]:
 
 def type_hour_weights(config: CrimeConfig) -> NDArray[np.float64]:
     """Return the hour-of-day multipliers of each crime type's hazard (types x 24, each mean 1)."""
-    out = np.ones((len(CRIME_TYPES), 24))
+    return _type_profiles(config.type_by_hour, 24)
+
+
+def type_weekday_weights(config: CrimeConfig) -> NDArray[np.float64]:
+    """Return the day-of-week multipliers of each crime type's hazard (types x 7, Monday first, each mean 1)."""
+    return _type_profiles(config.type_by_weekday, 7)
+
+
+def _type_profiles(profiles: dict[str, list[float]], n: int) -> NDArray[np.float64]:
+    out = np.ones((len(CRIME_TYPES), n))
     for k, ctype in enumerate(CRIME_TYPES):
-        if ctype in config.type_by_hour:
-            w = np.asarray(config.type_by_hour[ctype], dtype=np.float64)
+        if ctype in profiles:
+            w = np.asarray(profiles[ctype], dtype=np.float64)
             out[k] = w / w.mean()
     return out
 
@@ -102,6 +111,7 @@ class Offending:
         self._nearby: dict[int, NDArray[np.int64]] = {}
         self.activity = activity_schedule(config)
         self.type_by_hour = type_hour_weights(config)
+        self.type_by_weekday = type_weekday_weights(config)
         self.type_weight = type_weights(config)
         self.places = PlaceTargets.from_land_use(land, self.homes_per_segment)
 
@@ -199,7 +209,9 @@ class Offending:
         o.search_until_min[search] = t_end + off.SEARCH_DWELL_MEAN_MIN
 
     # ------------------------------------------------------------------ offences
-    def offend(self, t: float, occupancy: NDArray[np.int32], is_dark: bool, hour: float) -> None:
+    def offend(
+        self, t: float, occupancy: NDArray[np.int32], is_dark: bool, hour: float, weekday: int
+    ) -> None:
         """Every offender out may offend where they stand, or notice police and leave."""
         o = self.offenders
         cfg = self.config
@@ -221,7 +233,7 @@ class Offending:
                             type_weight=self.type_weight, generator_strength=cfg.generator_strength,
                             attractiveness=self.env.attractiveness(), guardian_strength=self.guardian_strength(),
                             deterrence=deterrence, dark_street=dark_street, dark_other=dark_other)  # fmt: skip
-        haz *= self.type_by_hour[:, int(hour) % 24]
+        haz *= self.type_by_hour[:, int(hour) % 24] * self.type_by_weekday[:, weekday % 7]
         searching = o.state[out] == off.SEARCH
         haz *= np.where(searching, 1.0, cfg.enroute_factor)[:, None]
         total = haz.sum(axis=1)

@@ -30,21 +30,21 @@ ARMS = {
 }
 # sha256 of events.to_csv(index=False): exact floats, independent of the Parquet writer's version
 EVENT_SHA256 = {
-    "baseline/0": "fe7acda8ed7159179474d4a7b8ffcf37ab853d79173964fbea9b7bd80e8eaf60",
-    "baseline/1": "14dcd4ed137746e431db3445a38fcf24d0d3aff7db7346347d33171358d2ae40",
-    "baseline/2": "27df5393d9e035a87cf76337da1f67a2a23844841cf9f4d3695c53b058bacdd4",
-    "targeted_patrol/0": "25f82d712a42a2402d04392ed8ec23486d64ccbb71e81e24bdbfdbeea1d2b1bd",
-    "targeted_patrol/1": "766694f25876e5715c7230e196715e495fb3b0e3d806ce19395b6bf5f69fab47",
-    "targeted_patrol/2": "3823a792f270540ffe8c3f365bd6d7b5200547f37d3292a2ac29f5ed770728c7",
-    "cpted/0": "7a5a2e4dc0f23959f987f1ed27abcae7c03a8b587a70c5b2fb543e21623462f5",
-    "cpted/1": "9180cb971fb650de144ed0ba04b014f3b0853e7ac89f95e318ba4ba292eb1c10",
-    "cpted/2": "2d63587f420e00be879dde502a60fe84143226004b16f7ebd8a7f08f737e5474",
-    "community_meetings/0": "de6541e714bc7c01e143228c977f380fa64914f5dc18faf317448d28e6d3afb2",
-    "community_meetings/1": "6e125eb0cf4a91957dc9a7ab682cfdfab3b0b8ae13ee93ff5f856421db652c1a",
-    "community_meetings/2": "cba337af6103bc578bcf037c76316a22b730f5f59c87071ffba138879b3ecada",
-    "targeted_patrol+cpted/0": "73edb1f7be5e571f2a86a7316ceee2698b67dadc22a3cc030c3a2fa0a28cdf13",
-    "targeted_patrol+cpted/1": "9f26403e4a0a7d86332f4d3ff4872a38f9d163a2cbc6240dfa2955d47cf824c0",
-    "targeted_patrol+cpted/2": "b4503632206dc0ea9b30e0d9b9e23d31d871a71e5f75eb8be3f9d5a2d0de059f",
+    "baseline/0": "3a747b2ea552da30a10207b65adb5a78e6c8b40486603fd4cba22705326cdfd5",
+    "baseline/1": "bdd93f1ca2f18f3683e19d2e2f6227d818e01f49c58242a63b59e00e3382a60f",
+    "baseline/2": "c6487aa1551e489cf1675197446983da68380215c4542049f6ee428b782aa777",
+    "targeted_patrol/0": "30e126ce13c561a46db33a9d694f1acbeef79ac5fba365816747606ad0025ef1",
+    "targeted_patrol/1": "6e569058274ae0f824d00bf1fc4890529020ab9b5b76c0ef3450b1e94405142b",
+    "targeted_patrol/2": "c8ddd8f25a31993c4452adddc139648f6ed96f9b3e1284271c303a39cc6d4095",
+    "cpted/0": "700c2c1714bb9036aab8fca98264edf529bc26445151c46c1faf88d525ab5d53",
+    "cpted/1": "7a4aafabe081b648415aaa7bd6e5e256d134b44696b06f4ea03419693a871e50",
+    "cpted/2": "70ac55364ac9c614b98396ce75a9a4966ff78463080c4658ddaae8e69c8aca8b",
+    "community_meetings/0": "4ab01770a0edd1a66d8a7af6d17ddceda887366f9f2c7c5d1988adb52179ac6a",
+    "community_meetings/1": "d5e56db78ed6e9d3f89ae2465c3c270027fb2ebcdd2223d9e7c0dbbb3b99b002",
+    "community_meetings/2": "a9f797e78028f8467e0dc982392ce378b918a779a689ffc8e36b6623a9b10578",
+    "targeted_patrol+cpted/0": "2a0f660a17e858e4ba548f31139a26ee1724108dd68d4b1da46a8f07a47adf4c",
+    "targeted_patrol+cpted/1": "e0876069ac61c2e262e0b08735496cfcf1ca1d983ceb61c37743e3594984331d",
+    "targeted_patrol+cpted/2": "7f5d354b81f5922b1688d3a18bdcf5e21486f681db221587c5ef49a7f3836577",
 }
 
 

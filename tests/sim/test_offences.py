@@ -109,6 +109,15 @@ def test_violence_follows_the_night_time_economy(city, crimes: pd.DataFrame) -> 
     assert at_bar[violence.to_numpy()].mean() > at_bar[~violence.to_numpy()].mean()
 
 
+def test_violence_peaks_on_friday_and_saturday_and_shops_close_early_on_sunday(crimes: pd.DataFrame) -> None:
+    weekday = (crimes["time_min"] // 1440 % 7).astype(int)  # the runs start on a Monday
+    violence, shop = crimes["crime_type"] == "violence", crimes["crime_type"] == "shoplifting"
+    weekend_nights = weekday.isin([4, 5])
+    assert weekend_nights[violence].mean() > weekend_nights[~violence & ~shop].mean() + 0.05
+    sunday = weekday == 6
+    assert sunday[shop].mean() < sunday[~violence & ~shop].mean()
+
+
 def test_victims_match_the_offence(crimes: pd.DataFrame) -> None:
     victim = crimes["victim_id"].to_numpy()
     ctype = crimes["crime_type"].to_numpy()
@@ -165,6 +174,7 @@ def test_a_street_only_extract_falls_back_on_street_class() -> None:
         ("type_weight", {"arson": 1.0}, r"crime\.type_weight\.arson"),
         ("type_weight", {"violence": -1.0}, r"crime\.type_weight\.violence"),
         ("report_base", {"shoplifting": 1.5}, r"crime\.report_base\.shoplifting"),
+        ("type_by_weekday", {"violence": [1.0] * 6}, r"crime\.type_by_weekday\.violence"),
     ],
 )
 def test_bad_offence_settings_name_the_key(field: str, value: dict[str, float], match: str) -> None:
