@@ -28,7 +28,7 @@ from sim.incidents import MODELLED_NOW, IncidentSource, read_incidents
 from sim.model import run_simulation
 from sim.network import StreetNetwork, load_network
 
-__all__ = ["Comparison", "compare_crimes", "hour_profile", "simulate", "total_variation"]
+__all__ = ["Comparison", "compare_crimes", "hour_profile", "mix_weights", "simulate", "total_variation"]
 
 
 def hour_profile(time_min: np.ndarray) -> np.ndarray:
@@ -99,16 +99,39 @@ def compare_crimes(
         for d_m, t_days in ((100.0, 3.0), (200.0, 14.0)):
             out.append(Comparison(f"Knox ratio 0-{d_m:g} m / 0-{t_days:g} days", _knox(a, d_m, t_days, rng),
                                   _knox(b, d_m, t_days, rng), 1.0))  # fmt: skip
-        tv = total_variation(hour_profile(sim["time_min"].to_numpy()), hour_profile(real["time_min"].to_numpy()))
+        tv = total_variation(
+            hour_profile(sim["time_min"].to_numpy()), hour_profile(real["time_min"].to_numpy())
+        )
         out.append(Comparison("hour-of-day profile, total variation from real", tv, 0.0))
     return out
 
 
-def simulate(city: str, network: StreetNetwork, seeds: int, days: float) -> pd.DataFrame:
+def mix_weights(sim: pd.DataFrame, real: pd.DataFrame, weights: dict[str, float]) -> dict[str, float]:
+    """Return offence weights that give ``real``'s recorded mix, from a run with ``weights`` that gave ``sim``'s.
+
+    One multiplicative step per type (``w * real share / simulated share``): the volume-per-type
+    part of calibration, and nothing of the hours. A type the records do not have gets weight 0; one
+    the run did not produce keeps its weight.
+    """
+    sim_share = sim["crime_type"].value_counts(normalize=True)
+    real_share = real["crime_type"].value_counts(normalize=True)
+    out = {}
+    for k, w in weights.items():
+        s, r = float(sim_share.get(k, 0.0)), float(real_share.get(k, 0.0))
+        out[k] = w * r / s if s > 0 else w
+    total = sum(out.values())
+    return {k: v * len(out) / total for k, v in out.items()}
+
+
+def simulate(
+    city: str, network: StreetNetwork, seeds: int, days: float, type_weight: dict[str, float] | None = None
+) -> pd.DataFrame:
     """Run the default model ``seeds`` times on ``city`` (head-counts scaled to its streets); recorded crimes."""
     out = []
     for seed in range(seeds):
         cfg = ModelConfig(seed=seed)
+        if type_weight is not None:
+            cfg.crime.type_weight = dict(type_weight)
         cfg.city.path = city
         cfg.city.network_type = network.network_type
         cfg.sim.days = days
@@ -129,6 +152,8 @@ def main() -> None:
     ap.add_argument("--end", default=None, help="last local date of real incidents to use")
     ap.add_argument("--seeds", type=int, default=2)
     ap.add_argument("--days", type=float, default=14.0)
+    ap.add_argument("--fit-end", default=None,
+                    help="first local date of the test period: the offence mix is set from the records before it")  # fmt: skip
     args = ap.parse_args()
     net = load_network(args.city, network_type=args.network_type)
     table = read_incidents(IncidentSource(path=args.incidents, start=args.start, end=args.end), net)
@@ -142,6 +167,13 @@ def main() -> None:
         end = last + pd.DateOffset(months=1) if not timed else last + pd.Timedelta(days=1)
         real_days = (end - first).total_seconds() / 86400.0
     sim = simulate(str(Path(args.city)), net, args.seeds, args.days)
+    if args.fit_end:  # the city's offence mix from the fit period; compare on the rest
+        cut = pd.Timestamp(args.fit_end, tz=real["datetime"].dt.tz)
+        fit, real = real[real["datetime"] < cut], real[real["datetime"] >= cut]
+        weights = mix_weights(sim, fit, ModelConfig().crime.type_weight)
+        print("offence weights from the fit period:", {k: round(v, 3) for k, v in weights.items()})
+        sim = simulate(str(Path(args.city)), net, args.seeds, args.days, type_weight=weights)
+        real_days = (real["datetime"].max() - cut).total_seconds() / 86400.0
     rows = compare_crimes(sim, real, net, sim_days=args.seeds * args.days, real_days=real_days, timed=timed)
     print(f"{Path(args.city).name} ({args.network_type}) against {Path(args.incidents).name}: "
           f"{len(sim):,} simulated and {len(real):,} real recorded crimes of the modelled types")  # fmt: skip

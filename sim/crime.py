@@ -23,7 +23,8 @@ For offender ``i`` on segment ``s`` the hazard of offence type ``k`` per hour is
 type                targets ``n``                  generators ``p``               guardians ``G``
 =================== ============================== ============================== ===============
 robbery             people in public               transit, cash machines, bars   others present
-burglary            homes whose residents are out  -                              at home + public
+burglary            homes whose residents are out, -                              at home + public
+                    shops and bars while shut
 theft_from_vehicle  parked vehicles                car parks                      people present
 theft_from_person   people in public               transit, shops, food, bars     none (crowds)
 shoplifting         shops                          -                              none (staff)
@@ -82,6 +83,7 @@ class PlaceTargets:
     bicycles: NDArray[np.float64]
     property: NDArray[np.float64]  # shopfronts and other places that can be damaged, beside homes
     unattended: NDArray[np.float64]  # places where property is left unattended (other theft)
+    premises: NDArray[np.float64]  # shops, restaurants, bars: burglary targets while shut
     generators: dict[str, NDArray[np.float64]]  # type -> p / (1 + p)
 
     @classmethod
@@ -99,6 +101,7 @@ class PlaceTargets:
             bicycles=land.parking + land.transit + land.school + BICYCLES_PER_HOME * homes,
             property=land.retail + hospitality,
             unattended=land.retail + hospitality + land.school + land.community,
+            premises=land.retail + hospitality,
             generators={
                 "robbery": sat(land.transit + land.atm + land.nightlife),
                 "theft_from_vehicle": sat(land.parking),
@@ -122,10 +125,12 @@ def crime_hazards(
     deterrence: NDArray[np.float64],
     dark_street: NDArray[np.float64],
     dark_other: NDArray[np.float64],
+    premises_shut: float = 0.0,
 ) -> NDArray[np.float64]:
     """Return the hazard per hour of each offence type for offenders on ``segments``.
 
-    Columns are in ``CRIME_TYPES`` order; ``type_weight`` is in that order too.
+    Columns are in ``CRIME_TYPES`` order; ``type_weight`` is in that order too. ``premises_shut`` is
+    the share of shops, restaurants and bars shut now (:data:`sim.offences.PREMISES_SHUT`).
     """
     s = segments
     public = opp.people_in_public[s].astype(np.float64)
@@ -141,7 +146,7 @@ def crime_hazards(
     # (targets, guardians) per type
     terms = {
         "robbery": (public, others),
-        "burglary": (empty, occupied + public),
+        "burglary": (empty + premises_shut * places.premises[s], occupied + public),
         "theft_from_vehicle": (vehicles, public),
         "theft_from_person": (public, none),
         "shoplifting": (places.shops[s], none),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["CRIME_TYPES", "OFFENCES", "VICTIM_KINDS", "Offence"]
+__all__ = ["CRIME_TYPES", "OFFENCES", "PREMISES_SHUT", "VICTIM_KINDS", "Offence"]
 
 #: Who a type's victim is: a resident in the street, a resident whose home (or vehicle, bicycle,
 #: property) is on the segment, or a business (no resident victim).
@@ -76,8 +76,8 @@ _SHOP_HOURS = (
 # Violence in public follows the night-time economy: it climbs through the evening, peaks around
 # closing time and falls away before dawn (Hough & Hunter 2008; Newton & Hirschfield 2009).
 _NIGHT_ECONOMY_HOURS = (
-    2.2, 2.2, 1.8, 1.2, 0.6, 0.3, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7,
-    0.8, 0.8, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4, 1.6, 1.9, 2.2,
+    2.0, 1.9, 1.6, 1.2, 0.8, 0.6, 0.5, 0.5, 0.6, 0.6, 0.7, 0.8,
+    0.8, 0.8, 0.8, 0.9, 1.0, 1.0, 1.1, 1.2, 1.3, 1.5, 1.7, 1.9,
 )  # fmt: skip
 # Pickpocketing and snatch theft follow crowds: commuting, lunch and the evening.
 _CROWD_HOURS = (
@@ -97,17 +97,21 @@ _NIGHT_ECONOMY_DAYS = (0.8, 0.75, 0.8, 0.9, 1.2, 1.5, 1.05)
 _SHOP_DAYS = (1.05, 1.05, 1.05, 1.05, 1.05, 1.05, 0.7)
 
 _TYPES = (
-    Offence("robbery", "Street robbery", "person", 0.5, True, "street", None, 0.295),
-    Offence("burglary", "Burglary", "home_out", 0.65, False, "other", None, 0.954),
-    Offence("theft_from_vehicle", "Theft from vehicles", "vehicle", 0.4, False, "other", None, 0.059),
-    Offence("theft_from_person", "Theft from the person", "person", 0.3, False, "other", _CROWD_HOURS, 2.495),
-    Offence("shoplifting", "Shoplifting", "business", 0.4, False, "none", _SHOP_HOURS, 1.005, _SHOP_DAYS),
-    Offence("violence", "Violence in public", "person", 0.45, True, "other", _NIGHT_ECONOMY_HOURS, 3.662, _NIGHT_ECONOMY_DAYS),
-    Offence("criminal_damage", "Criminal damage", "home", 0.35, False, "other", None, 0.127),
-    Offence("vehicle_theft", "Theft of vehicles", "vehicle", 0.9, False, "other", _NIGHT_HOURS, 0.01),
-    Offence("bicycle_theft", "Bicycle theft", "home", 0.4, False, "other", None, 0.154),
-    Offence("other_theft", "Other theft", "business", 0.35, False, "none", None, 1.239),
+    Offence("robbery", "Street robbery", "person", 0.5, True, "street", None, 0.292),
+    Offence("burglary", "Burglary", "home_out", 0.65, False, "other", None, 0.221),
+    Offence("theft_from_vehicle", "Theft from vehicles", "vehicle", 0.4, False, "other", None, 0.063),
+    Offence("theft_from_person", "Theft from the person", "person", 0.3, False, "other", _CROWD_HOURS, 2.687),
+    Offence("shoplifting", "Shoplifting", "business", 0.4, False, "none", _SHOP_HOURS, 1.17, _SHOP_DAYS),
+    Offence("violence", "Violence in public", "person", 0.45, True, "other", _NIGHT_ECONOMY_HOURS, 3.804, _NIGHT_ECONOMY_DAYS),
+    Offence("criminal_damage", "Criminal damage", "home", 0.35, False, "other", None, 0.147),
+    Offence("vehicle_theft", "Theft of vehicles", "vehicle", 0.9, False, "other", _NIGHT_HOURS, 0.012),
+    Offence("bicycle_theft", "Bicycle theft", "home", 0.4, False, "other", None, 0.191),
+    Offence("other_theft", "Other theft", "business", 0.35, False, "none", None, 1.412),
 )  # fmt: skip
+
+#: Share of shops, restaurants and bars shut at each hour (1 - shop hours / their peak): shut
+#: premises are burglary targets (commercial burglary is a night-time offence).
+PREMISES_SHUT: tuple[float, ...] = tuple(1.0 - h / max(_SHOP_HOURS) for h in _SHOP_HOURS)
 
 #: Every simulated offence type, by name, in the model's order.
 OFFENCES: dict[str, Offence] = {o.name: o for o in _TYPES}

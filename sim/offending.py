@@ -29,7 +29,7 @@ from sim.environment import Environment
 from sim.events import EventLog
 from sim.landuse import LandUse
 from sim.network import StreetNetwork
-from sim.offences import OFFENCES
+from sim.offences import OFFENCES, PREMISES_SHUT
 from sim.policing import Policing
 
 __all__ = ["Offending", "activity_schedule", "type_hour_weights", "type_weekday_weights", "type_weights"]
@@ -232,7 +232,8 @@ class Offending:
         haz = crime_hazards(segs, opp, self.places, base_rate_per_hour=cfg.base_rate_per_hour,
                             type_weight=self.type_weight, generator_strength=cfg.generator_strength,
                             attractiveness=self.env.attractiveness(), guardian_strength=self.guardian_strength(),
-                            deterrence=deterrence, dark_street=dark_street, dark_other=dark_other)  # fmt: skip
+                            deterrence=deterrence, dark_street=dark_street, dark_other=dark_other,
+                            premises_shut=PREMISES_SHUT[int(hour) % 24])  # fmt: skip
         haz *= self.type_by_hour[:, int(hour) % 24] * self.type_by_weekday[:, weekday % 7]
         searching = o.state[out] == off.SEARCH
         haz *= np.where(searching, 1.0, cfg.enroute_factor)[:, None]

@@ -86,8 +86,9 @@ class Residents:
         leave = rng.normal(8.0 * 60, 50.0, n)
         work_len = rng.normal(8.5 * 60, 60.0, n)
         go_out = rng.random(n)
-        weekday_evening = rng.normal(19.5 * 60, 60.0, n)
+        weekday_evening = rng.normal(19.5 * 60, 90.0, n)
         weekend_afternoon = rng.normal(14.0 * 60, 150.0, n)
+        weekend_night = rng.normal(21.0 * 60, 90.0, n)
         duration = rng.lognormal(np.log(120.0), 0.5, n)
         choice = rng.integers(0, 2, n)
         self.leave_for_work_min[:] = np.inf
@@ -98,7 +99,11 @@ class Residents:
             self.work_end_min[workers] = day_start_min + leave[workers] + np.clip(work_len[workers], 240, 720)
         p_out = self.config.leisure_prob * (1.5 if weekend else 1.0)
         going = go_out < p_out
-        start = weekend_afternoon if weekend else weekday_evening
+        # at weekends half of those going out go in the afternoon and half at night (the night-time
+        # economy's Friday and Saturday crowds: Hough & Hunter 2008)
+        start = (
+            np.where(go_out < 0.5 * p_out, weekend_night, weekend_afternoon) if weekend else weekday_evening
+        )
         self.leave_for_leisure_min[:] = np.where(going, day_start_min + start, np.inf)
         self.leisure_duration_min[:] = np.clip(duration, 30, 360)
         self.leisure_choice[:] = choice
