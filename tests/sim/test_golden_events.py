@@ -30,21 +30,21 @@ ARMS = {
 }
 # sha256 of events.to_csv(index=False): exact floats, independent of the Parquet writer's version
 EVENT_SHA256 = {
-    "baseline/0": "3a747b2ea552da30a10207b65adb5a78e6c8b40486603fd4cba22705326cdfd5",
-    "baseline/1": "bdd93f1ca2f18f3683e19d2e2f6227d818e01f49c58242a63b59e00e3382a60f",
-    "baseline/2": "c6487aa1551e489cf1675197446983da68380215c4542049f6ee428b782aa777",
-    "targeted_patrol/0": "30e126ce13c561a46db33a9d694f1acbeef79ac5fba365816747606ad0025ef1",
-    "targeted_patrol/1": "6e569058274ae0f824d00bf1fc4890529020ab9b5b76c0ef3450b1e94405142b",
-    "targeted_patrol/2": "c8ddd8f25a31993c4452adddc139648f6ed96f9b3e1284271c303a39cc6d4095",
-    "cpted/0": "700c2c1714bb9036aab8fca98264edf529bc26445151c46c1faf88d525ab5d53",
-    "cpted/1": "7a4aafabe081b648415aaa7bd6e5e256d134b44696b06f4ea03419693a871e50",
-    "cpted/2": "70ac55364ac9c614b98396ce75a9a4966ff78463080c4658ddaae8e69c8aca8b",
-    "community_meetings/0": "4ab01770a0edd1a66d8a7af6d17ddceda887366f9f2c7c5d1988adb52179ac6a",
-    "community_meetings/1": "d5e56db78ed6e9d3f89ae2465c3c270027fb2ebcdd2223d9e7c0dbbb3b99b002",
-    "community_meetings/2": "a9f797e78028f8467e0dc982392ce378b918a779a689ffc8e36b6623a9b10578",
-    "targeted_patrol+cpted/0": "2a0f660a17e858e4ba548f31139a26ee1724108dd68d4b1da46a8f07a47adf4c",
-    "targeted_patrol+cpted/1": "e0876069ac61c2e262e0b08735496cfcf1ca1d983ceb61c37743e3594984331d",
-    "targeted_patrol+cpted/2": "7f5d354b81f5922b1688d3a18bdcf5e21486f681db221587c5ef49a7f3836577",
+    "baseline/0": "6934f2d580edda6b381875e7cc96c80537ccb26e57e756d126634c5df31585b5",
+    "baseline/1": "d1b7642319b6d4fe67ae02fac4adb8155b37428944dbfa1a958858a7e0732e8d",
+    "baseline/2": "6f8e3359c8a73a551bca38df9cb9dbb5afa75b03b2c1e638a176c1bfa9869591",
+    "targeted_patrol/0": "3a0366de6783e1fbe69ae3fa183dfaf4da047193a5a5b6c126f14e9c4f167f7c",
+    "targeted_patrol/1": "69a64ae7a777c78f5e9d16715fea04082694acf5ce1de52e1d8ffe3787555d50",
+    "targeted_patrol/2": "489b5c1e7d7b6acb9e3d635d0f3092c94c04432bc21db355009729da4687e440",
+    "cpted/0": "605709a17983cae17557f1fc40875b9734e1a7fb947998d9ff978714c2554ea9",
+    "cpted/1": "7f936f6f14ebcabb6ffa8c2d4faf2841eb373f5db75a10a07969a176733ba3e1",
+    "cpted/2": "3a85652c6ddf400c9ae20b47a9a14a9e271017fcfeab33b611d0a3799ccae708",
+    "community_meetings/0": "137e23eca19debd7ad54749b57fb90c088077331b50d96fb1418fb50ff39fed2",
+    "community_meetings/1": "10f9d0e3ca320d1f54d97f1135ac1b5444c10be42e26c7eb5c9b9b8a6b584ea2",
+    "community_meetings/2": "09ed2fd1f7c34b17bfe5c6c4cfb70d71604f47717e79ac3e80c33b42834884e5",
+    "targeted_patrol+cpted/0": "4082dfbee97f3d5fe91021ead8972477b88712d52846d99f0400d8fb90079610",
+    "targeted_patrol+cpted/1": "4092ce26c161901e20be97b7545d0135600a3a2ff9c9b7b5f29b5f99e2d7a4fd",
+    "targeted_patrol+cpted/2": "1fac49799d10fa33f5dfdd296e078cc02566e0626e8bf346d79716a5bbe5c006",
 }
 
 
