@@ -122,7 +122,12 @@ def test_victims_match_the_offence(crimes: pd.DataFrame) -> None:
     victim = crimes["victim_id"].to_numpy()
     ctype = crimes["crime_type"].to_numpy()
     assert (victim[ctype == "shoplifting"] == -1).all()  # a shop's loss, no resident victim
-    assert (victim[ctype == "burglary"] >= 0).all()  # someone's home
+    # a burglary is of a home whose resident is out, or of shut premises (no resident victim)
+    hour = np.asarray(crimes["time_min"] // 60 % 24, dtype=int)
+    home, shut = (ctype == "burglary") & (victim >= 0), (ctype == "burglary") & (victim < 0)
+    assert home.sum() > 0 and shut.sum() > 0
+    assert np.mean((hour[home] >= 8) & (hour[home] < 18)) > 0.6  # homes empty in the working day
+    assert np.mean((hour[shut] >= 20) | (hour[shut] < 8)) > 0.6  # premises shut at night
     assert (victim[np.isin(ctype, ["robbery", "theft_from_person", "violence"])] >= 0).all()
 
 

@@ -121,7 +121,13 @@ def check_hours(runs: list[tuple[pd.DataFrame, pd.DataFrame]]) -> None:
     crimes = pd.concat([c for c, _ in runs])
     hour = (crimes["time_min"] // 60 % 24).astype(int)
     robbery = hour[crimes["crime_type"] == "robbery"]
-    burglary = hour[crimes["crime_type"] == "burglary"]
+    burglary_kind = crimes["crime_type"] == "burglary"
+    # homes are burgled while their residents are out (a resident victim), shops and bars while shut
+    burglary = hour[burglary_kind & (crimes["victim_id"] >= 0)]
+    commercial = hour[burglary_kind & (crimes["victim_id"] < 0)]
+    assert commercial.size == 0 or ((commercial >= 20) | (commercial < 8)).mean() > 0.6, np.bincount(
+        commercial
+    )
     evening_night = (robbery >= 17) | (robbery < 5)
     assert evening_night.mean() > 0.6, np.bincount(robbery, minlength=24)
     peak = int(np.argmax(np.bincount(robbery, minlength=24)))
