@@ -33,7 +33,7 @@ __all__ = ["Comparison", "compare_crimes", "hour_profile", "mix_weights", "simul
 
 def hour_profile(time_min: np.ndarray) -> np.ndarray:
     """Return the share of events in each hour of the day (24 values summing to 1)."""
-    counts = np.bincount((np.asarray(time_min) // 60 % 24).astype(int), minlength=24).astype(float)
+    counts = np.bincount(m.label_hours(time_min), minlength=24).astype(float)
     out: np.ndarray = counts / counts.sum()
     return out
 

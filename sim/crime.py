@@ -81,9 +81,10 @@ class PlaceTargets:
     vehicles: NDArray[np.float64]  # parked away from home (car parks), added to residents' vehicles
     shops: NDArray[np.float64]
     bicycles: NDArray[np.float64]
-    property: NDArray[np.float64]  # shopfronts and other places that can be damaged, beside homes
     unattended: NDArray[np.float64]  # places where property is left unattended (other theft)
-    premises: NDArray[np.float64]  # shops, restaurants, bars: burglary targets while shut
+    premises: NDArray[
+        np.float64
+    ]  # shops, restaurants, bars: shopfronts to damage, burglary targets while shut
     generators: dict[str, NDArray[np.float64]]  # type -> p / (1 + p)
 
     @classmethod
@@ -99,7 +100,6 @@ class PlaceTargets:
             vehicles=VEHICLES_PER_CAR_PARK * land.parking,
             shops=land.retail,
             bicycles=land.parking + land.transit + land.school + BICYCLES_PER_HOME * homes,
-            property=land.retail + hospitality,
             unattended=land.retail + hospitality + land.school + land.community,
             premises=land.retail + hospitality,
             generators={
@@ -151,7 +151,7 @@ def crime_hazards(
         "theft_from_person": (public, none),
         "shoplifting": (places.shops[s], none),
         "violence": (public, none),
-        "criminal_damage": (homes + vehicles + places.property[s], public),
+        "criminal_damage": (homes + vehicles + places.premises[s], public),
         "vehicle_theft": (vehicles, public),
         "bicycle_theft": (places.bicycles[s], public),
         "other_theft": (public + places.unattended[s], none),

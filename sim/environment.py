@@ -29,6 +29,7 @@ from numpy.typing import NDArray
 
 from core_ext import Router
 from sim.config import CrimeConfig
+from sim.landuse import segment_class_values
 from sim.network import StreetNetwork, node_weights_to_segments
 
 __all__ = [
@@ -107,8 +108,7 @@ class Environment:
         self.config = config
         self.router = router
         n = net.n_segments
-        classes = np.array([CLASS_WEIGHT.get(net.highway_classes[c], 1.0) for c in net.edge_highway])
-        class_weight = classes[net.segment_edge]
+        class_weight = segment_class_values(net, CLASS_WEIGHT, 1.0)
         # unobserved place features (bars, cash machines, blind corners): heavy-tailed across segments
         self.risky = rng.lognormal(mean=0.0, sigma=config.risky_facility_sigma, size=n)
         # places that draw offenders (bars, cash machines, transit, car parks, shops: sim.landuse)

@@ -29,6 +29,7 @@ __all__ = [
     "WORK_CLASS_WEIGHT",
     "LandUse",
     "class_weights",
+    "segment_class_values",
 ]
 
 # Where people live and work when the extract maps no homes: homes sit on residential-type streets,
@@ -53,10 +54,16 @@ HOMES_FROM_BUILDINGS = 0.7
 WORK_FROM_PLACES = 0.5
 
 
+def segment_class_values(net: StreetNetwork, table: dict[str, float], default: float) -> NDArray[np.float64]:
+    """Return ``table[class]`` for every segment's street class (``default`` for classes not named)."""
+    per_class = np.array([table.get(c, default) for c in net.highway_classes], dtype=np.float64)
+    out: NDArray[np.float64] = per_class[net.edge_highway[net.segment_edge]]
+    return out
+
+
 def class_weights(net: StreetNetwork, table: dict[str, float], default: float) -> NDArray[np.float64]:
     """Return per-segment weights ``table[class] x length``, summing to 1."""
-    per_class = np.array([table.get(c, default) for c in net.highway_classes])
-    w = per_class[net.edge_highway[net.segment_edge]] * net.segment_length_m
+    w = segment_class_values(net, table, default) * net.segment_length_m
     out: NDArray[np.float64] = w / w.sum()
     return out
 
@@ -112,8 +119,7 @@ class LandUse:
             retail, food = col("shop"), col("restaurant")
             nightlife = col("bar") + 3.0 * col("nightclub")
         else:
-            per_class = np.array([COMMERCIAL_CLASS_WEIGHT.get(c, 0.3) for c in net.highway_classes])
-            km = per_class[net.edge_highway[net.segment_edge]] * net.segment_length_m / 1000.0
+            km = segment_class_values(net, COMMERCIAL_CLASS_WEIGHT, 0.3) * net.segment_length_m / 1000.0
             retail, food, nightlife = (FALLBACK_PER_KM[k] * km for k in ("retail", "food", "nightlife"))
         return cls(
             retail=retail, food=food, nightlife=nightlife, transit=col("stop") + 3.0 * col("station"),

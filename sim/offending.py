@@ -298,7 +298,8 @@ class Offending:
 
         A person in the street for street crime, the absent householder for burglary, the owner
         living there for vehicle crime, a resident of the street for damage and bicycle theft, and
-        nobody for a business's loss (shoplifting) or where no resident fits (a car park's visitor).
+        nobody for a business's or visitor's loss (shoplifting, other theft) or where no resident fits
+        (a car park's visitor, shut premises).
         """
         net, r = self.network, self.residents
         kind = OFFENCES[ctype].victim
