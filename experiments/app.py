@@ -10,6 +10,7 @@ unfinished), runs :func:`sim.model.run_simulation` and writes the results atomic
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -39,16 +40,16 @@ def run_job(cfg: DictConfig) -> str:
     out_dir = Path(hc.runtime.output_dir)
     multirun = hc.mode == RunMode.MULTIRUN
     try:
-        model_cfg, settings = build_model_config(cfg, cwd=hc.runtime.cwd)
+        model_cfg, settings = build_model_config(cfg, cwd=hc.runtime.cwd, overrides=list(hc.overrides.task))
         fingerprint = config_fingerprint(model_cfg)
         label = f"{policy_label(model_cfg.policies)} seed={model_cfg.seed}"
         if settings.resume:
             check = check_run(out_dir)
             if check.complete and check.config_sha256 == fingerprint:
-                print(f"skip (complete) {label}: {out_dir}", flush=True)
+                _say(f"skip (complete) {label}: {out_dir}", flush=True)
                 return "skipped"
             if check.complete:
-                print(f"rerun (configuration changed) {label}: {out_dir}", flush=True)
+                _say(f"rerun (configuration changed) {label}: {out_dir}", flush=True)
 
         from sim.model import run_simulation
 
@@ -72,8 +73,14 @@ def run_job(cfg: DictConfig) -> str:
         where = f"run {out_dir.name}: " if multirun else ""
         raise JobFailed(f"{where}{exc}") from None
     crimes = result.metrics.get("crimes_total", float("nan"))
-    print(f"done {label} in {wall:.1f} s ({crimes:.0f} crimes): {out_dir}", flush=True)
+    _say(f"done {label} in {wall:.1f} s ({crimes:.0f} crimes): {out_dir}", flush=True)
     return "done"
+
+
+def _say(line: str, **kwargs: object) -> None:
+    """Print a job's line unless a calibration runs it (PRECINCT_QUIET: it prints its own progress)."""
+    if not os.environ.get("PRECINCT_QUIET"):
+        print(line, flush=True)
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")

@@ -7,6 +7,9 @@
     precinct run -m [HYDRA OVERRIDES...]       a sweep, e.g. policy=baseline,cpted 'seed=range(0,20)'
     precinct compare DIR [--out PATH]          report.html, summary.parquet/csv and results.duckdb
     precinct demo [--quick] [--fresh]          the default strategy comparison, then its report
+    precinct calibrate [HYDRA OVERRIDES...]    fit the city to its incident file, test it on a later
+                                               period: outputs/calibration/NAME (docs/calibration.md)
+    precinct hotspots score --city MAP --incidents FILE   weekly hot-spot forecasts, scored
     precinct incidents inspect FILE [OVERRIDES...] [--html OUT]   read a crime-incident file: what was
                                                used and rejected, and the measures a run reports
 
@@ -17,11 +20,11 @@ status 2; nothing else prints a traceback unless it is a bug.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from experiments.launch import run_hydra
 from sim.errors import PrecinctError
 
 __all__ = ["main"]
@@ -91,34 +94,6 @@ def _cmd_network_info(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------- run / demo
-def run_hydra(overrides: Sequence[str], *, multirun: bool) -> str | None:
-    """Validate every job's config, then hand the overrides to the Hydra app (experiments.app.main).
-
-    Returns the run or sweep folder (None when Hydra flags such as ``--cfg`` were passed through).
-    """
-    from hydra.core.global_hydra import GlobalHydra
-
-    from experiments import app
-    from experiments.configuration import preflight, quiet_schema_matching
-
-    overrides = list(overrides)
-    output_dir = None
-    if not any(o.startswith("-") for o in overrides):  # --cfg, --help, ... go straight to Hydra
-        output_dir = preflight(overrides, multirun=multirun).output_dir
-    saved = sys.argv
-    sys.argv = ["precinct run", *(["--multirun"] if multirun else []), *overrides]
-    # Let errors reach us unformatted, so bad input still ends as one line (see main()).
-    os.environ.setdefault("HYDRA_FULL_ERROR", "1")
-    GlobalHydra.instance().clear()
-    try:
-        with quiet_schema_matching():
-            app.main()
-    finally:
-        sys.argv = saved
-        GlobalHydra.instance().clear()
-    return output_dir
-
-
 def _split_run_args(argv: Sequence[str]) -> tuple[bool, list[str]]:
     multirun = any(a in ("-m", "--multirun") for a in argv)
     return multirun, [a for a in argv if a not in ("-m", "--multirun")]
@@ -190,6 +165,20 @@ def _parser() -> argparse.ArgumentParser:
         add_help=False,
     )
 
+    sub.add_parser(
+        "calibrate",
+        help="fit the city to its incident file and test it on a later period; arguments are Hydra overrides, "
+        "e.g. city=custom city.path=MAP incidents.path=FILE calibrate.fit_end=YYYY-MM-DD name=NAME",
+        add_help=False,
+    )
+    hotspots = sub.add_parser("hotspots", help="hot-spot forecasts (see: precinct hotspots score -h)")
+    hot_sub = hotspots.add_subparsers(dest="hotspots_command", required=True, metavar="SUBCOMMAND")
+    hot_sub.add_parser(
+        "score",
+        help="--city MAP --incidents FILE: rolling weekly forecasts scored by hit rate, PAI and PEI",
+        add_help=False,
+    )
+
     demo = sub.add_parser("demo", help="run the default strategy comparison and write its report")
     demo.add_argument("--quick", action="store_true", help="quick version: 2 days, 3 seeds")
     demo.add_argument("--fresh", action="store_true", help="redo runs that are already complete")
@@ -211,6 +200,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             if multirun and output_dir:
                 print(f"\nsweep folder: {output_dir}\ncompare the runs: precinct compare {output_dir}")
             return 0
+        if args_list and args_list[0] == "calibrate":
+            from experiments.calibrate import main as calibrate_main
+
+            return calibrate_main(args_list[1:])
+        if args_list[:2] == ["hotspots", "score"]:
+            from experiments.hotspots import main as hotspots_main
+
+            return hotspots_main(args_list[2:])
         if args_list[:2] == ["incidents", "inspect"]:
             from experiments.incidents import main_inspect
 

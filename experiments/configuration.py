@@ -43,6 +43,7 @@ __all__ = [
     "build_model_config",
     "expand_sweep",
     "job_dirname",
+    "open_mapping_overrides",
     "preflight",
     "quiet_schema_matching",
     "register_resolvers",
@@ -59,9 +60,9 @@ SECTIONS: dict[str, type] = {
     "incidents": IncidentsConfig,
 }
 # Top-level keys that are about running, not about the model.
-APP_KEYS = ("name", "resume")
+APP_KEYS = ("name", "resume", "calibrate")
 # Overrides that do not change what a run computes, so they do not name its folder.
-_DIRNAME_EXCLUDED = {"name", "resume", "experiment"}
+_DIRNAME_EXCLUDED = {"name", "resume", "experiment", "calibrate"}
 _MAX_DIRNAME = 120
 
 
@@ -150,6 +151,19 @@ def job_dirname(overrides: Sequence[str]) -> str:
     return name
 
 
+# Mappings whose keys are the user's (column roles, offence categories): a new key needs no "+".
+_OPEN_MAPPINGS = ("incidents.columns.", "incidents.type_mapping.")
+
+
+def open_mapping_overrides(overrides: Sequence[str]) -> list[str]:
+    """Return ``overrides`` with ``incidents.columns.ROLE=COL``-style keys made ``++`` (add or set).
+
+    Hydra needs ``+`` to add a key to a mapping and refuses it when the key exists; for mappings
+    keyed by the user's own names that distinction only gets in the way.
+    """
+    return [f"++{o}" if o.startswith(_OPEN_MAPPINGS) else o for o in overrides]
+
+
 def expand_sweep(overrides: Sequence[str], params: Mapping[str, Any] | None = None) -> list[list[str]]:
     """Return the overrides of every job of a sweep, exactly as Hydra's basic sweeper makes them.
 
@@ -183,7 +197,7 @@ def _absolute(path: str | None, cwd: str) -> str | None:
 
 
 def build_model_config(
-    cfg: DictConfig | Mapping[str, Any], *, cwd: str | None = None
+    cfg: DictConfig | Mapping[str, Any], *, cwd: str | None = None, overrides: Sequence[str] = ()
 ) -> tuple[ModelConfig, RunSettings]:
     """Return the validated ModelConfig and run settings described by a composed config.
 
@@ -191,6 +205,8 @@ def build_model_config(
     names (listing the known ones), values outside what :meth:`ModelConfig.validate` or the
     policy's own ``validate`` allows. Relative ``city.path`` / ``city.cache_dir`` are taken from
     ``cwd`` (default: the current directory), so jobs on other hosts or in other folders agree.
+    With ``city.calibration`` set, the calibration's map and fitted values are applied; a key given
+    in ``overrides`` (the command line's) keeps the value given there.
     """
     if isinstance(cfg, DictConfig):
         # leave Hydra's own node alone: it holds values that only exist inside a running job
@@ -214,6 +230,9 @@ def build_model_config(
     sections["city"].cache_dir = _absolute(sections["city"].cache_dir, base)
     if sections["incidents"].path:
         sections["incidents"].path = _absolute(sections["incidents"].path, base)
+    if sections["city"].calibration:
+        sections["city"].calibration = _absolute(sections["city"].calibration, base)
+        _apply_calibration(sections, {o.partition("=")[0].lstrip("+~") for o in overrides})
 
     model = ModelConfig(**sections, policies=_policy_configs(data.get("policy")), seed=data.get("seed", 0))
     model.validate()
@@ -226,6 +245,31 @@ def build_model_config(
     if not isinstance(resume, bool):
         raise ConfigError("resume", resume, "true or false")
     return model, RunSettings(name=str(data.get("name", "adhoc")), resume=resume)
+
+
+def _apply_calibration(sections: dict[str, Any], explicit: set[str]) -> None:
+    """Set the calibration's map (unless a map was chosen) and fitted ``crime.*`` values (unless given)."""
+    from sim.calibration import load_calibration
+
+    city, crime = sections["city"], sections["crime"]
+    cal = load_calibration(city.calibration)
+    if not explicit & {"city", "city.path"}:
+        city.path = str(cal.city.get("path", city.path))
+        if "city.network_type" not in explicit:
+            city.network_type = str(cal.city.get("network_type", city.network_type))
+        if "city.name" not in explicit and cal.city.get("name"):
+            city.name = str(cal.city["name"])
+    if not Path(city.path).is_file():
+        raise ConfigError("city.path", city.path, f"the map {cal.folder} was calibrated on (no such file)")
+    cal.check_map(city.path)
+    if city.network_type != cal.city.get("network_type", city.network_type):
+        raise ConfigError("city.network_type", city.network_type,
+                          f"{cal.city.get('network_type')!r}, the network type {cal.folder} was calibrated on")  # fmt: skip
+    for key, value in cal.overrides(explicit).items():
+        name = key.partition(".")[2]
+        if not hasattr(crime, name):
+            raise ConfigError(f"{cal.folder}: {key}", value, "a crime.* key of this version")
+        setattr(crime, name, value)
 
 
 def _policy_configs(policies: Any) -> dict[str, Any]:
@@ -311,7 +355,7 @@ def preflight(overrides: Sequence[str], *, multirun: bool) -> Plan:
                     if not multirun
                     else hydra.compose_config("config", list(rest), run_mode=RunMode.RUN)
                 )
-                composed[rest], _ = build_model_config(cfg)
+                composed[rest], _ = build_model_config(cfg, overrides=rest)
                 _check_city_file(composed[rest])
             model = composed[rest]
             if seed:

@@ -363,6 +363,40 @@ def _methods(comp: Comparison) -> str:
     )  # fmt: skip
 
 
+def calibration_note(city: dict[str, Any]) -> str:
+    """One paragraph: whether the city was calibrated, to what data and period, and its test scores."""
+    folder = city.get("calibration") or ""
+    if not folder:
+        return ("<p class='note'><strong>Not calibrated:</strong> the city's crime is the model's defaults, not fitted "
+                "to its records (<code>precinct calibrate</code> fits it and tests it on a later period).</p>")  # fmt: skip
+    from sim.calibration import CalibrationError, load_calibration
+
+    try:
+        cal = load_calibration(folder)
+    except CalibrationError as exc:
+        return f"<p class='note'><strong>Calibrated</strong> with {html.escape(str(folder))}, which can no longer be read ({html.escape(str(exc))}).</p>"
+    d = cal.data
+    scores = []
+    for row in cal.validation.values():
+        if not isinstance(row, dict) or row.get("status") not in ("pass", "fail"):
+            continue
+        value = row.get("value")
+        shown = f"{value:.3g}" if isinstance(value, int | float) else "-"
+        scores.append(f"{html.escape(str(row.get('label', '')))} {shown} ({html.escape(str(row.get('threshold', '')))}: "
+                      f"<strong>{html.escape(str(row['status']))}</strong>)")  # fmt: skip
+    scored = (
+        ("Test-period scores: " + "; ".join(scores) + ".")
+        if scores
+        else "No test-period scores were recorded."
+    )
+    return (
+        f"<p class='note'><strong>Calibrated city:</strong> fitted to {html.escape(Path(str(d.get('incidents', '?'))).name)} "
+        f"over {html.escape(str(d.get('fit_start')))} to {html.escape(str(d.get('fit_end')))} ({d.get('n_fit', '?')} incidents) and "
+        f"tested on {html.escape(str(d.get('test_start')))} to {html.escape(str(d.get('test_end')))} ({d.get('n_test', '?')} incidents), "
+        f"which the fit never saw. {scored} Full report: {html.escape(str(cal.folder / 'validation.html'))}.</p>"
+    )  # fmt: skip
+
+
 def write_report(comp: Comparison, path: Path) -> Path:
     """Render the comparison as a self-contained HTML page at ``path`` (written atomically)."""
     net, map_note = _load_network(comp)
@@ -444,7 +478,7 @@ def write_report(comp: Comparison, path: Path) -> Path:
             f"{len(comp.arms)} {'strategy' if len(comp.arms) == 1 else 'strategies'}, {len(comp.sweep.runs)} simulation runs of {wording.fmt(comp.days, 0)} days each "
             f"on the real street network of {city}."
         ),
-        summary="<ul>" + "".join(bullets) + "</ul>",
+        summary=calibration_note(first["city"]) + "<ul>" + "".join(bullets) + "</ul>",
         glance=_glance_table(comp),
         warnings="".join(f"<div class='warn'>{w}</div>" for w in warnings),
         baseline_map=baseline_map,

@@ -68,6 +68,9 @@ class CityConfig:
     # Cell size of the grid that defines neighbourhoods ("areas") for collective efficacy and
     # per-area results; 400 m is about a London LSOA in the centre.
     area_cell_m: float = 400.0
+    # A folder written by `precinct calibrate` (outputs/calibration/NAME): the run uses its map and
+    # its fitted crime.* values (a value given on the command line wins); see sim/calibration.py.
+    calibration: str = ""
 
 
 @dataclass
@@ -235,6 +238,12 @@ class CrimeConfig:
     trust_loss_victim: float = 0.08
     trust_gain_good_response: float = 0.02
     trust_loss_slow_response: float = 0.04
+    # Calibrated place terms (set by city.calibration; sim/calibration.py): a Parquet file of
+    # per-segment recorded counts and model expectations, and the strength k (pseudo-crimes) of the
+    # Poisson-gamma shrinkage (count + k) / (expected + k) that multiplies each segment's
+    # attractiveness (Clayton & Kaldor 1987). Empty: the place-based attractiveness alone.
+    segment_prior: str = ""
+    prior_strength: float = 5.0
 
 
 @dataclass
@@ -378,6 +387,13 @@ class ModelConfig:
             )
         if self.incidents.path and not Path(self.incidents.path).is_file():
             raise ConfigError("incidents.path", self.incidents.path, "the path of an existing incident file")
+        if self.crime.segment_prior and not Path(self.crime.segment_prior).is_file():
+            raise ConfigError("crime.segment_prior", self.crime.segment_prior,
+                              "the path of a calibration's segments.parquet (or empty)")  # fmt: skip
+        if not (_is_number(self.crime.prior_strength) and self.crime.prior_strength > 0):
+            raise ConfigError(
+                "crime.prior_strength", self.crime.prior_strength, "a positive number of pseudo-crimes"
+            )
         if not (_is_number(self.incidents.snap_m) and self.incidents.snap_m > 0):
             raise ConfigError("incidents.snap_m", self.incidents.snap_m, "a positive distance in metres")
         if not isinstance(self.seed, int) or self.seed < 0:

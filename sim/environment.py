@@ -28,6 +28,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from core_ext import Router
+from sim.calibration import segment_multiplier
 from sim.config import CrimeConfig
 from sim.landuse import segment_class_values
 from sim.network import StreetNetwork, node_weights_to_segments
@@ -114,6 +115,10 @@ class Environment:
         # places that draw offenders (bars, cash machines, transit, car parks, shops: sim.landuse)
         places = np.zeros(n) if attractors is None else np.asarray(attractors, dtype=np.float64)
         a0 = class_weight * self.risky * (1.0 + config.place_attraction * np.log1p(places))
+        if config.segment_prior:  # a calibrated city: shrink towards the fit period's counts
+            a0 = a0 * segment_multiplier(
+                config.segment_prior, net.edge_osm_way_id[net.segment_edge], config.prior_strength
+            )
         self.static_attractiveness = a0 / np.mean(a0)
         self.maintenance_factor = np.ones(n)
         self.boost = np.zeros(n)

@@ -141,8 +141,16 @@ def write_table(path: str | os.PathLike[str], df: pd.DataFrame) -> Path:
 
 # --------------------------------------------------------------------------- one run
 def config_fingerprint(config: Any) -> str:
-    """Return the sha256 of a config (ModelConfig or plain dict) in canonical JSON form."""
-    canonical = json.dumps(_json_safe(config_to_dict(config)), sort_keys=True, separators=(",", ":"))
+    """Return the sha256 of a config (ModelConfig or plain dict) in canonical JSON form.
+
+    A calibration's per-segment priors (``crime.segment_prior``) count by content, not by path, so
+    a run of a city calibrated again under the same name is not mistaken for a finished one.
+    """
+    data = _json_safe(config_to_dict(config))
+    prior = data.get("crime", {}).get("segment_prior") if isinstance(data, dict) else None
+    if prior and Path(prior).is_file():
+        data["crime"]["segment_prior_sha256"] = _sha256_file(Path(prior))
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

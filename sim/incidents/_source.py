@@ -18,7 +18,7 @@ import yaml
 
 from sim.config import IncidentsConfig, repo_root
 from sim.errors import ConfigError
-from sim.incidents._classes import check_targets, load_mapping
+from sim.incidents._classes import TARGETS, check_targets, load_mapping
 from sim.incidents._errors import IncidentColumnError
 
 __all__ = ["FORMATS_DIR", "ROLES", "IncidentSource", "ResolvedSource", "load_presets", "resolve_source"]
@@ -210,9 +210,13 @@ def resolve_source(source: IncidentSource, header: list[str], *, kind: str) -> R
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise ConfigError("incidents.timezone", timezone, "an IANA zone such as Europe/London") from None
     mapping_name = settings["mapping"] or ""
-    mapping = load_mapping(mapping_name) if mapping_name else {}
+    # a category spelt as an offence class (``burglary``, ``not_crime``) is that class: files written
+    # by Precinct itself, or by an analyst who mapped the categories already, need no mapping
+    mapping = check_targets({t: t for t in TARGETS}, path=path, field="mapping")
+    mapping |= load_mapping(mapping_name) if mapping_name else {}
     if not mapping_name:
-        notes.append("no offence mapping: every category is unmodelled unless incidents.type_mapping maps it")
+        notes.append("no offence mapping: a category is unmodelled unless it is an offence class's name "
+                     "or incidents.type_mapping maps it")  # fmt: skip
     mapping |= check_targets(dict(source.type_mapping), path=path, field="incidents.type_mapping")
     if not (source.snap_m > 0 and source.snap_m < 10_000):
         raise ConfigError("incidents.snap_m", source.snap_m, "a distance in metres in (0, 10000)")

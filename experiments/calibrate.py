@@ -1,0 +1,617 @@
+"""``precinct calibrate``: fit the model to a city's recorded crime, then score it on a later period.
+
+::
+
+    precinct calibrate city=custom city.path=MAP incidents.path=FILE calibrate.fit_end=2021-03-10 name=NAME
+
+Incidents before ``calibrate.fit_end`` are the fit period, the rest the test period (default: the
+last quarter of the file's span). Nothing fitted sees the test period. The fit (docs/calibration.md
+states the objective in full) has three stages, each on simulations run through the sweep launchers
+(``hydra/launcher=joblib|ray|submitit_slurm``), each simulation a run folder that a rerun finds
+complete and skips, so a killed calibration resumes where it stopped:
+
+1. **Moments** (``calibrate.moment_rounds`` rounds): the volume per offence type per day
+   (``crime.type_weight``), each type's hour-of-day and weekday profile (``crime.type_by_hour``,
+   ``crime.type_by_weekday``, only where the file has times and dates) are moved multiplicatively
+   towards the fit period's, ``w <- w * (real / simulated) ** damping``. This is moment matching
+   (the method of simulated moments; McFadden 1989), which needs a handful of runs where a black-box
+   search over 250 numbers would need thousands.
+2. **Place and near-repeat terms** with Optuna's TPE sampler (``calibrate.trials`` trials): the
+   shrinkage strength of the per-segment attractiveness (``crime.prior_strength``, see
+   :mod:`sim.calibration`), the near-repeat boost (``crime.boost_theta``) and offenders' returns
+   (``crime.return_prob``). The per-segment counts of the first ``1 - holdout_share`` of the fit
+   period enter the prior; the trials are scored on the rest of it (spatial agreement), and on the
+   whole fit period's concentration, Knox ratio, volume and hours.
+3. **Moments again** with the best trial's place terms, then the priors from the whole fit period.
+
+Then the test period is simulated ``calibrate.test_replications`` times and compared with what was
+recorded there (:mod:`experiments.validation`), with hot-spot forecasts scored week by week
+(:mod:`sim.forecast`). Everything lands in ``outputs/calibration/NAME/``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import shutil
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from experiments.calibration_runs import (
+    CalibrateSettings,
+    CalibrationDataError,
+    Periods,
+    Runner,
+    profile_counts,
+    real_frame,
+    say,
+    split_periods,
+)
+from sim.calibration import (
+    CALIBRATION_FILE,
+    CALIBRATION_FORMAT,
+    MODEL_VERSION,
+    SEGMENTS_FILE,
+    file_sha256,
+    relative_risk,
+)
+from sim.config import ModelConfig, city_name
+from sim.errors import ConfigError
+from sim.offences import CRIME_TYPES
+from sim.results import write_file, write_table
+
+__all__ = ["CalibrateSettings", "CalibrationDataError", "FitState", "Periods", "calibrate", "main"]
+
+# Searched by Optuna: name -> (low, high, log scale).
+SEARCH: dict[str, tuple[float, float, bool]] = {
+    "prior_strength": (0.05, 200.0, True),
+    "boost_theta": (0.0, 3.0, False),
+    "return_prob": (0.0, 0.95, False),
+}
+# Weights of the loss terms (docs/calibration.md).
+LOSS_WEIGHTS = {"spatial": 1.0, "concentration": 1.0, "knox": 1.0, "volume": 1.0, "hours": 1.0}
+# A type's own hour/weekday profile is fitted once it has this many timed fit-period incidents;
+# below it the type follows the all-type ratio.
+MIN_TYPE_EVENTS = 150
+
+
+@dataclass
+class FitState:
+    """The fitted values as they stand: what a trial or a round simulates."""
+
+    type_weight: dict[str, float]
+    type_by_hour: dict[str, list[float]]
+    type_by_weekday: dict[str, list[float]]
+    prior_strength: float
+    boost_theta: float
+    return_prob: float
+    outings_per_day: float = 4.0
+
+    @classmethod
+    def from_config(cls, model: ModelConfig) -> FitState:
+        """Start from the model's defaults (every type named, flat profiles where none is set)."""
+        c = model.crime
+        tw = {k: float(c.type_weight.get(k, 1.0)) for k in CRIME_TYPES}
+        hours = {k: [float(x) for x in c.type_by_hour.get(k, [1.0] * 24)] for k in CRIME_TYPES}
+        days = {k: [float(x) for x in c.type_by_weekday.get(k, [1.0] * 7)] for k in CRIME_TYPES}
+        return cls(tw, hours, days, c.prior_strength, c.boost_theta, c.return_prob, c.outings_per_day)
+
+    def crime_values(self) -> dict[str, Any]:
+        """Return the ``crime.*`` values of a calibration.yaml (rounded: the file is read by people too)."""
+        return {
+            "type_weight": {k: round(v, 6) for k, v in self.type_weight.items()},
+            "type_by_hour": {k: [round(x, 5) for x in v] for k, v in self.type_by_hour.items()},
+            "type_by_weekday": {k: [round(x, 5) for x in v] for k, v in self.type_by_weekday.items()},
+            "prior_strength": round(self.prior_strength, 6),
+            "boost_theta": round(self.boost_theta, 6),
+            "return_prob": round(self.return_prob, 6),
+            "outings_per_day": round(self.outings_per_day, 6),
+        }
+
+
+# --------------------------------------------------------------------------- calibration folders
+def write_calibration(
+    folder: Path,
+    state: FitState,
+    segments: pd.DataFrame,
+    city: dict[str, Any],
+    *,
+    data: dict[str, Any] | None = None,
+    parameters: list[dict[str, Any]] | None = None,
+    validation: dict[str, Any] | None = None,
+) -> Path:
+    """Write ``calibration.yaml`` and ``segments.parquet`` atomically; return the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    write_table(folder / SEGMENTS_FILE, segments)
+    doc = {
+        "format": CALIBRATION_FORMAT,
+        "model_version": MODEL_VERSION,
+        "city": city,
+        "crime": state.crime_values(),
+        "data": data or {},
+        "parameters": parameters or [],
+        "validation": validation or {},
+    }
+    write_file(folder / CALIBRATION_FILE, yaml.safe_dump(_plain(doc), sort_keys=False))
+    return folder
+
+
+def _plain(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def trial_folder(root: Path, state: FitState, segments: pd.DataFrame, city: dict[str, Any]) -> Path:
+    """Return a calibration folder for one trial, named by the hash of what it holds (so reruns find it)."""
+    digest = hashlib.sha256(json.dumps(state.crime_values(), sort_keys=True).encode())
+    digest.update(
+        pd.util.hash_pandas_object(segments[["count", "expected"]], index=False).to_numpy().tobytes()
+    )
+    folder = root / digest.hexdigest()[:16]
+    if not (folder / CALIBRATION_FILE).is_file():
+        write_calibration(folder, state, segments, city)
+    return folder
+
+
+# --------------------------------------------------------------------------- the fit
+@dataclass
+class Fit:
+    """Everything the calibration needs while it runs."""
+
+    net: Any
+    periods: Periods
+    settings: CalibrateSettings
+    runner: Runner
+    city: dict[str, Any]
+    static_share: np.ndarray
+    expected_sum: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    volume_history: list[tuple[float, float]] = field(default_factory=list)
+    log: list[str] = field(default_factory=list)
+
+    @property
+    def n(self) -> int:
+        """Number of street segments."""
+        return int(self.net.n_segments)
+
+    def counts(self, frame: pd.DataFrame) -> np.ndarray:
+        """Crimes per segment."""
+        return np.bincount(frame["segment"].to_numpy(np.int64), minlength=self.n).astype(float)
+
+    def segments(self, real: pd.DataFrame, *, pilot: bool = False) -> pd.DataFrame:
+        """Return the per-segment table of a calibration: real counts and the model's expectation."""
+        if pilot or self.expected_sum.sum() == 0:
+            count, expected = np.zeros(self.n), np.zeros(self.n)
+        else:
+            count = self.counts(real)
+            sim_share = self.expected_sum / self.expected_sum.sum()
+            # half the model's own simulated share, half its static place-based share: the
+            # simulated share alone is too sparse on streets that saw no simulated crime
+            expected = 0.5 * sim_share + 0.5 * self.static_share
+        net = self.net
+        return pd.DataFrame({
+            "segment": np.arange(self.n, dtype=np.int64),
+            "osm_way_id": net.edge_osm_way_id[net.segment_edge].astype(np.int64),
+            "length_m": net.segment_length_m,
+            "count": count,
+            "expected": expected,
+        })  # fmt: skip
+
+    def learn_expected(self, sims: list[pd.DataFrame], segments: pd.DataFrame, strength: float) -> None:
+        """Add the model's own per-segment expectation from ``sims``, the calibration's multiplier divided out."""
+        if segments["expected"].sum() > 0:
+            mult = relative_risk(segments["count"].to_numpy(), segments["expected"].to_numpy(), strength)
+            mult = mult / mult.mean()
+        else:
+            mult = np.ones(self.n)
+        total = sum(self.counts(s) for s in sims)
+        est = np.asarray(total, dtype=float) / mult
+        self.expected_sum = est if self.expected_sum.size == 0 else self.expected_sum + est
+
+
+def moment_update(state: FitState, sims: list[pd.DataFrame], fit: Fit) -> tuple[FitState, dict[str, float]]:
+    """One multiplicative step of volume per type, hours and weekdays towards the fit period's."""
+    s, p, g = fit.settings, fit.periods, fit.settings.damping
+    real = p.fit
+    sim = pd.concat(sims, ignore_index=True)
+    sim_days = s.days * len(sims)
+    out = replace(
+        state,
+        type_weight=dict(state.type_weight),
+        type_by_hour={k: list(v) for k, v in state.type_by_hour.items()},
+        type_by_weekday={k: list(v) for k, v in state.type_by_weekday.items()},
+    )
+    # the mix: each type's weight times its real over simulated share, the hazard-weighted total kept
+    real_n = real["crime_type"].value_counts()
+    sim_n = sim["crime_type"].value_counts()
+    r_share = {k: float(real_n.get(k, 0)) / max(len(real), 1) for k in CRIME_TYPES}
+    q_share = {k: float(sim_n.get(k, 0)) / max(len(sim), 1) for k in CRIME_TYPES}
+    new = {}
+    for k in CRIME_TYPES:
+        if r_share[k] == 0:
+            new[k] = 0.0
+        elif q_share[k] == 0:
+            new[k] = max(out.type_weight[k], 0.05) * 2.0
+        else:
+            new[k] = out.type_weight[k] * (r_share[k] / q_share[k]) ** g
+    before = sum(q_share[k] for k in CRIME_TYPES if out.type_weight[k] > 0)
+    after = sum(q_share[k] * new[k] / out.type_weight[k] for k in CRIME_TYPES if out.type_weight[k] > 0)
+    scale = before / after if after > 0 else 1.0
+    out.type_weight = {k: v * scale for k, v in new.items()}
+    # the volume: offenders' outings per day, by a secant step on the measured elasticity (offending
+    # saturates when most outings end in an offence, so volume is not proportional to hazard)
+    tot_r, tot_s = len(real) / p.fit_days, len(sim) / sim_days
+    if tot_s > 0:
+        hist = fit.volume_history
+        hist.append((math.log(state.outings_per_day), math.log(tot_s)))
+        elasticity = 1.0
+        if len(hist) >= 2 and abs(hist[-1][0] - hist[-2][0]) > 0.02:
+            elasticity = min(1.5, max(0.3, (hist[-1][1] - hist[-2][1]) / (hist[-1][0] - hist[-2][0])))
+        out.outings_per_day = state.outings_per_day * math.exp(g * math.log(tot_r / tot_s) / elasticity)
+    if p.timed:
+        timed = real[real["time_known"] == "minute"]
+        dated = real[real["time_known"] != "month"]
+        _profiles(out.type_by_hour, out.type_weight, real_frame(timed, p.fit_start), sim, "hour", 24, g)
+        _profiles(out.type_by_weekday, out.type_weight, real_frame(dated, p.fit_start), sim, "weekday", 7, g)
+    return out, {"real_per_day": tot_r, "sim_per_day": tot_s}
+
+
+def _profiles(
+    target: dict[str, list[float]],
+    weights: dict[str, float],
+    real: pd.DataFrame,
+    sim: pd.DataFrame,
+    col: str,
+    n: int,
+    g: float,
+) -> None:
+    """Multiply each type's profile by (real share / simulated share) ** g, smoothed, scaled to mean 1.
+
+    The type's weight is divided by the change the new profile makes to its simulated volume
+    (simulated counts per bin times the profile's change), so that reshaping the hours does not
+    also move the volume per type, which :func:`moment_update` fits on its own.
+    """
+
+    def counts(frame: pd.DataFrame) -> np.ndarray:
+        return profile_counts(frame[col].to_numpy(), n)
+
+    def shares(c: np.ndarray) -> np.ndarray:
+        return (c + 2.0) / (c.sum() + 2.0 * n)  # two pseudo-events per bin: no bin divides by zero
+
+    sim_all = counts(sim)
+    pooled = shares(counts(real)) / shares(sim_all)
+    for k in CRIME_TYPES:
+        rk, sk = counts(real[real["crime_type"] == k]), counts(sim[sim["crime_type"] == k])
+        own = rk.sum() >= MIN_TYPE_EVENTS and sk.sum() >= 30
+        ratio = shares(rk) / shares(sk) if own else pooled
+        old = np.asarray(target[k])
+        v = old * ratio**g
+        v = v / v.mean()
+        base = sk if sk.sum() > 0 else sim_all
+        if base.sum() > 0:
+            weights[k] /= float((base * v / old).sum() / base.sum())
+        target[k] = list(v)
+
+
+def losses(sims: list[pd.DataFrame], fit: Fit, *, rng: int = 0) -> dict[str, float]:
+    """Return the trial loss terms (docs/calibration.md), each 0 when simulated and real agree."""
+    from experiments.sim_vs_real import hour_profile, total_variation
+    from sim import metrics as m
+
+    p, s = fit.periods, fit.settings
+    sim = pd.concat(sims, ignore_index=True)
+    out: dict[str, float] = {}
+    # spatial: 1 - PEI at 5% of street length of the simulated mean as a forecast of the holdout
+    forecast = fit.counts(sim)
+    observed = fit.counts(p.holdout)
+    out["spatial"] = 1.0 - _pei(forecast, observed, fit.net.segment_length_m, 0.05)
+    n = min(len(sim), len(p.fit))
+    gen = np.random.default_rng(rng)
+    if n >= 50:
+        a = sim.iloc[np.sort(gen.choice(len(sim), n, replace=False))]
+        b = p.fit.iloc[np.sort(gen.choice(len(p.fit), n, replace=False))]
+        share = [m.segments_holding_share(fit.counts(x), 0.5) for x in (a, b)]
+        out["concentration"] = abs(math.log(max(share[0], 1e-6) / max(share[1], 1e-6)))
+        if p.timed:
+            real_f = real_frame(b, p.fit_start)
+            knox = [_knox(x) for x in (a, real_f)]
+            if all(math.isfinite(k) and k > 0 for k in knox):
+                out["knox"] = abs(math.log(knox[0] / knox[1]))
+    volume = (len(sim) / (s.days * len(sims))) / (len(p.fit) / p.fit_days)
+    out["volume"] = abs(math.log(max(volume, 1e-6)))
+    if p.timed:
+        timed = real_frame(p.fit[p.fit["time_known"] == "minute"], p.fit_start)
+        out["hours"] = total_variation(
+            hour_profile(sim["time_min"].to_numpy()), hour_profile(timed["time_min"].to_numpy())
+        )
+    return out
+
+
+def _knox(frame: pd.DataFrame) -> float:
+    from sim import metrics as m
+
+    t = m.knox_table(
+        frame["x"].to_numpy(), frame["y"].to_numpy(), frame["time_min"].to_numpy() / 1440.0,
+        distance_bands_m=(0.0, 100.0), time_bands_days=(0.0, 3.0), n_permutations=19, rng=0,
+    )  # fmt: skip
+    row = t.iloc[0]
+    return float(row["observed"] / row["expected"]) if row["expected"] > 0 else float("nan")
+
+
+def _pei(forecast: np.ndarray, observed: np.ndarray, length: np.ndarray, coverage: float) -> float:
+    """Crimes on the forecast's top streets filling ``coverage`` of length, over the oracle's (Hunt 2016)."""
+
+    def captured(score: np.ndarray) -> float:
+        order = np.lexsort((np.arange(score.size), -score))
+        within = np.cumsum(length[order]) <= coverage * length.sum()
+        return float(observed[order][within].sum())
+
+    best = captured(observed)
+    return captured(forecast) / best if best > 0 else float("nan")
+
+
+def total_loss(terms: dict[str, float]) -> float:
+    """Weighted sum of the loss terms that could be measured."""
+    return float(sum(LOSS_WEIGHTS[k] * v for k, v in terms.items() if math.isfinite(v)))
+
+
+# --------------------------------------------------------------------------- the whole procedure
+def _moment_rounds(
+    state: FitState, fit: Fit, rounds: int, tag: str, real: pd.DataFrame
+) -> tuple[FitState, list[pd.DataFrame]]:
+    s = fit.settings
+    sims: list[pd.DataFrame] = []
+    for i in range(rounds):
+        segs = fit.segments(real)
+        folder = trial_folder(fit.runner.out / "trials", state, segs, fit.city)
+        sims = fit.runner.run([folder], s.seeds, s.days, f"{tag}{i}")[folder]
+        fit.learn_expected(sims, segs, state.prior_strength)
+        before = state
+        state, vol = moment_update(state, sims, fit)
+        terms = losses(sims, fit)
+        say(f"  {tag} round {i + 1}/{rounds}: {vol['sim_per_day']:.1f} simulated vs {vol['real_per_day']:.1f} "
+               f"recorded crimes/day; loss {total_loss(terms):.3f} ({_terms(terms)})")  # fmt: skip
+        del before
+    return state, sims
+
+
+def _terms(terms: dict[str, float]) -> str:
+    return ", ".join(f"{k} {v:.3f}" for k, v in terms.items())
+
+
+def _optuna_stage(state: FitState, fit: Fit) -> tuple[FitState, list[dict[str, Any]]]:
+    """Fit the place and near-repeat terms with Optuna (resumable: a journal file in the output folder)."""
+    import optuna
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+    from optuna.trial import TrialState
+    from tqdm import tqdm
+
+    s = fit.settings
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    storage = JournalStorage(JournalFileBackend(str(fit.runner.out / "optuna.journal")))
+    study = optuna.create_study(
+        study_name="place_terms", storage=storage, direction="minimize", load_if_exists=True,
+        sampler=optuna.samplers.TPESampler(seed=s.sampler_seed, n_startup_trials=min(8, s.trials),
+                                           constant_liar=True),
+    )  # fmt: skip
+    # a killed calibration leaves trials running: fail them and run their parameters again
+    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        study.tell(t.number, state=TrialState.FAIL)
+        study.enqueue_trial(t.params, skip_if_exists=False)
+    if not study.get_trials(deepcopy=False):
+        study.enqueue_trial({k: getattr(state, k) for k in SEARCH})  # the moment stage's values first
+    done = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+    batch = max(1, _jobs())
+    real = fit.periods.train
+    bar = tqdm(total=s.trials, initial=min(done, s.trials), desc="trials", unit="trial", file=sys.stderr,
+               bar_format="{desc}: {n_fmt}/{total_fmt} {bar:20} {elapsed} elapsed, ~{remaining} left{postfix}")  # fmt: skip
+    with bar:
+        while done < s.trials:
+            trials = [study.ask() for _ in range(min(batch, s.trials - done))]
+            states = []
+            for t in trials:
+                values = {k: t.suggest_float(k, lo, hi, log=log) for k, (lo, hi, log) in SEARCH.items()}
+                states.append(replace(state, **values))
+            folders = [
+                trial_folder(fit.runner.out / "trials", st, fit.segments(real), fit.city) for st in states
+            ]
+            results = fit.runner.run(folders, s.seeds, s.days, "place")
+            for t, folder in zip(trials, folders, strict=True):
+                terms = losses(results[folder], fit)
+                for k, v in terms.items():
+                    t.set_user_attr(k, v)
+                study.tell(t, total_loss(terms))
+            done = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+            bar.n = min(done, s.trials)
+            bar.set_postfix_str(f"best loss {study.best_value:.3f}")
+            bar.refresh()
+    complete = sorted(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)), key=lambda t: t.value)
+    best = complete[0]
+    top = complete[: max(3, len(complete) // 4)]
+    spread = []
+    for k in SEARCH:
+        vals = [t.params[k] for t in top]
+        spread.append({"name": f"crime.{k}", "value": best.params[k], "lo": min(vals), "hi": max(vals),
+                       "how": f"best of {len(complete)} Optuna trials; range of the best {len(top)}"})  # fmt: skip
+    say(f"  place terms: best loss {best.value:.3f} with "
+           + ", ".join(f"{k}={v:.3g}" for k, v in best.params.items()))  # fmt: skip
+    return replace(state, **{k: float(best.params[k]) for k in SEARCH}), spread
+
+
+def _jobs() -> int:
+    return max(1, min(os.cpu_count() or 1, 2))
+
+
+def _weight_spread(state: FitState, sims: list[pd.DataFrame], fit: Fit) -> list[dict[str, Any]]:
+    """Each type's weight with the range implied by the replications (w * real / simulated, per run)."""
+    p, s = fit.periods, fit.settings
+    out = []
+    real_share = p.fit["crime_type"].value_counts(normalize=True)
+    for k in CRIME_TYPES:
+        r = float(real_share.get(k, 0.0))
+        w = state.type_weight[k]
+        ratios = []
+        for sim in sims:  # the weight each replication alone would have asked for
+            q = float((sim["crime_type"] == k).mean()) if len(sim) else 0.0
+            if q > 0:
+                ratios.append(w * r / q)
+        lo, hi = (min([w, *ratios]), max([w, *ratios])) if ratios else (float("nan"), float("nan"))
+        out.append({"name": f"crime.type_weight.{k}", "value": w, "lo": lo, "hi": hi,
+                    "how": f"share of the mix matched; range of the {len(sims)} last replications' own answers"})  # fmt: skip
+    total = len(p.fit) / p.fit_days
+    runs = [
+        state.outings_per_day,
+        *(state.outings_per_day * total / (len(sim) / s.days) for sim in sims if len(sim)),
+    ]
+    out.append({"name": "crime.outings_per_day", "value": state.outings_per_day, "lo": min(runs), "hi": max(runs),
+                "how": f"recorded crimes per day matched; range over {len(sims)} replications"})  # fmt: skip
+    return out
+
+
+def calibrate(model: ModelConfig, settings: CalibrateSettings, base: list[str], out: Path) -> Path:
+    """Fit ``model``'s city to its incident file and validate on the test period; return the folder."""
+    from sim.incidents import IncidentSource, read_incidents
+    from sim.landuse import LandUse
+    from sim.network import load_network
+
+    t0 = time.monotonic()
+    settings.validate()
+    if not model.incidents.path:
+        raise ConfigError(
+            "incidents.path", "", "the incident file to calibrate to, e.g. incidents.path=crimes.csv"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    net = load_network(model.city.path, network_type=model.city.network_type, cache_dir=model.city.cache_dir)
+    table = read_incidents(IncidentSource(**asdict(model.incidents)), net)
+    periods = split_periods(table.events, settings, model.incidents.path)
+    say(f"{city_name(model.city)}: {len(periods.fit):,} incidents to fit ({periods.fit_start.date()} to "
+           f"{(periods.fit_end - pd.Timedelta(days=1)).date()}), {len(periods.test):,} to test "
+           f"({periods.fit_end.date()} to {(periods.test_end - pd.Timedelta(days=1)).date()})"
+           + ("" if periods.timed else "; dates only: hours, weekdays and Knox are not fitted"))  # fmt: skip
+    city = {"path": str(Path(model.city.path).resolve()), "network_type": model.city.network_type,
+            "name": city_name(model.city), "map_sha256": file_sha256(model.city.path), "n_segments": net.n_segments}  # fmt: skip
+    from sim.environment import CLASS_WEIGHT
+    from sim.landuse import segment_class_values
+
+    land = LandUse.from_network(net)
+    static = segment_class_values(net, CLASS_WEIGHT, 1.0) * (
+        1.0 + model.crime.place_attraction * np.log1p(land.attractors())
+    )
+    fit = Fit(net, periods, settings, Runner(base, out), city, static / static.sum())
+    state = FitState.from_config(model)
+
+    say("stage 1: volume per type, hours and weekdays")
+    pilot = fit.segments(periods.train, pilot=True)
+    folder = trial_folder(out / "trials", state, pilot, city)
+    fit.learn_expected(fit.runner.run([folder], settings.seeds, settings.days, "pilot")[folder], pilot, 1.0)
+    state, _ = _moment_rounds(state, fit, settings.moment_rounds, "moments", periods.train)
+    spread: list[dict[str, Any]] = []
+    if settings.trials:
+        say(f"stage 2: place and near-repeat terms ({settings.trials} trials)")
+        state, spread = _optuna_stage(state, fit)
+    say("stage 3: moments again, with the fitted place terms and the whole fit period's counts")
+    state, sims = _moment_rounds(state, fit, max(1, settings.moment_rounds - 1), "final", periods.fit)
+    parameters = _weight_spread(state, sims, fit) + spread
+    segments = fit.segments(periods.fit)
+    data = {
+        "incidents": str(Path(model.incidents.path).resolve()),
+        "incidents_sha256": file_sha256(model.incidents.path),
+        "fit_start": str(periods.fit_start.date()), "fit_end": str((periods.fit_end - pd.Timedelta(days=1)).date()),
+        "test_start": str(periods.fit_end.date()), "test_end": str((periods.test_end - pd.Timedelta(days=1)).date()),
+        "n_fit": len(periods.fit), "n_test": len(periods.test), "timed": periods.timed,
+        "reporting": "not fitted: the file lists recorded crime only, so the share never reported keeps its survey defaults",
+    }  # fmt: skip
+    write_calibration(out, state, segments, city, data=data, parameters=parameters)
+    validation: dict[str, Any] = {}
+    if settings.test_replications:
+        from experiments.calibration_report import validate_test_period
+
+        validation = validate_test_period(
+            out, fit.runner, fit.net, periods, settings, city, model, parameters
+        )
+        write_calibration(out, state, segments, city, data=data, parameters=parameters, validation=validation)
+    say(f"calibration written to {out} in {(time.monotonic() - t0) / 60:.1f} min "
+           f"({fit.runner.sims_run} simulations run)")  # fmt: skip
+    return out
+
+
+# --------------------------------------------------------------------------- command line
+def _compose(overrides: Sequence[str]) -> tuple[ModelConfig, CalibrateSettings, str]:
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from omegaconf import OmegaConf
+
+    from experiments.configuration import (
+        CONF_DIR,
+        build_model_config,
+        quiet_schema_matching,
+        register_resolvers,
+        register_schemas,
+    )
+
+    register_resolvers()
+    register_schemas()
+    GlobalHydra.instance().clear()
+    with (
+        quiet_schema_matching(),
+        initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3", job_name="precinct"),
+    ):
+        cfg = compose("config", overrides=list(overrides))
+    GlobalHydra.instance().clear()
+    data = OmegaConf.to_container(cfg, resolve=True)
+    assert isinstance(data, dict)
+    raw = data.pop("calibrate", None) or {}
+    allowed = {f.name for f in fields(CalibrateSettings)}
+    for key, value in raw.items():
+        if key not in allowed:
+            raise ConfigError(
+                f"calibrate.{key}", value, f"one of the keys of calibrate: {', '.join(sorted(allowed))}"
+            )
+    settings = CalibrateSettings(**raw).validate()
+    if data.get("city", {}).get("calibration"):
+        raise ConfigError(
+            "city.calibration", data["city"]["calibration"], "empty: calibrate a map, not a calibration"
+        )
+    model, run = build_model_config(data, overrides=overrides)
+    return model, settings, run.name
+
+
+def run_overrides(overrides: Sequence[str]) -> list[str]:
+    """Return the user's overrides that the fitting runs share: the city, population, police, launcher."""
+    skip = ("incidents", "calibrate", "name", "resume", "hydra.sweep", "hydra.run")
+    return [o for o in overrides if not o.partition("=")[0].lstrip("+~").startswith(skip)]
+
+
+def main(argv: Sequence[str]) -> int:
+    """``precinct calibrate [OVERRIDES...]``: print the folder written."""
+    from experiments.configuration import open_mapping_overrides
+
+    overrides = open_mapping_overrides(argv)
+    model, settings, name = _compose(overrides)
+    out = Path("outputs") / "calibration" / name
+    if settings.fresh and out.exists():
+        shutil.rmtree(out)
+    folder = calibrate(model, settings, run_overrides(overrides), out)
+    print(f"calibration: {folder.resolve()}")
+    html = folder / "validation.html"
+    if html.is_file():
+        print(f"validation report: {html.resolve()}")
+    print(f"use it: precinct run city.calibration={folder}")
+    return 0

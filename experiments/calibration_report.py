@@ -1,0 +1,142 @@
+"""The test period of a calibration: simulate it, score it against what was recorded, forecast hot spots.
+
+Called by :func:`experiments.calibrate.calibrate` once the fitted values are written: the calibrated
+city is run ``calibrate.test_replications`` times over the test period (from its first day's
+weekday, at most ``calibrate.test_days_max`` days), the runs are compared with the period's real
+recorded crime (:func:`experiments.validation.validate`), and weekly hot-spot forecasts, the
+calibrated model's own among them, are scored on the same weeks (:mod:`sim.forecast`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from experiments.calibration_runs import CalibrateSettings, Periods, Runner, real_frame, say
+from sim.calibration import MODEL_VERSION, file_sha256
+from sim.config import ModelConfig
+from sim.network import StreetNetwork
+
+__all__ = ["headline", "validate_test_period"]
+
+# Shown wherever the crime data or anything derived from it is (data/incidents/README.md).
+ATTRIBUTION = {
+    "police_uk": "Contains public sector information licensed under the Open Government Licence v3.0. "
+    "Crime data: data.police.uk.",
+}
+
+
+def validate_test_period(
+    out: Path,
+    runner: Runner,
+    net: StreetNetwork,
+    p: Periods,
+    s: CalibrateSettings,
+    city: dict[str, Any],
+    model: ModelConfig,
+    parameters: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """Simulate and score the test period; write validation.json/.html into ``out``; return the headline.
+
+    ``out`` is the calibration folder (already holding calibration.yaml), ``runner`` runs its
+    simulations, ``p`` and ``s`` are the periods and settings of the fit, ``city`` its map record.
+    """
+    from experiments.validation import validate, write_validation
+
+    test_start = p.fit_end
+    days = float(min(p.test_days, s.test_days_max))
+    say(f"test period: {s.test_replications} replications of {days:g} days from {test_start.date()}")
+    extra = [f"sim.start_weekday={test_start.weekday()}"]
+    saved = list(runner.base)
+    runner.base = [*saved, *extra]
+    try:
+        sims = runner.run([out.resolve()], s.test_replications, days, "test")[out.resolve()]
+    finally:
+        runner.base = saved
+    for frame in sims:  # sim_frame counted weekdays from Monday; this run starts on the test's weekday
+        frame["weekday"] = ((frame["time_min"] // 1440 + test_start.weekday()) % 7).astype(np.int64)
+    real = p.test
+    if p.timed and p.test_days > days:  # the real period cut to the simulated one
+        real = real[real["local"] < test_start + pd.Timedelta(days=days)]
+    real_days = days if p.timed else p.test_days
+    real_t = real_frame(real, test_start)
+    v = validate(sims, real_t, net, sim_days=days, real_days=real_days, timed=p.timed,
+                 start_weekday=test_start.weekday())  # fmt: skip
+    forecasts = None
+    if s.forecasts and p.timed:
+        forecasts = score_forecasts(net, p, sims, days)
+        if forecasts is not None:
+            v = v.with_forecasts(forecasts)
+    meta = {
+        "city": city["name"],
+        "map": city["path"],
+        "incidents": str(model.incidents.path),
+        "fit_period": [str(p.fit_start.date()), str((p.fit_end - pd.Timedelta(days=1)).date())],
+        "test_period": [str(test_start.date()), str((test_start + pd.Timedelta(days=days - 1)).date())],
+        "n_replications": s.test_replications,
+        "parameters": [{**row, "unit": _unit(row["name"])} for row in parameters],
+        "calibration_hash": file_sha256(out / "segments.parquet")[:16],
+        "version": MODEL_VERSION,
+        "attribution": _attribution(model),
+    }
+    _, html_path = write_validation(v, out, net=net, meta=meta, forecasts=forecasts)
+    say(f"validation: {html_path}")
+    return headline(v.to_dict())
+
+
+def score_forecasts(
+    net: StreetNetwork, p: Periods, sims: list[pd.DataFrame], days: float
+) -> pd.DataFrame | None:
+    """Score weekly hot-spot forecasts over the test period, the calibrated model's mean simulated crime among them."""
+    from sim import forecast
+
+    weeks = int(days // 7)
+    if weeks < 1:
+        return None
+    events = real_frame(pd.concat([p.fit, p.test]), p.fit_start)
+    start = (p.fit_end - p.fit_start).total_seconds() / 60.0
+    counts = [np.bincount(sim["segment"].to_numpy(np.int64), minlength=net.n_segments) for sim in sims]
+    risk = np.mean(counts, axis=0).astype(float)
+    chosen = {
+        name: forecast.FORECASTERS[name]
+        for name in ("prior_counts", "grid_kde", "network_kde", "prospective")
+    }
+    chosen["model"] = functools.partial(forecast.model, risk=risk)
+    scores = forecast.rolling_scores(events, net, start, start + weeks * 7 * 1440.0, forecasters=chosen)
+    return forecast.summarise(scores)
+
+
+def headline(full: dict[str, Any]) -> dict[str, Any]:
+    """Return the few scores calibration.yaml and the comparison report quote (the rest is in validation.json)."""
+    out: dict[str, Any] = {}
+    for row in full.get("targets", []) or []:
+        name = str(row.get("target") or row.get("measure") or "")
+        if name:
+            out[name] = {k: row[k] for k in ("label", "value", "threshold", "status", "reason") if k in row}
+    return out
+
+
+def _unit(name: str) -> str:
+    if name.endswith("prior_strength"):
+        return "pseudo-crimes"
+    if name.endswith("return_prob"):
+        return "probability"
+    if name.endswith("boost_theta"):
+        return "attractiveness per crime"
+    if name.endswith("outings_per_day"):
+        return "outings per offender per day"
+    return "relative hazard"
+
+
+def _attribution(model: ModelConfig) -> str:
+    head = ""
+    with contextlib.suppress(OSError):
+        head = Path(model.incidents.path).read_text(errors="replace")[:200]
+    if "Crime ID" in head and "Falls within" in head:
+        return ATTRIBUTION["police_uk"]
+    return f"Crime data: {Path(model.incidents.path).name} (see its publisher's licence)."

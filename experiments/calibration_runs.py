@@ -1,0 +1,243 @@
+"""What a calibration reads and runs: its settings, the fit and test periods, and the simulations.
+
+Shared by :mod:`experiments.calibrate` (the fit) and :mod:`experiments.calibration_report` (the
+test period); see the former for the procedure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.errors import ConfigError, PrecinctError
+
+__all__ = [
+    "CalibrateSettings",
+    "CalibrationDataError",
+    "Periods",
+    "Runner",
+    "profile_counts",
+    "real_frame",
+    "say",
+    "sim_frame",
+    "split_periods",
+]
+
+
+class CalibrationDataError(PrecinctError, ValueError):
+    """The incident file cannot support a calibration (too few incidents, periods outside the data)."""
+
+
+@dataclass
+class CalibrateSettings:
+    """``calibrate.*``: how the fit and the validation run (conf/calibrate/default.yaml)."""
+
+    fit_end: str | None = None
+    seeds: int = 2
+    days: float = 14.0
+    moment_rounds: int = 3
+    damping: float = 0.8
+    trials: int = 24
+    holdout_share: float = 0.25
+    test_replications: int = 5
+    test_days_max: float = 56.0
+    min_incidents: int = 200
+    sampler_seed: int = 0
+    forecasts: bool = True
+    # start again: delete the folder's finished runs and trials first
+    fresh: bool = False
+
+    def validate(self) -> CalibrateSettings:
+        """Raise ConfigError naming the first bad ``calibrate.*`` value."""
+        for name in ("seeds", "moment_rounds", "test_replications", "min_incidents"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ConfigError(f"calibrate.{name}", v, "a positive whole number")
+        if not isinstance(self.trials, int) or self.trials < 0:
+            raise ConfigError("calibrate.trials", self.trials, "a whole number >= 0")
+        for name in ("days", "test_days_max"):
+            v = getattr(self, name)
+            if not (isinstance(v, int | float) and v >= 1):
+                raise ConfigError(f"calibrate.{name}", v, "at least 1 day")
+        if not 0 < self.damping <= 1:
+            raise ConfigError("calibrate.damping", self.damping, "a number in (0, 1]")
+        if not 0.05 <= self.holdout_share <= 0.5:
+            raise ConfigError("calibrate.holdout_share", self.holdout_share, "a share in [0.05, 0.5]")
+        if self.fit_end is not None:
+            try:
+                pd.Timestamp(str(self.fit_end))
+            except ValueError:
+                raise ConfigError("calibrate.fit_end", self.fit_end, "a date, YYYY-MM-DD") from None
+        return self
+
+
+# --------------------------------------------------------------------------- the data
+@dataclass
+class Periods:
+    """The real crime of the modelled types, split into fit (train, holdout) and test."""
+
+    fit: pd.DataFrame
+    train: pd.DataFrame
+    holdout: pd.DataFrame
+    test: pd.DataFrame
+    fit_start: pd.Timestamp
+    fit_end: pd.Timestamp
+    train_end: pd.Timestamp
+    test_end: pd.Timestamp
+    timed: bool
+    """Times of day are known (not police.uk's month-only dates)."""
+
+    @property
+    def fit_days(self) -> float:
+        """Length of the fit period in days."""
+        return (self.fit_end - self.fit_start).total_seconds() / 86400.0
+
+    @property
+    def test_days(self) -> float:
+        """Length of the test period in days."""
+        return (self.test_end - self.fit_end).total_seconds() / 86400.0
+
+
+def split_periods(events: pd.DataFrame, settings: CalibrateSettings, source: str) -> Periods:
+    """Split real crime into fit and test periods; raise CalibrationDataError with the fix when it cannot."""
+    from sim.incidents import MODELLED_NOW
+
+    real = events[(events["kind"] == "crime") & events["crime_type"].isin(sorted(MODELLED_NOW))].copy()
+    if real.empty:
+        raise CalibrationDataError(f"{source}: no incidents of the modelled offence types to fit")
+    real["local"] = real["datetime"].dt.tz_localize(None)
+    month_only = bool((real["time_known"] == "month").all())
+    timed = bool((real["time_known"] == "minute").mean() > 0.5)
+    first = real["local"].min().normalize()
+    last = real["local"].max().normalize()
+    end = last + (pd.DateOffset(months=1) if month_only else pd.Timedelta(days=1))
+    if settings.fit_end is None:
+        cut = first + (end - first) * 0.75
+        cut = cut.to_period("M").to_timestamp() if month_only else cut.normalize()
+    else:
+        cut = pd.Timestamp(str(settings.fit_end))
+        if not first < cut < end:
+            raise CalibrationDataError(
+                f"calibrate.fit_end={settings.fit_end} is outside the data of {source}, which runs from "
+                f"{first.date()} to {(end - pd.Timedelta(days=1)).date()}: choose a date between them"
+            )
+    fit, test = real[real["local"] < cut], real[real["local"] >= cut]
+    if len(fit) < settings.min_incidents:
+        raise CalibrationDataError(
+            f"{source}: too few incidents to fit: {len(fit):,} of the modelled types before {cut.date()}, "
+            f"at least {settings.min_incidents:,} are needed (calibrate.min_incidents); use a longer file "
+            "or a later calibrate.fit_end"
+        )
+    if test.empty:
+        raise CalibrationDataError(
+            f"{source}: the test period from {cut.date()} has no incidents of the modelled types: "
+            "choose an earlier calibrate.fit_end"
+        )
+    span = cut - first
+    train_end = first + span * (1.0 - settings.holdout_share)
+    if month_only:
+        train_end = train_end.to_period("M").to_timestamp()
+        if train_end <= first:
+            train_end = first + pd.DateOffset(months=1)
+    train, holdout = fit[fit["local"] < train_end], fit[fit["local"] >= train_end]
+    return Periods(fit, train, holdout, test, first, cut, train_end, end, timed)
+
+
+# --------------------------------------------------------------------------- summaries
+def profile_counts(values: np.ndarray, n: int) -> np.ndarray:
+    """Return the counts of ``values`` modulo ``n`` (hours of the day, days of the week)."""
+    return np.bincount(values.astype(np.int64) % n, minlength=n).astype(float)
+
+
+def sim_frame(ev: pd.DataFrame, start_weekday: int = 0) -> pd.DataFrame:
+    """Return the recorded simulated crimes with local hour and weekday (the run starts at midnight)."""
+    out = ev[(ev["kind"] == "crime") & ev["recorded"]][["segment", "x", "y", "time_min", "crime_type"]].copy()
+    out["hour"] = (out["time_min"] // 60 % 24).astype(np.int64)
+    out["weekday"] = ((out["time_min"] // 1440 + start_weekday) % 7).astype(np.int64)
+    return out
+
+
+def real_frame(real: pd.DataFrame, origin: pd.Timestamp) -> pd.DataFrame:
+    """Return real crimes with time_min from ``origin`` (local midnight), hour and weekday."""
+    out = real[["segment", "x", "y", "crime_type", "time_known"]].copy()
+    out["time_min"] = ((real["local"] - origin).dt.total_seconds() / 60.0).to_numpy()
+    out["hour"] = real["local"].dt.hour.to_numpy()
+    out["weekday"] = real["local"].dt.weekday.to_numpy()
+    return out
+
+
+# --------------------------------------------------------------------------- simulations
+@dataclass
+class Runner:
+    """Runs sets of simulations as Hydra multiruns (the sweep launchers) and reads their recorded crime."""
+
+    base: list[str]
+    """The user's overrides that describe the city and the run (not incidents.*, calibrate.*, name)."""
+    out: Path
+    quiet: bool = True
+    sims_run: int = 0
+
+    def run(
+        self, folders: Sequence[Path], seeds: int, days: float, tag: str
+    ) -> dict[Path, list[pd.DataFrame]]:
+        """Simulate every calibration folder ``seeds`` times for ``days``; recorded crimes per folder and seed."""
+        from experiments.configuration import expand_sweep, job_dirname
+        from experiments.launch import run_hydra
+
+        sweep_dir = self.out / "runs" / tag
+        overrides = [
+            *self.base,
+            f"city.calibration={','.join(str(f) for f in folders)}",
+            f"seed=range(0,{seeds})",
+            f"sim.days={days:g}",
+            "name=calibrate",
+            f"hydra.sweep.dir={sweep_dir}",
+            "hydra/hydra_logging=disabled",
+            "hydra/job_logging=disabled",
+            "~hydra.callbacks.progress",
+        ]
+        jobs = expand_sweep(overrides)
+        todo = [j for j in jobs if not (sweep_dir / job_dirname(j) / "_COMPLETE").is_file()]
+        if todo:
+            with _quiet(self.quiet):
+                run_hydra(overrides, multirun=True)
+            self.sims_run += len(todo)
+        out: dict[Path, list[pd.DataFrame]] = {Path(f): [] for f in folders}
+        for job in jobs:
+            folder = Path(next(o for o in job if o.startswith("city.calibration=")).partition("=")[2])
+            ev = pd.read_parquet(
+                sweep_dir / job_dirname(job) / "events.parquet",
+                columns=["kind", "recorded", "segment", "x", "y", "time_min", "crime_type"],
+            )
+            out[folder].append(sim_frame(ev))
+        return out
+
+
+@contextlib.contextmanager
+def _quiet(on: bool) -> Iterator[None]:
+    """Keep the runs' own lines off the terminal (the calibration prints its own progress)."""
+    if not on:
+        yield
+        return
+    saved = os.environ.get("PRECINCT_QUIET")
+    os.environ["PRECINCT_QUIET"] = "1"
+    try:
+        with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
+            yield
+    finally:
+        if saved is None:
+            os.environ.pop("PRECINCT_QUIET", None)
+        else:
+            os.environ["PRECINCT_QUIET"] = saved
+
+
+def say(msg: str) -> None:
+    """Print a progress line of the calibration (on stderr, beside the progress bar)."""
+    print(msg, file=sys.stderr, flush=True)
