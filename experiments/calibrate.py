@@ -77,6 +77,7 @@ SEARCH: dict[str, tuple[float, float, bool]] = {
     "prior_strength": (0.05, 200.0, True),
     "boost_theta": (0.0, 3.0, False),
     "return_prob": (0.0, 0.95, False),
+    "attraction_power": (0.5, 3.0, False),
 }
 # Weights of the loss terms (docs/calibration.md).
 LOSS_WEIGHTS = {"spatial": 1.0, "concentration": 1.0, "knox": 1.0, "volume": 1.0, "hours": 1.0}
@@ -96,6 +97,7 @@ class FitState:
     boost_theta: float
     return_prob: float
     outings_per_day: float = 4.0
+    attraction_power: float = 1.0
 
     @classmethod
     def from_config(cls, model: ModelConfig) -> FitState:
@@ -104,7 +106,16 @@ class FitState:
         tw = {k: float(c.type_weight.get(k, 1.0)) for k in CRIME_TYPES}
         hours = {k: [float(x) for x in c.type_by_hour.get(k, [1.0] * 24)] for k in CRIME_TYPES}
         days = {k: [float(x) for x in c.type_by_weekday.get(k, [1.0] * 7)] for k in CRIME_TYPES}
-        return cls(tw, hours, days, c.prior_strength, c.boost_theta, c.return_prob, c.outings_per_day)
+        return cls(
+            tw,
+            hours,
+            days,
+            c.prior_strength,
+            c.boost_theta,
+            c.return_prob,
+            c.outings_per_day,
+            c.attraction_power,
+        )
 
     def crime_values(self) -> dict[str, Any]:
         """Return the ``crime.*`` values of a calibration.yaml (rounded: the file is read by people too)."""
@@ -116,6 +127,7 @@ class FitState:
             "boost_theta": round(self.boost_theta, 6),
             "return_prob": round(self.return_prob, 6),
             "outings_per_day": round(self.outings_per_day, 6),
+            "attraction_power": round(self.attraction_power, 6),
         }
 
 
@@ -527,7 +539,7 @@ def calibrate(model: ModelConfig, settings: CalibrateSettings, base: list[str], 
         say(f"stage 2: place and near-repeat terms ({settings.trials} trials)")
         state, spread = _optuna_stage(state, fit)
     say("stage 3: moments again, with the fitted place terms and the whole fit period's counts")
-    state, sims = _moment_rounds(state, fit, max(1, settings.moment_rounds - 1), "final", periods.fit)
+    state, sims = _moment_rounds(state, fit, settings.moment_rounds, "final", periods.fit)
     parameters = _weight_spread(state, sims, fit) + spread
     segments = fit.segments(periods.fit)
     data = {
@@ -561,11 +573,13 @@ def _compose(overrides: Sequence[str]) -> tuple[ModelConfig, CalibrateSettings, 
     from experiments.configuration import (
         CONF_DIR,
         build_model_config,
+        open_mapping_overrides,
         quiet_schema_matching,
         register_resolvers,
         register_schemas,
     )
 
+    overrides = open_mapping_overrides(overrides)
     register_resolvers()
     register_schemas()
     GlobalHydra.instance().clear()
@@ -601,9 +615,7 @@ def run_overrides(overrides: Sequence[str]) -> list[str]:
 
 def main(argv: Sequence[str]) -> int:
     """``precinct calibrate [OVERRIDES...]``: print the folder written."""
-    from experiments.configuration import open_mapping_overrides
-
-    overrides = open_mapping_overrides(argv)
+    overrides = list(argv)
     model, settings, name = _compose(overrides)
     out = Path("outputs") / "calibration" / name
     if settings.fresh and out.exists():

@@ -55,7 +55,7 @@ def validate_test_period(
     saved = list(runner.base)
     runner.base = [*saved, *extra]
     try:
-        sims = runner.run([out.resolve()], s.test_replications, days, "test")[out.resolve()]
+        sims = runner.run([out], s.test_replications, days, "test")[out]
     finally:
         runner.base = saved
     for frame in sims:  # sim_frame counted weekdays from Monday; this run starts on the test's weekday
@@ -130,6 +130,8 @@ def _unit(name: str) -> str:
         return "attractiveness per crime"
     if name.endswith("outings_per_day"):
         return "outings per offender per day"
+    if name.endswith("attraction_power"):
+        return "exponent of attractiveness in offenders' choice"
     return "relative hazard"
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "CalibrationDataError",
     "Periods",
     "Runner",
+    "dense_start",
     "profile_counts",
     "real_frame",
     "say",
@@ -105,6 +106,19 @@ class Periods:
         return (self.test_end - self.fit_end).total_seconds() / 86400.0
 
 
+def dense_start(local: pd.Series) -> pd.Timestamp:
+    """Return the first day from which the file is dense: its centred 7-day mean reaches half the median day's.
+
+    A file of incidents *reported* in a period holds a thin tail of older offences (Portland's 2021
+    file reaches back to 2019); counted in, that tail would halve the crimes per day of the fit.
+    """
+    days = local.dt.normalize().value_counts().sort_index()
+    days = days.reindex(pd.date_range(days.index[0], days.index[-1], freq="D"), fill_value=0)
+    mean7 = days.rolling(7, center=True, min_periods=4).mean()
+    dense = mean7 >= 0.5 * float(days[days > 0].median())
+    return pd.Timestamp(dense.idxmax()) if dense.any() else pd.Timestamp(days.index[0])
+
+
 def split_periods(events: pd.DataFrame, settings: CalibrateSettings, source: str) -> Periods:
     """Split real crime into fit and test periods; raise CalibrationDataError with the fix when it cannot."""
     from sim.incidents import MODELLED_NOW
@@ -116,7 +130,13 @@ def split_periods(events: pd.DataFrame, settings: CalibrateSettings, source: str
     month_only = bool((real["time_known"] == "month").all())
     timed = bool((real["time_known"] == "minute").mean() > 0.5)
     first = real["local"].min().normalize()
-    last = real["local"].max().normalize()
+    if not month_only and len(real) >= 100:
+        first = dense_start(real["local"])
+        real = real[real["local"] >= first]
+    # the file's span counts every crime it holds, of the modelled types or not
+    last = max(
+        real["local"].max(), events.loc[events["kind"] == "crime", "datetime"].max().tz_localize(None)
+    ).normalize()
     end = last + (pd.DateOffset(months=1) if month_only else pd.Timedelta(days=1))
     if settings.fit_end is None:
         cut = first + (end - first) * 0.75
@@ -169,7 +189,7 @@ def real_frame(real: pd.DataFrame, origin: pd.Timestamp) -> pd.DataFrame:
     out = real[["segment", "x", "y", "crime_type", "time_known"]].copy()
     out["time_min"] = ((real["local"] - origin).dt.total_seconds() / 60.0).to_numpy()
     out["hour"] = real["local"].dt.hour.to_numpy()
-    out["weekday"] = real["local"].dt.weekday.to_numpy()
+    out["weekday"] = real["local"].dt.day_of_week.to_numpy()
     return out
 
 

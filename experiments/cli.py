@@ -204,10 +204,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from experiments.calibrate import main as calibrate_main
 
             return calibrate_main(args_list[1:])
-        if args_list[:2] == ["hotspots", "score"]:
+        if args_list[:1] == ["hotspots"] and args_list[1:2] != ["-h"] and args_list[1:2] != ["--help"]:
             from experiments.hotspots import main as hotspots_main
 
-            return hotspots_main(args_list[2:])
+            return hotspots_main(args_list[1:])
         if args_list[:2] == ["incidents", "inspect"]:
             from experiments.incidents import main_inspect
 

@@ -18,6 +18,10 @@ Mechanism and sources (docs/policies.md has the full table):
   deter, 11-15 minutes is the optimum, and deterrence outlasts the stop (Koper 1995, Justice Q
   12:649; Telep, Mitchell & Weisburd 2014). Hot-spot patrol cuts crime modestly where it is applied
   and more often diffuses benefits than displaces crime (Braga et al. 2019; Sherman & Weisburd 1995).
+- ``forecaster`` picks the map: ``network_kde`` (default) is the map above; ``prior_counts``,
+  ``grid_kde`` and ``prospective`` rank by the :mod:`sim.forecast` forecaster of that name, with its
+  defaults (docs/forecasting.md), over the same known events, hot spots the top segments by risk
+  per metre; ``bandwidth_m``, ``decay_days``, ``kernel`` and ``kde`` shape the default map only.
 - Burn-in: before ``min_known_crimes`` crimes are known there is no map; officers patrol at random
   (the baseline rule, drawing the same random numbers, so a targeted arm equals its baseline twin
   until the first map exists).
@@ -30,12 +34,17 @@ officers standing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 
+from core_ext import select_hotspots
 from sim.agents import officer as ofc
 from sim.errors import ConfigError
+from sim.forecast import DEFAULT_FORECASTERS, FORECASTERS, risk_per_metre
+from sim.network import StreetNetwork
 from sim.policies.base import PatrolOrders, Policy, PolicyContext
 from sim.policies.hotspot_map import KERNELS, HotspotMap, historical_hotspots
 from sim.policies.registry import ReportRow, register_policy
@@ -53,6 +62,8 @@ class TargetedPatrolConfig:
     kernel: str = "quartic"
     kde: str = "network"
     grid_cell_m: float = 100.0
+    # the map's forecaster (sim/forecast.py): network_kde is the decayed network KDE above
+    forecaster: str = "network_kde"
     source: str = "recorded"
     # "recorded": a live map of crime recorded during the run; "incidents": last year's hot spots,
     # the top_k of the incident file (incidents.path), fixed from the start
@@ -87,6 +98,13 @@ class TargetedPatrolConfig:
             raise ConfigError(key + "kernel", self.kernel, f"one of {', '.join(KERNELS)}")
         if self.kde not in ("network", "grid"):
             raise ConfigError(key + "kde", self.kde, "'network' or 'grid'")
+        if self.forecaster not in DEFAULT_FORECASTERS:
+            raise ConfigError(key + "forecaster", self.forecaster,
+                              f"one of {', '.join(DEFAULT_FORECASTERS)} (the forecasters of sim/forecast.py "
+                              "that need only past crime; 'model' needs a calibrated risk map)")  # fmt: skip
+        if self.forecaster != "network_kde" and self.kde != "network":
+            raise ConfigError(key + "kde", self.kde,
+                              "'network' unless forecaster=network_kde: kde shapes the default map only")  # fmt: skip
         if self.hotspots_from not in ("recorded", "incidents"):
             raise ConfigError(key + "hotspots_from", self.hotspots_from,
                               "'recorded' (a live map) or 'incidents' (the incident file's hot spots)")  # fmt: skip
@@ -104,6 +122,55 @@ class TargetedPatrolConfig:
 
 def _finite(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and bool(np.isfinite(value))
+
+
+def _forecast_risk(
+    forecaster: str,
+    net: StreetNetwork,
+    edges: NDArray[np.int64],
+    times: NDArray[np.float64],
+    now_min: float,
+    weights: NDArray[np.float64] | None = None,
+) -> NDArray[np.float64]:
+    """Return a :mod:`sim.forecast` forecaster's risk per metre from the crime known at ``now_min``.
+
+    Known crime is placed at its segment's midpoint, as the grid map places it.
+    """
+    seg = net.edge_segment[edges]
+    xy = net.edge_midpoint_xy[net.segment_edge[seg]]
+    events = pd.DataFrame({"segment": seg, "x": xy[:, 0], "y": xy[:, 1], "time_min": times,
+                           "weight": np.ones(seg.size) if weights is None else weights})  # fmt: skip
+    # forecasters use events strictly before their time: what is known at now_min counts
+    risk = FORECASTERS[forecaster](events, net, float(np.nextafter(now_min, np.inf)))
+    return risk_per_metre(risk, net.segment_length_m)
+
+
+def _top(risk: NDArray[np.float64], k: int) -> NDArray[np.int64]:
+    """Return the ``k`` highest-risk segments with positive risk, highest first."""
+    top = select_hotspots(risk, min(k, risk.size))
+    return np.asarray(top[risk[top] > 0], dtype=np.int64)
+
+
+class _ForecastMap(HotspotMap):
+    """The live map of known crime with its risk from a :mod:`sim.forecast` forecaster.
+
+    The parent collects what the police know (``update``); ``kde="grid"`` keeps it from building a
+    network kernel this map does not use.
+    """
+
+    def __init__(self, network: StreetNetwork, forecaster: str, **known: Any) -> None:
+        super().__init__(network, kde="grid", **known)
+        self._net = network
+        self._forecaster = forecaster
+
+    def risk(self, now_min: float) -> NDArray[np.float64]:
+        """Risk per metre of every segment at ``now_min``, from every event known by then."""
+        if not self._seg:
+            return np.zeros(self._n_segments)
+        net = self._net
+        edges = net.segment_edge[np.concatenate(self._seg)]
+        return _forecast_risk(self._forecaster, net, edges, np.concatenate(self._time), now_min,
+                              np.concatenate(self._weight))  # fmt: skip
 
 
 @register_policy(
@@ -129,9 +196,15 @@ class TargetedPatrolPolicy(Policy):
         if c.top_k > net.n_segments:
             raise ConfigError("policy.targeted_patrol.top_k", c.top_k,
                               f"at most the number of street segments ({net.n_segments})")  # fmt: skip
-        self.map = HotspotMap(net, bandwidth_m=c.bandwidth_m, decay_days=c.decay_days, kernel=c.kernel,
-                              kde=c.kde, grid_cell_m=c.grid_cell_m, source=c.source,
-                              intelligence_weight=c.intelligence_weight)  # fmt: skip
+        known: dict[str, Any] = {
+            "bandwidth_m": c.bandwidth_m, "decay_days": c.decay_days, "kernel": c.kernel,
+            "grid_cell_m": c.grid_cell_m, "source": c.source, "intelligence_weight": c.intelligence_weight,
+        }  # fmt: skip
+        self.map: HotspotMap = (
+            HotspotMap(net, kde=c.kde, **known)
+            if c.forecaster == "network_kde"
+            else _ForecastMap(net, c.forecaster, **known)
+        )
         self.hotspots = np.zeros(0, dtype=np.int64)
         # (time, hot spots) at every map refresh: which segments were hot when (for evaluation)
         self.history: list[tuple[float, NDArray[np.int64]]] = []
@@ -148,13 +221,18 @@ class TargetedPatrolPolicy(Policy):
             self.peak = np.zeros(24, dtype=bool)
             self.peak[c.peak_hours] = True
         if c.hotspots_from == "incidents":
-            edges, _ = ctx.recorded_history()
+            edges, times = ctx.recorded_history()
             if edges.size == 0:
                 raise ConfigError("policy.targeted_patrol.hotspots_from", "incidents",
                                   "an incident file with crime on this map: incidents.path=FILE")  # fmt: skip
-            self.hotspots = historical_hotspots(
-                net, edges, c.top_k, bandwidth_m=c.bandwidth_m, kernel=c.kernel
-            )
+            if c.forecaster == "network_kde":
+                self.hotspots = historical_hotspots(
+                    net, edges, c.top_k, bandwidth_m=c.bandwidth_m, kernel=c.kernel
+                )
+            else:  # the forecaster's map as of the file's last incident
+                self.hotspots = _top(
+                    _forecast_risk(c.forecaster, net, edges, times, float(times.max())), c.top_k
+                )
             self.history.append((0.0, self.hotspots))
             self.first_map_min = 0.0
             self.n_refreshes = 1

@@ -1,0 +1,298 @@
+"""`precinct calibrate` on the bundled city, from incidents the model itself recorded (dated, so every stage runs).
+
+The "real" crime is a simulation's recorded crime written as an incident CSV: the file a user would
+give, read through the same reader. One small calibration is shared by the tests (module fixture);
+the parameter-recovery test is slow and runs a realistic one.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from experiments import calibrate as cal
+from experiments.calibration_runs import CalibrationDataError, dense_start
+from sim.calibration import (
+    CALIBRATION_FILE,
+    CalibrationError,
+    load_calibration,
+    relative_risk,
+    segment_multiplier,
+)
+from sim.config import ModelConfig
+from sim.errors import ConfigError
+from sim.model import run_simulation
+
+T0 = pd.Timestamp("2024-01-01")  # a Monday
+READ = [
+    "incidents.columns.lon=lon", "incidents.columns.lat=lat", "incidents.columns.datetime=datetime",
+    "incidents.columns.type=type", "incidents.timezone=Europe/London",
+]  # fmt: skip
+SMALL = [
+    "calibrate.days=3", "calibrate.seeds=1", "calibrate.trials=2", "calibrate.moment_rounds=1",
+    "calibrate.test_replications=2",
+]  # fmt: skip
+
+
+def write_incidents(config: ModelConfig, path: Path) -> pd.DataFrame:
+    """Simulate ``config`` and write its recorded crimes as an incident CSV (lon, lat, datetime, type)."""
+    ev = run_simulation(config).events
+    crimes = ev[(ev["kind"] == "crime") & ev["recorded"]]
+    when = T0 + pd.to_timedelta(crimes["time_min"].to_numpy(), unit="m")
+    table = pd.DataFrame({"lon": crimes["lon"].round(6).to_numpy(), "lat": crimes["lat"].round(6).to_numpy(),
+                          "datetime": when.strftime("%Y-%m-%d %H:%M"), "type": crimes["crime_type"].to_numpy()})  # fmt: skip
+    table.to_csv(path, index=False)
+    return table
+
+
+@pytest.fixture(scope="module")
+def incidents(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Four weeks of the bundled city's recorded crime as a dated incident file."""
+    cfg = ModelConfig(seed=11)
+    cfg.sim.days = 28
+    path = tmp_path_factory.mktemp("incidents") / "recorded.csv"
+    write_incidents(cfg, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def calibrated(incidents: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small calibration (the working folder of the module: outputs/ lands there)."""
+    work = tmp_path_factory.mktemp("work")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(work)
+        cal.main([f"incidents.path={incidents}", *READ, *SMALL, "name=small"])
+    return work / "outputs" / "calibration" / "small"
+
+
+def test_calibration_folder_holds_everything_a_run_needs(calibrated: Path) -> None:
+    for name in ("calibration.yaml", "segments.parquet", "validation.json", "validation.html"):
+        assert (calibrated / name).is_file(), name
+    c = load_calibration(calibrated)
+    assert c.data["n_fit"] > 0 and c.data["n_test"] > 0
+    assert c.data["fit_end"] < c.data["test_start"]  # the periods do not overlap
+    assert set(c.crime) >= {"type_weight", "type_by_hour", "type_by_weekday", "prior_strength", "boost_theta",
+                            "return_prob", "outings_per_day"}  # fmt: skip
+    names = {p["name"] for p in c.parameters}
+    assert {
+        "crime.prior_strength",
+        "crime.boost_theta",
+        "crime.return_prob",
+        "crime.outings_per_day",
+    } <= names
+    for p in c.parameters:  # every fitted value carries its spread, and lies within it
+        if p["lo"] is not None:
+            assert p["lo"] <= p["value"] <= p["hi"], p
+    segs = pd.read_parquet(calibrated / "segments.parquet")
+    assert {"osm_way_id", "count", "expected", "length_m"} <= set(segs.columns)
+    assert segs["count"].sum() == c.data["n_fit"]  # the fit period's crimes, not the test period's
+    doc = json.loads((calibrated / "validation.json").read_text())
+    assert {t["target"] for t in doc["targets"]} >= {
+        "volume_all",
+        "concentration",
+        "hour_tv",
+        "knox",
+        "hit_rate",
+    }
+    assert c.validation  # the headline scores are in calibration.yaml too
+
+
+def test_a_calibrated_run_uses_the_fitted_values(calibrated: Path, tmp_path: Path) -> None:
+    from experiments.configuration import build_model_config
+    from sim.config import config_to_dict
+
+    model, _ = build_model_config({"city": {"calibration": str(calibrated)}, "policy": {"baseline": {}}},
+                                  overrides=["city.calibration=x"])  # fmt: skip
+    c = load_calibration(calibrated)
+    assert model.crime.prior_strength == pytest.approx(c.crime["prior_strength"])
+    assert model.crime.type_weight == pytest.approx(c.crime["type_weight"])
+    assert model.crime.segment_prior == str(calibrated / "segments.parquet")
+    # a value given beside the calibration wins over the fitted one
+    given, _ = build_model_config({"city": {"calibration": str(calibrated)}, "crime": {"boost_theta": 0.123},
+                                   "policy": {"baseline": {}}},
+                                  overrides=["city.calibration=x", "crime.boost_theta=0.123"])  # fmt: skip
+    assert given.crime.boost_theta == 0.123
+    model.sim.days = 1
+    run = run_simulation(model)
+    assert (run.events["kind"] == "crime").any()
+    assert config_to_dict(model)["city"]["calibration"] == str(calibrated)
+
+
+def test_calibrated_attractiveness_follows_the_fit_periods_counts(calibrated: Path) -> None:
+    """Streets with more recorded crime than the model expected become more attractive, and vice versa."""
+    from sim.network import load_network
+
+    net = load_network(ModelConfig().city.path, network_type="walk")
+    segs = pd.read_parquet(calibrated / "segments.parquet")
+    strength = load_calibration(calibrated).crime["prior_strength"]
+    mult = segment_multiplier(
+        calibrated / "segments.parquet", net.edge_osm_way_id[net.segment_edge], strength
+    )
+    expected = segs["expected"].to_numpy() * segs["count"].sum() / segs["expected"].sum()
+    excess = segs["count"].to_numpy() - expected
+    assert mult[excess > 1].mean() > 1.0 > mult[excess < -0.5].mean()
+
+
+def test_relative_risk_shrinks_towards_the_prior() -> None:
+    count = np.array([10.0, 0.0, 0.0, 0.0])
+    expected = np.array([1.0, 1.0, 1.0, 7.0])
+    weak, strong = relative_risk(count, expected, 0.01), relative_risk(count, expected, 1000.0)
+    assert weak[0] > 5 and weak[1] < 0.01  # the counts dominate
+    assert strong == pytest.approx(np.ones(4), abs=0.01)  # the place-based prior dominates
+
+
+def test_a_calibration_of_another_map_or_version_is_refused(calibrated: Path, tmp_path: Path) -> None:
+    from experiments.configuration import build_model_config
+    from sim.config import repo_root
+
+    oakland = str(repo_root() / "data" / "osm" / "west_oakland.osm.bz2")
+    with pytest.raises(CalibrationError, match="made on another map"):
+        build_model_config({"city": {"calibration": str(calibrated), "path": oakland}, "policy": {"baseline": {}}},
+                           overrides=["city.path=" + oakland])  # fmt: skip
+    old = tmp_path / "old"
+    shutil.copytree(calibrated, old)
+    doc = yaml.safe_load((old / CALIBRATION_FILE).read_text())
+    doc["model_version"] = "2025.01.0"
+    (old / CALIBRATION_FILE).write_text(yaml.safe_dump(doc))
+    with pytest.raises(CalibrationError, match="another version of the model"):
+        load_calibration(old)
+    with pytest.raises(CalibrationError, match="no such calibration folder"):
+        load_calibration(tmp_path / "nope")
+
+
+def test_a_killed_calibration_resumes_without_redoing_finished_runs(calibrated: Path) -> None:
+    """Delete what a kill during the test period leaves unfinished, and leave an Optuna trial running.
+
+    In place (run folders are tied to where they were made), leaving the folder as it was.
+    """
+    import optuna
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    work = calibrated.parents[2]
+    folder = calibrated
+    before = yaml.safe_load((folder / CALIBRATION_FILE).read_text())
+    lost = sorted(p for p in (folder / "runs" / "test").iterdir() if p.is_dir())[
+        -1
+    ]  # one test-period run was still going
+    shutil.rmtree(lost)
+    (folder / CALIBRATION_FILE).unlink()
+    storage = JournalStorage(JournalFileBackend(str(folder / "optuna.journal")))
+    optuna.load_study(study_name="place_terms", storage=storage).ask()  # killed while running
+    incidents = before["data"]["incidents"]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(work)
+        model, settings, _ = cal._compose([f"incidents.path={incidents}", *READ, *SMALL, "name=small"])
+        runner_log: list[int] = []
+        original = cal.Runner.run
+
+        def counting(self: cal.Runner, *args: object, **kwargs: object) -> object:
+            out = original(self, *args, **kwargs)  # type: ignore[arg-type]
+            runner_log.append(self.sims_run)
+            return out
+
+        mp.setattr(cal.Runner, "run", counting)
+        cal.calibrate(model, settings, cal.run_overrides([*READ, *SMALL]), Path("outputs/calibration/small"))
+    assert runner_log[-1] == 1  # only the lost run was simulated again
+    after = yaml.safe_load((folder / CALIBRATION_FILE).read_text())
+    assert after["crime"] == before["crime"]
+    assert after["validation"] == before["validation"]
+
+
+def test_too_few_incidents_says_how_many_are_needed(
+    incidents: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(
+        CalibrationDataError, match=r"too few incidents to fit: .* at least 100,000 are needed"
+    ):
+        cal.main([f"incidents.path={incidents}", *READ, *SMALL, "calibrate.min_incidents=100000"])
+
+
+def test_fit_end_outside_the_data_is_refused(
+    incidents: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(
+        CalibrationDataError, match=r"calibrate.fit_end=2030-01-01 is outside the data .* 2024-01-01 to"
+    ):
+        cal.main([f"incidents.path={incidents}", *READ, *SMALL, "calibrate.fit_end=2030-01-01"])
+
+
+def test_a_test_period_without_events_is_refused(
+    incidents: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    table = pd.read_csv(incidents)
+    cut = tmp_path / "cut.csv"
+    # after the cut only a crime of a type the model does not simulate: no modelled crime to test on
+    last = table.iloc[[-1]].assign(datetime="2024-01-25 12:00", type="drug possession")
+    pd.concat([table[table["datetime"] < "2024-01-20"], last]).to_csv(cut, index=False)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(CalibrationDataError, match=r"the test period from 2024-01-2.* has no incidents"):
+        cal.main([f"incidents.path={cut}", *READ, *SMALL, "calibrate.fit_end=2024-01-20"])
+
+
+def test_bad_calibrate_settings_name_the_key(
+    incidents: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match=r"calibrate\.seeds"):
+        cal.main([f"incidents.path={incidents}", *READ, "calibrate.seeds=0"])
+    with pytest.raises(ConfigError, match=r"calibrate\.fit_end"):
+        cal.main([f"incidents.path={incidents}", *READ, "calibrate.fit_end=tuesday"])
+    with pytest.raises(ConfigError, match=r"incidents\.path"):
+        cal.main(SMALL)
+
+
+def test_the_dense_period_leaves_out_a_tail_of_late_reports() -> None:
+    days = (
+        ["2019-06-01"] * 2
+        + ["2020-11-03"] * 3
+        + [f"2021-01-{d:02d}" for d in range(1, 29) for _ in range(40)]
+    )
+    assert dense_start(pd.Series(pd.to_datetime(days))) == pd.Timestamp("2021-01-01")
+
+
+@pytest.mark.slow
+def test_parameters_come_back_from_a_city_with_known_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Recovery (issue 12): volume within 15% and the hour profile within total variation 0.05.
+
+    The truth differs from the defaults in volume (fewer outings), mix (burglary x3, violence / 3)
+    and hours (violence moved to the afternoon); the calibration starts from the defaults.
+    """
+    from experiments.sim_vs_real import hour_profile, total_variation
+
+    truth = ModelConfig(seed=101)
+    truth.sim.days = 120
+    truth.crime.outings_per_day = 2.5
+    truth.crime.type_weight = {**truth.crime.type_weight, "burglary": truth.crime.type_weight["burglary"] * 3,
+                               "violence": truth.crime.type_weight["violence"] / 3}  # fmt: skip
+    truth.crime.type_by_hour = {**truth.crime.type_by_hour, "violence": [1.0] * 12 + [3.0] * 6 + [0.5] * 6}
+    path = tmp_path / "truth.csv"
+    write_incidents(truth, path)
+    monkeypatch.chdir(tmp_path)
+    cal.main([f"incidents.path={path}", *READ, "calibrate.days=28", "calibrate.trials=8", "name=recovery",
+              "calibrate.test_replications=2"])  # fmt: skip
+    fitted, _ = __import__("experiments.configuration", fromlist=["build_model_config"]).build_model_config(
+        {"city": {"calibration": str(tmp_path / "outputs/calibration/recovery")}, "policy": {"baseline": {}}},
+        overrides=["city.calibration=x"],
+    )
+    sims, real = [], []
+    for seed in range(3):  # fresh seeds: neither the file's nor the fit's
+        for cfg, out in ((fitted, sims), (truth, real)):
+            c = ModelConfig(**{**cfg.__dict__, "seed": 500 + seed})
+            c.sim.days = 60
+            ev = run_simulation(c).events
+            out.append(ev[(ev["kind"] == "crime") & ev["recorded"]])
+    s, r = pd.concat(sims), pd.concat(real)
+    assert len(s) / len(r) == pytest.approx(1.0, abs=0.15)
+    tv = total_variation(hour_profile(s["time_min"].to_numpy()), hour_profile(r["time_min"].to_numpy()))
+    assert tv <= 0.05

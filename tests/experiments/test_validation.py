@@ -1,0 +1,225 @@
+"""The validation of a calibrated city: measures against targets, the JSON, and an offline HTML page."""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from experiments.validation import NOT_MEASURABLE, Validation, validate, weekday_profile, write_validation
+from sim.config import ModelConfig
+from sim.model import run_simulation
+from sim.network import StreetNetwork, load_network
+from tests.conftest import DEFAULT_CITY
+
+DAYS = 3.0
+META = {
+    "city": "City of London", "map": "city_of_london.osm.pbf", "incidents": "street.csv",
+    "fit_period": ["2024-01-01", "2024-03-31"], "test_period": ["2024-04-01", "2024-04-03"], "n_replications": 3,
+    "parameters": [{"name": "crime.base_rate_per_hour", "value": 0.15, "lo": 0.12, "hi": 0.19, "unit": "per hour"}],
+    "calibration_hash": "0123456789abcdef", "version": "test",
+    "attribution": "Crime data: data.police.uk, Open Government Licence v3.0",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def net() -> StreetNetwork:
+    return load_network(DEFAULT_CITY, network_type="walk")
+
+
+def _crimes(net: StreetNetwork, seed: int) -> pd.DataFrame:
+    """Every crime of a short run: the measures do not care which crimes, and a short run records few."""
+    cfg = ModelConfig(seed=seed)
+    cfg.sim.days = DAYS
+    cfg.population.n_residents = 800
+    cfg.population.n_offenders = 250
+    cfg.police.n_officers = 4
+    ev = run_simulation(cfg, network=net).events
+    return ev[ev["kind"] == "crime"].reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def runs(net: StreetNetwork) -> tuple[list[pd.DataFrame], pd.DataFrame]:
+    """Three replications of the model, and another seed of it as the 'real' test period."""
+    return [_crimes(net, s) for s in (1, 2, 3)], _crimes(net, 10)
+
+
+@pytest.fixture(scope="module")
+def checked(runs, net: StreetNetwork) -> Validation:
+    sims, real = runs
+    return validate(sims, real, net, sim_days=DAYS, real_days=DAYS, timed=True, n_boot=200)
+
+
+def _forecasts() -> pd.DataFrame:
+    rows = []
+    for name, scale in (("model", 1.0), ("prior_counts", 0.9), ("network_kde", 0.8)):
+        for cov in (0.01, 0.05, 0.10, 0.20):
+            hit = min(1.0, 4 * cov * scale)
+            rows.append({"forecaster": name, "coverage": cov, "hit_rate": hit, "hit_rate_lo": hit * 0.8,
+                         "hit_rate_hi": hit * 1.1, "pai": hit / cov, "pai_lo": hit / cov * 0.8,
+                         "pai_hi": hit / cov * 1.1, "pei": scale * 0.6, "pei_lo": math.nan, "pei_hi": math.nan,
+                         "n_weeks": 4})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _status(v: Validation, target: str) -> tuple[str, str]:
+    row = v.targets.set_index("target").loc[target]
+    return str(row["status"]), str(row["reason"])
+
+
+def test_another_seed_of_the_model_passes_volume_and_agrees_on_streets(checked: Validation) -> None:
+    measures = checked.measures.set_index("measure")
+    assert _status(checked, "volume_all")[0] == "pass"
+    assert measures.loc["spearman", "sim"] > 0 and measures.loc["spearman", "sim_lo"] > 0
+    assert 0.05 < measures.loc["hit_rate", "sim"] <= measures.loc["hit_rate", "real"]  # at most the oracle's
+    for key in ("volume_all", "concentration"):
+        row = measures.loc[key]
+        assert (
+            row["sim_lo"] <= row["sim"] <= row["sim_hi"] and row["real_lo"] <= row["real"] <= row["real_hi"]
+        )
+    assert measures.loc["concentration", "sim"] < measures.loc["concentration", "chance"]
+    assert _status(checked, "hit_rate")[0] == NOT_MEASURABLE, "no forecasts were given"
+    status, reason = _status(checked, "knox")
+    assert status == NOT_MEASURABLE and "twice the Knox time band" in reason, (
+        "a 3-day period cannot test 0-3 days"
+    )
+    assert set(checked.targets["status"]) <= {"pass", "fail", NOT_MEASURABLE}
+    assert len(checked.hours) == 24 and checked.hours["real"].sum() == pytest.approx(1.0)
+    assert checked.segments["sim_mean"].sum() == pytest.approx(np.mean(checked.info["sim_events"]))
+
+
+def test_real_crime_all_on_one_segment_fails_concentration_by_name(runs, net: StreetNetwork) -> None:
+    sims, real = runs
+    piled = real.assign(segment=int(real["segment"].iloc[0]), x=real["x"].iloc[0], y=real["y"].iloc[0])
+    v = validate(sims[:2], piled, net, sim_days=DAYS, real_days=DAYS, timed=True, n_boot=100)
+    status, reason = _status(v, "concentration")
+    assert status == "fail"
+    assert reason.startswith("concentration:") and "outside 0.7-1.4x" in reason
+    assert v.measures.set_index("measure").loc["concentration", "real"] == pytest.approx(1 / net.n_segments)
+    assert "bootstrap" in v.info["sim_interval"], "two replications: intervals from a bootstrap over events"
+
+
+def test_the_json_round_trips_without_nan(checked: Validation, net: StreetNetwork, tmp_path: Path) -> None:
+    json_path, _ = write_validation(checked, tmp_path, net=net, meta=META, forecasts=_forecasts())
+
+    def no_nan(token: str) -> None:
+        raise AssertionError(f"validation.json holds {token}")
+
+    loaded = json.loads(json_path.read_text(), parse_constant=no_nan)
+    assert loaded["meta"]["calibration_hash"] == META["calibration_hash"]
+    again = Validation.from_dict(loaded)
+    assert again.to_dict() == {k: loaded[k] for k in again.to_dict()}
+    pd.testing.assert_frame_equal(again.measures, checked.measures, check_dtype=False)
+    # the forecasts judge the hit-rate target: the model's 5% hit rate over the best naive one's
+    row = again.targets.set_index("target").loc["hit_rate"]
+    assert row["status"] == "pass" and row["value"] == pytest.approx(1 / 0.9)
+    assert "prior_counts" in row["reason"] and "beats it" in row["reason"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["validation.html", "validation.json"], (
+        "no temp files left"
+    )
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def test_the_page_is_offline_and_shows_what_was_fitted(
+    checked: Validation, net: StreetNetwork, tmp_path: Path
+) -> None:
+    _, html_path = write_validation(checked, tmp_path, net=net, meta=META, forecasts=_forecasts())
+    page = html_path.read_text()
+    parser = _Tags()
+    parser.feed(page)
+    assert not [t for t, _ in parser.tags if t in ("script", "link", "iframe", "object", "embed")]
+    for tag, attrs in parser.tags:
+        for key in ("src", "href", "srcset", "data", "poster"):
+            value = attrs.get(key) or ""
+            assert not re.match(r"\s*(https?:)?//", value), (
+                f"<{tag} {key}={value[:60]}> fetches from the network"
+            )
+    assert not re.search(r"url\(\s*['\"]?(https?:)?//", page) and "@import" not in page
+    images = [attrs["src"] or "" for tag, attrs in parser.tags if tag == "img"]
+    assert len(images) == 1 + 2 + 1, "hour curves, two maps, forecast curves (no weekdays in a 3-day period)"
+    assert "the test period is shorter than a week" in page
+    for src in images:
+        assert base64.b64decode(src.removeprefix("data:image/png;base64,"), validate=True)[:4] == b"\x89PNG"
+    for text in ("2024-01-01 to 2024-03-31", "2024-04-01 to 2024-04-03", "© OpenStreetMap contributors (ODbL)",
+                 "Open Government Licence v3.0", "crime.base_rate_per_hour", "0.12 to 0.19", "Hot-spot forecasts",
+                 "prior_counts", "PEI (95% CI)", "Knox ratio", "shorter than 6 days"):  # fmt: skip
+        assert text in page, text
+    assert "<td class='pass'>pass</td>" in page
+
+
+def test_month_only_dates_leave_knox_and_hours_not_measurable(
+    runs, net: StreetNetwork, tmp_path: Path
+) -> None:
+    sims, real = runs
+    monthly = real.assign(time_min=DAYS / 2 * 1440.0, time_known="month")
+    v = validate(sims[:1], monthly, net, sim_days=DAYS, real_days=DAYS, timed=False, n_boot=100)
+    for target in ("knox", "hour_tv"):
+        status, reason = _status(v, target)
+        assert status == NOT_MEASURABLE and "no clock times" in reason
+    notes = v.measures.set_index("measure")["note"]
+    assert notes["weekday_tv"].startswith("not measurable")
+    assert v.hours.empty and v.weekdays.empty
+    volume = v.measures.set_index("measure").loc["volume_all"]
+    assert volume["real_lo"] < volume["real"] < volume["real_hi"], "a Poisson interval without days"
+    _, html_path = write_validation(v, tmp_path, net=net, meta=META)
+    page = html_path.read_text()
+    assert "no clock times" in page and "Hot-spot forecasts" not in page
+
+
+def _end_to_end(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    return pd.concat([f.assign(time_min=f["time_min"] + i * DAYS * 1440.0) for i, f in enumerate(frames)])
+
+
+def test_knox_is_measured_on_a_period_longer_than_twice_its_band(runs, net: StreetNetwork) -> None:
+    sims, real = runs
+    long_sim, long_real = _end_to_end([sims[0], real, sims[1]]), _end_to_end([sims[1], sims[2], real])
+    days = 3 * DAYS
+    v = validate([long_sim], long_real, net, sim_days=days, real_days=days, timed=True, n_boot=50)
+    knox = v.measures.set_index("measure").loc["knox"]
+    assert np.isfinite(knox["sim"]) and np.isfinite(knox["real"]) and knox["chance"] == 1.0
+    assert _status(v, "knox")[0] in ("pass", "fail")
+    assert len(v.weekdays) == 7 and v.weekdays["real"].sum() == pytest.approx(1.0), (
+        "9 days hold every weekday"
+    )
+
+
+def test_bad_input_is_named(runs, net: StreetNetwork) -> None:
+    sims, real = runs
+    with pytest.raises(ValueError, match="no real crimes"):
+        validate(sims, real.iloc[:0], net, sim_days=DAYS, real_days=DAYS, timed=True)
+    with pytest.raises(ValueError, match="no simulated replications"):
+        validate([], real, net, sim_days=DAYS, real_days=DAYS, timed=True)
+    silent = validate([sims[0].iloc[:0]], real, net, sim_days=DAYS, real_days=DAYS, timed=True, n_boot=20)
+    assert _status(silent, "volume_all")[0] == "fail"
+    for target in ("concentration", "hour_tv"):
+        status, reason = _status(silent, target)
+        assert status == NOT_MEASURABLE and "0 crimes" in reason, target
+
+
+def test_forecasts_without_the_model_leave_the_hit_rate_target_unmeasured(checked: Validation) -> None:
+    naive_only = _forecasts().query("forecaster != 'model'")
+    status, reason = _status(checked.with_forecasts(naive_only), "hit_rate")
+    assert status == NOT_MEASURABLE and "no forecaster 'model'" in reason
+
+
+def test_weekday_profile_counts_each_weekday_per_occurrence() -> None:
+    one_a_day = np.arange(10) * 1440.0 + 600.0  # ten days from a Monday: Monday to Wednesday occur twice
+    assert weekday_profile(one_a_day, 10.0) == pytest.approx(np.full(7, 1 / 7))
+    shifted = weekday_profile(np.array([0.0]), 7.0, start_weekday=4)
+    assert shifted[4] == 1.0 and shifted.sum() == 1.0
+    assert np.isnan(weekday_profile(np.array([0.0]), 3.0)[5]), "a weekday that does not occur"
