@@ -296,3 +296,21 @@ def test_parameters_come_back_from_a_city_with_known_values(
     assert len(s) / len(r) == pytest.approx(1.0, abs=0.15)
     tv = total_variation(hour_profile(s["time_min"].to_numpy()), hour_profile(r["time_min"].to_numpy()))
     assert tv <= 0.05
+
+
+def test_a_sweep_on_the_calibrated_city_and_its_report_say_so(calibrated: Path) -> None:
+    """`precinct run -m city.calibration=DIR` then `precinct compare`: the report names the data and the scores."""
+    from experiments.cli import main as cli_main
+    from experiments.compare import compare_runs
+
+    work = calibrated.parents[2]
+    sweep = work / "outputs" / "sweeps" / "on_calibrated"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(work)
+        assert cli_main(["run", "-m", f"city.calibration={calibrated}", "policy=baseline,targeted_patrol", "seed=0,1",
+                         "sim.days=1", f"hydra.sweep.dir={sweep}"]) == 0  # fmt: skip
+    page = compare_runs(sweep).read_text()
+    c = load_calibration(calibrated)
+    assert "Calibrated city:" in page
+    assert f"{c.data['fit_start']} to {c.data['fit_end']}" in page
+    assert "Test-period scores" in page and "total variation" in page

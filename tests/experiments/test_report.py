@@ -234,3 +234,8 @@ def test_unpaired_runs_are_left_out_and_named(tmp_path: Path) -> None:
     page = compare_runs(tmp_path).read_text()
     assert "Targeted patrol: 2 run(s) (seeds 2, 3) have no baseline run with the same seed" in page
     assert "Means over 2 paired replications" in page
+
+
+def test_report_says_the_city_is_not_calibrated(report: Path) -> None:
+    page = report.read_text()
+    assert "Not calibrated:" in page and "precinct calibrate" in page
