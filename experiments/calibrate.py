@@ -16,13 +16,15 @@ complete and skips, so a killed calibration resumes where it stopped:
    towards the fit period's, ``w <- w * (real / simulated) ** damping``. This is moment matching
    (the method of simulated moments; McFadden 1989), which needs a handful of runs where a black-box
    search over 250 numbers would need thousands.
-2. **Place and near-repeat terms** with Optuna's TPE sampler (``calibrate.trials`` trials): the
-   shrinkage strength of the per-segment attractiveness (``crime.prior_strength``, see
-   :mod:`sim.calibration`), the near-repeat boost (``crime.boost_theta``) and offenders' returns
-   (``crime.return_prob``). The per-segment counts of the first ``1 - holdout_share`` of the fit
-   period enter the prior; the trials are scored on the rest of it (spatial agreement), and on the
-   whole fit period's concentration, Knox ratio, volume and hours.
-3. **Moments again** with the best trial's place terms, then the priors from the whole fit period.
+2. **Place and near-repeat terms.** The shrinkage strength of the per-segment attractiveness
+   (``crime.prior_strength``, see :mod:`sim.calibration`) by empirical Bayes: the per-segment counts
+   of the first ``1 - holdout_share`` of the fit period, shrunk by ``k``, that best predict the rest
+   of it (:func:`fit_prior_strength`). Then, with Optuna's TPE sampler (``calibrate.trials``
+   trials), offenders' preference for attractive streets (``crime.attraction_power``), the
+   near-repeat boost (``crime.boost_theta``) and offenders' returns (``crime.return_prob``), scored
+   on the holdout (spatial agreement) and the whole fit period's concentration, Knox ratio, volume
+   and hours.
+3. **Moments again** with the fitted place terms, then the priors from the whole fit period.
 
 Then the test period is simulated ``calibrate.test_replications`` times and compared with what was
 recorded there (:mod:`experiments.validation`), with hot-spot forecasts scored week by week
@@ -70,11 +72,10 @@ from sim.errors import ConfigError
 from sim.offences import CRIME_TYPES
 from sim.results import write_file, write_table
 
-__all__ = ["CalibrateSettings", "CalibrationDataError", "FitState", "Periods", "calibrate", "main"]
+__all__ = ["CalibrateSettings", "CalibrationDataError", "FitState", "Periods", "calibrate", "fit_prior_strength", "main"]
 
 # Searched by Optuna: name -> (low, high, log scale).
 SEARCH: dict[str, tuple[float, float, bool]] = {
-    "prior_strength": (0.05, 200.0, True),
     "boost_theta": (0.0, 3.0, False),
     "return_prob": (0.0, 0.95, False),
     "attraction_power": (0.5, 3.0, False),
@@ -387,6 +388,7 @@ def total_loss(terms: dict[str, float]) -> float:
 def _moment_rounds(
     state: FitState, fit: Fit, rounds: int, tag: str, real: pd.DataFrame
 ) -> tuple[FitState, list[pd.DataFrame]]:
+    """Run ``rounds`` rounds of moment matching (priors from ``real``'s counts); the state and last runs."""
     s = fit.settings
     sims: list[pd.DataFrame] = []
     for i in range(rounds):
@@ -394,12 +396,10 @@ def _moment_rounds(
         folder = trial_folder(fit.runner.out / "trials", state, segs, fit.city)
         sims = fit.runner.run([folder], s.seeds, s.days, f"{tag}{i}")[folder]
         fit.learn_expected(sims, segs, state.prior_strength)
-        before = state
         state, vol = moment_update(state, sims, fit)
         terms = losses(sims, fit)
         say(f"  {tag} round {i + 1}/{rounds}: {vol['sim_per_day']:.1f} simulated vs {vol['real_per_day']:.1f} "
                f"recorded crimes/day; loss {total_loss(terms):.3f} ({_terms(terms)})")  # fmt: skip
-        del before
     return state, sims
 
 
@@ -465,6 +465,30 @@ def _optuna_stage(state: FitState, fit: Fit) -> tuple[FitState, list[dict[str, A
     say(f"  place terms: best loss {best.value:.3f} with "
            + ", ".join(f"{k}={v:.3g}" for k, v in best.params.items()))  # fmt: skip
     return replace(state, **{k: float(best.params[k]) for k in SEARCH}), spread
+
+
+def fit_prior_strength(
+    train: np.ndarray, holdout: np.ndarray, expected: np.ndarray
+) -> tuple[float, float, float]:
+    """Return the shrinkage strength k that best predicts the holdout's counts, with its likelihood interval.
+
+    Empirical Bayes without simulation: for each k on a grid, the forecast ``expected * (train + k) /
+    (expected' + k)`` (expected' scaled to the train total) is scaled to the holdout's total and
+    scored by the holdout's Poisson log-likelihood. The interval is where the log-likelihood is
+    within 1.92 of its maximum (a 95% likelihood interval).
+    """
+    grid = np.logspace(-2, 3, 51)
+    e = np.asarray(expected, dtype=float)
+    e = e / e.sum()
+    loglik = []
+    for k in grid:
+        rate = e * relative_risk(train, e, float(k))
+        rate = np.maximum(rate / rate.sum() * holdout.sum(), 1e-12)
+        loglik.append(float((holdout * np.log(rate) - rate).sum()))
+    ll = np.asarray(loglik)
+    best = int(np.argmax(ll))
+    inside = grid[ll >= ll[best] - 1.92]
+    return float(grid[best]), float(inside.min()), float(inside.max())
 
 
 def _jobs() -> int:
@@ -534,10 +558,22 @@ def calibrate(model: ModelConfig, settings: CalibrateSettings, base: list[str], 
     folder = trial_folder(out / "trials", state, pilot, city)
     fit.learn_expected(fit.runner.run([folder], settings.seeds, settings.days, "pilot")[folder], pilot, 1.0)
     state, _ = _moment_rounds(state, fit, settings.moment_rounds, "moments", periods.train)
-    spread: list[dict[str, Any]] = []
+    segs = fit.segments(periods.train)
+    k, k_lo, k_hi = fit_prior_strength(
+        segs["count"].to_numpy(), fit.counts(periods.holdout), segs["expected"].to_numpy()
+    )
+    state = replace(state, prior_strength=k)
+    spread: list[dict[str, Any]] = [
+        {"name": "crime.prior_strength", "value": k, "lo": k_lo, "hi": k_hi,
+         "how": "best holdout Poisson likelihood of the shrunk counts; 95% likelihood interval"}
+    ]  # fmt: skip
+    say(
+        f"  place prior: shrinkage strength k = {k:.3g} pseudo-crimes (95% likelihood interval {k_lo:.3g}-{k_hi:.3g})"
+    )
     if settings.trials:
         say(f"stage 2: place and near-repeat terms ({settings.trials} trials)")
-        state, spread = _optuna_stage(state, fit)
+        state, searched = _optuna_stage(state, fit)
+        spread += searched
     say("stage 3: moments again, with the fitted place terms and the whole fit period's counts")
     state, sims = _moment_rounds(state, fit, settings.moment_rounds, "final", periods.fit)
     parameters = _weight_spread(state, sims, fit) + spread

@@ -314,3 +314,14 @@ def test_a_sweep_on_the_calibrated_city_and_its_report_say_so(calibrated: Path) 
     assert "Calibrated city:" in page
     assert f"{c.data['fit_start']} to {c.data['fit_end']}" in page
     assert "Test-period scores" in page and "total variation" in page
+
+
+def test_shrinkage_strength_follows_how_uneven_the_streets_really_are() -> None:
+    """Streets far more uneven than the prior expects get a small k (trust the counts), even ones a large k."""
+    rng = np.random.default_rng(0)
+    expected = rng.gamma(1.0, 1.0, 5000)
+    uneven = expected * rng.gamma(0.5, 2.0, 5000)  # each street's own risk, unseen by the prior
+    k_uneven, lo, hi = cal.fit_prior_strength(rng.poisson(uneven * 0.3), rng.poisson(uneven * 0.1), expected)
+    k_even, _, _ = cal.fit_prior_strength(rng.poisson(expected * 0.3), rng.poisson(expected * 0.1), expected)
+    assert lo <= k_uneven <= hi
+    assert k_uneven < 2.0 < k_even
