@@ -137,7 +137,10 @@ def split_periods(events: pd.DataFrame, settings: CalibrateSettings, source: str
     last = max(
         real["local"].max(), events.loc[events["kind"] == "crime", "datetime"].max().tz_localize(None)
     ).normalize()
-    end = last + (pd.DateOffset(months=1) if month_only else pd.Timedelta(days=1))
+    end = last + pd.Timedelta(days=1)
+    if month_only:  # a month-only date stands for its whole month
+        first = first.to_period("M").to_timestamp()
+        end = (last.to_period("M") + 1).to_timestamp()
     if settings.fit_end is None:
         cut = first + (end - first) * 0.75
         cut = cut.to_period("M").to_timestamp() if month_only else cut.normalize()

@@ -325,3 +325,20 @@ def test_shrinkage_strength_follows_how_uneven_the_streets_really_are() -> None:
     k_even, _, _ = cal.fit_prior_strength(rng.poisson(expected * 0.3), rng.poisson(expected * 0.1), expected)
     assert lo <= k_uneven <= hi
     assert k_uneven < 2.0 < k_even
+
+
+def test_month_only_files_split_on_whole_months() -> None:
+    """police.uk dates stand for their month: the periods start and end on month boundaries."""
+    from experiments.calibration_runs import CalibrateSettings, split_periods
+
+    months = pd.date_range("2023-05-01", "2024-12-01", freq="MS") + pd.Timedelta(
+        days=14
+    )  # mid-month stand-ins
+    when = np.repeat(months, 30).tz_localize("Europe/London")
+    events = pd.DataFrame(
+        {"kind": "crime", "crime_type": "violence", "datetime": when, "time_known": "month"}
+    )
+    p = split_periods(events, CalibrateSettings(), "file.csv")
+    assert p.fit_start == pd.Timestamp("2023-05-01") and p.test_end == pd.Timestamp("2025-01-01")
+    assert p.fit_end == pd.Timestamp("2024-08-01")  # the last quarter of 20 months, from a month's start
+    assert not p.timed and p.fit_days == (p.fit_end - p.fit_start).days
