@@ -72,7 +72,15 @@ from sim.errors import ConfigError
 from sim.offences import CRIME_TYPES
 from sim.results import write_file, write_table
 
-__all__ = ["CalibrateSettings", "CalibrationDataError", "FitState", "Periods", "calibrate", "fit_prior_strength", "main"]
+__all__ = [
+    "CalibrateSettings",
+    "CalibrationDataError",
+    "FitState",
+    "Periods",
+    "calibrate",
+    "fit_prior_strength",
+    "main",
+]
 
 # Searched by Optuna: name -> (low, high, log scale).
 SEARCH: dict[str, tuple[float, float, bool]] = {
@@ -474,10 +482,10 @@ def fit_prior_strength(
 
     Empirical Bayes without simulation: for each k on a grid, the forecast ``expected * (train + k) /
     (expected' + k)`` (expected' scaled to the train total) is scaled to the holdout's total and
-    scored by the holdout's Poisson log-likelihood. The interval is where the log-likelihood is
+    scored by the holdout's Poisson log-likelihood (k from 0.001 to 1000). The interval is where the log-likelihood is
     within 1.92 of its maximum (a 95% likelihood interval).
     """
-    grid = np.logspace(-2, 3, 51)
+    grid = np.logspace(-3, 3, 61)
     e = np.asarray(expected, dtype=float)
     e = e / e.sum()
     loglik = []
@@ -652,6 +660,14 @@ def run_overrides(overrides: Sequence[str]) -> list[str]:
 def main(argv: Sequence[str]) -> int:
     """``precinct calibrate [OVERRIDES...]``: print the folder written."""
     overrides = list(argv)
+    if {"-h", "--help"} & set(overrides):
+        from experiments.configuration import CONF_DIR
+
+        print((__doc__ or "").split("Incidents before")[0].strip())
+        print("\nSettings (calibrate.KEY=VALUE), with their defaults:\n")
+        print((CONF_DIR / "calibrate" / "default.yaml").read_text())
+        print("The procedure, the objective and the validation: docs/calibration.md")
+        return 0
     model, settings, name = _compose(overrides)
     out = Path("outputs") / "calibration" / name
     if settings.fresh and out.exists():
