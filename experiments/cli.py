@@ -221,6 +221,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("precinct: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the output was piped into `head` or similar, which stopped reading
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":
