@@ -222,7 +222,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("precinct: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # the output was piped into `head` or similar, which stopped reading
-        sys.stderr.close()
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush at exit
         return 0
 
 
