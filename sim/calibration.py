@@ -36,7 +36,7 @@ import numpy as np
 import yaml
 from numpy.typing import NDArray
 
-from sim.errors import PrecinctError
+from sim.errors import FileError
 
 __all__ = [
     "CALIBRATION_FILE",
@@ -59,18 +59,8 @@ CALIBRATION_FORMAT = 1
 MODEL_VERSION = "2026.11.1"
 
 
-class CalibrationError(PrecinctError, ValueError):
+class CalibrationError(FileError):
     """A calibration folder cannot be used: missing, damaged, for another map or model version."""
-
-    def __init__(self, path: object, problem: str, fix: str) -> None:
-        self.path = str(path)
-        self.problem = problem
-        self.fix = fix
-        super().__init__(f"{self.path}: {problem}; {fix}")
-
-    def __reduce__(self) -> tuple[type, tuple[str, str, str]]:
-        """Rebuild from the constructor arguments, so the error survives pickling to and from workers."""
-        return (type(self), (self.path, self.problem, self.fix))
 
 
 @lru_cache(maxsize=64)

@@ -7,8 +7,8 @@ class PrecinctError(Exception):
     """Base class of every error Precinct raises on purpose for bad input or configuration."""
 
 
-class NetworkFileError(PrecinctError, ValueError):
-    """An OpenStreetMap file cannot be turned into a street network."""
+class FileError(PrecinctError, ValueError):
+    """A file or folder cannot be used: names it, says what is wrong and what to do."""
 
     def __init__(self, path: object, problem: str, fix: str) -> None:
         self.path = str(path)
@@ -19,6 +19,10 @@ class NetworkFileError(PrecinctError, ValueError):
     def __reduce__(self) -> tuple[type, tuple[str, str, str]]:
         """Rebuild from the constructor arguments, so the error survives pickling to and from workers."""
         return (type(self), (self.path, self.problem, self.fix))
+
+
+class NetworkFileError(FileError):
+    """An OpenStreetMap file cannot be turned into a street network."""
 
 
 class CacheError(PrecinctError, OSError):
