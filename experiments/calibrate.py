@@ -610,27 +610,14 @@ def calibrate(model: ModelConfig, settings: CalibrateSettings, base: list[str], 
 
 # --------------------------------------------------------------------------- command line
 def _compose(overrides: Sequence[str]) -> tuple[ModelConfig, CalibrateSettings, str]:
-    from hydra import compose, initialize_config_dir
+    from hydra import compose
     from hydra.core.global_hydra import GlobalHydra
     from omegaconf import OmegaConf
 
-    from experiments.configuration import (
-        CONF_DIR,
-        build_model_config,
-        open_mapping_overrides,
-        quiet_schema_matching,
-        register_resolvers,
-        register_schemas,
-    )
+    from experiments.configuration import build_model_config, conf_context, open_mapping_overrides
 
     overrides = open_mapping_overrides(overrides)
-    register_resolvers()
-    register_schemas()
-    GlobalHydra.instance().clear()
-    with (
-        quiet_schema_matching(),
-        initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3", job_name="precinct"),
-    ):
+    with conf_context():
         cfg = compose("config", overrides=list(overrides))
     GlobalHydra.instance().clear()
     data = OmegaConf.to_container(cfg, resolve=True)

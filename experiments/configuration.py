@@ -41,6 +41,7 @@ __all__ = [
     "Plan",
     "RunSettings",
     "build_model_config",
+    "conf_context",
     "expand_sweep",
     "job_dirname",
     "open_mapping_overrides",
@@ -316,15 +317,11 @@ class Plan:
     """The run folder (single run) or sweep folder (multirun), relative to the current directory."""
 
 
-def preflight(overrides: Sequence[str], *, multirun: bool) -> Plan:
-    """Compose and validate the config of every job a ``precinct run [-m]`` command would start.
-
-    Raises ConfigError / NetworkFileError / Hydra's composition errors before anything runs, so a
-    bad value in one corner of a sweep does not surface hours in.
-    """
+@contextlib.contextmanager
+def conf_context() -> Iterator[None]:
+    """Initialise Hydra on conf/ (resolvers and schemas registered), for composing configs outside a run."""
     from hydra import initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
-    from hydra.types import RunMode
 
     register_resolvers()
     register_schemas()
@@ -333,6 +330,19 @@ def preflight(overrides: Sequence[str], *, multirun: bool) -> Plan:
         quiet_schema_matching(),
         initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3", job_name="precinct"),
     ):
+        yield
+
+
+def preflight(overrides: Sequence[str], *, multirun: bool) -> Plan:
+    """Compose and validate the config of every job a ``precinct run [-m]`` command would start.
+
+    Raises ConfigError / NetworkFileError / Hydra's composition errors before anything runs, so a
+    bad value in one corner of a sweep does not surface hours in.
+    """
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.types import RunMode
+
+    with conf_context():
         hydra = GlobalHydra.instance().hydra
         assert hydra is not None
         mode = RunMode.MULTIRUN if multirun else RunMode.RUN
