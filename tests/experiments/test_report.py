@@ -6,7 +6,6 @@ import base64
 import json
 import re
 import subprocess
-from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +19,7 @@ from experiments.wording import arm_title, summary_sentence
 from sim.policies.registry import policy_specs
 from sim.stats import PairedDifference, PairedWDQ
 from tests.experiments.fakes import fixture_network, write_fake_sweep
+from tests.experiments.offline import assert_offline
 
 CHROMIUM = Path("/usr/bin/chromium")
 POLICIES = ("baseline", "targeted_patrol", "community_meetings", "targeted_patrol+cpted")
@@ -36,35 +36,16 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return compare_runs(root)
 
 
-class _Resources(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-
-
 def test_report_is_self_contained(report: Path) -> None:
     page = report.read_text()
-    parser = _Resources()
-    parser.feed(page)
-    assert not [t for t, _ in parser.tags if t in ("script", "link", "iframe", "object", "embed")]
-    for tag, attrs in parser.tags:
-        for key in ("src", "href", "srcset", "data", "poster"):
-            value = attrs.get(key) or ""
-            assert not re.match(r"\s*(https?:)?//", value), (
-                f"<{tag} {key}={value[:60]}> fetches from the network"
-            )
-    assert not re.search(r"url\(\s*['\"]?(https?:)?//", page), "CSS must not load anything"
-    assert "@import" not in page and "@font-face" not in page
-    images = [attrs["src"] or "" for tag, attrs in parser.tags if tag == "img"]
+    tags = assert_offline(page)
+    images = [attrs["src"] or "" for tag, attrs in tags if tag == "img"]
     # baseline map, per policy a difference map and a treatment map, two time series, officer hours
     assert len(images) == 1 + 2 * (len(POLICIES) - 1) + 2 + 1
     for src in images:
         assert src.startswith("data:image/png;base64,")
         assert base64.b64decode(src.split(",", 1)[1], validate=True)[:8] == b"\x89PNG\r\n\x1a\n"
-    assert all(attrs.get("alt") for tag, attrs in parser.tags if tag == "img"), "every image is described"
+    assert all(attrs.get("alt") for tag, attrs in tags if tag == "img"), "every image is described"
 
 
 def test_report_contents(report: Path) -> None:

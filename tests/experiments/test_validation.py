@@ -5,8 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import math
-import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +16,7 @@ from sim.config import ModelConfig
 from sim.model import run_simulation
 from sim.network import StreetNetwork, load_network
 from tests.conftest import DEFAULT_CITY
+from tests.experiments.offline import assert_offline
 
 DAYS = 3.0
 META = {
@@ -126,31 +125,13 @@ def test_the_json_round_trips_without_nan(checked: Validation, net: StreetNetwor
     )
 
 
-class _Tags(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-
-
 def test_the_page_is_offline_and_shows_what_was_fitted(
     checked: Validation, net: StreetNetwork, tmp_path: Path
 ) -> None:
     _, html_path = write_validation(checked, tmp_path, net=net, meta=META, forecasts=_forecasts())
     page = html_path.read_text()
-    parser = _Tags()
-    parser.feed(page)
-    assert not [t for t, _ in parser.tags if t in ("script", "link", "iframe", "object", "embed")]
-    for tag, attrs in parser.tags:
-        for key in ("src", "href", "srcset", "data", "poster"):
-            value = attrs.get(key) or ""
-            assert not re.match(r"\s*(https?:)?//", value), (
-                f"<{tag} {key}={value[:60]}> fetches from the network"
-            )
-    assert not re.search(r"url\(\s*['\"]?(https?:)?//", page) and "@import" not in page
-    images = [attrs["src"] or "" for tag, attrs in parser.tags if tag == "img"]
+    tags = assert_offline(page)
+    images = [attrs["src"] or "" for tag, attrs in tags if tag == "img"]
     assert len(images) == 1 + 2 + 1, "hour curves, two maps, forecast curves (no weekdays in a 3-day period)"
     assert "the test period is shorter than a week" in page
     for src in images:
