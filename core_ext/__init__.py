@@ -7,7 +7,8 @@ n_nodes + 1), ``indices`` (int64, head node per edge; an edge's id is its CSR po
 edge weights (``edge_length_m`` or ``edge_travel_time_s``).  Read-only arrays are accepted everywhere.
 
 Routing: :func:`shortest_path_lengths`, :func:`nearest_sources`, :func:`transpose_csr` and
-:class:`Router` (validate once; bounded search, A* routes, batch routes, nearest source).
+:class:`Router` (validate once; bounded search, A* routes, batch routes, routes read off one
+shortest-path tree per origin, nearest source).
 Movement: :func:`advance_along_routes`, :func:`count_occupancy`.
 Hotspots: :class:`NetworkKDE` (set up once, refresh by one sparse mat-vec), :func:`network_kde`,
 :func:`grid_kde`, :func:`select_hotspots`.

@@ -6,7 +6,7 @@ from numpy.typing import NDArray
 STATUS: dict[str, int]
 
 def advance(
-    route_edges: NDArray[np.int64],
+    route_edges: NDArray[np.int32] | NDArray[np.int64],
     route_end: NDArray[np.int64],
     edge_length_m: NDArray[np.float64],
     route_pos: NDArray[np.int64],

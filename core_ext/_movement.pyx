@@ -26,6 +26,11 @@ cdef extern from *:
     const int PIPELINE
     void __builtin_prefetch(const void*, ...) nogil
 
+# Route books store edge ids in 32 bits (half the memory of a city's routes); int64 is accepted too.
+ctypedef fused route_edge_t:
+    int32_t
+    int64_t
+
 STATUS = {
     "route_range": ERR_ROUTE_RANGE,
     "position": ERR_POSITION,
@@ -36,7 +41,7 @@ STATUS = {
 
 
 def advance(
-    const int64_t[::1] route_edges,
+    const route_edge_t[::1] route_edges,
     const int64_t[::1] route_end,
     const float64_t[::1] edge_length_m,
     int64_t[::1] route_pos,
@@ -51,6 +56,7 @@ def advance(
 ):
     """Advance every agent with an active route by ``speed_mps * dt_s`` metres.
 
+    ``route_edges`` may hold int32 or int64 edge ids.
     Returns ``(status, agent, n_arrived)``; ``status`` is 0 or one of the ERR_* codes, ``agent`` the
     index of the first offending agent (-1 if none).  ``agent_kind``/``occupancy`` may be None.
     ``route_length_m`` (optional, aligned with ``route_edges``) replaces the random reads of

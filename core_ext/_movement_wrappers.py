@@ -49,6 +49,21 @@ def _int_input(
     return np.ascontiguousarray(arr, dtype=dtype)
 
 
+def _route_edges(value: Any) -> NDArray[Any]:
+    """Return route edge ids as the kernel reads them: int32 and int64 arrays as they are, else int64.
+
+    A route book can be large: copying it on every step would cost more than the step.
+    """
+    if (
+        isinstance(value, np.ndarray)
+        and value.dtype in (np.int32, np.int64)
+        and value.ndim == 1
+        and value.flags.c_contiguous
+    ):
+        return value
+    return _int_input(value, "route_edges", np.int64)
+
+
 def advance_along_routes(
     route_edges: ArrayLike,
     route_end: ArrayLike,
@@ -76,8 +91,8 @@ def advance_along_routes(
     Parameters
     ----------
     route_edges
-        All agents' routes as one flat array of edge ids (e.g. ``route_edges`` of
-        :meth:`Router.routes`, possibly offset per agent).
+        All agents' routes as one flat array of edge ids, int32 or int64 (e.g. ``route_edges`` of
+        :meth:`Router.routes` or :meth:`Router.routes_from_trees`, possibly offset per agent).
     route_end
         Per agent, the exclusive end of its route in ``route_edges``.
     edge_length_m
@@ -123,7 +138,7 @@ def advance_along_routes(
     n_agents = pos.shape[0]
     edge = _state(position_edge, "position_edge", np.int64, n_agents)
     offset = _state(position_offset_m, "position_offset_m", np.float64, n_agents)
-    edges = _int_input(route_edges, "route_edges", np.int64)
+    edges = _route_edges(route_edges)
     end = _int_input(route_end, "route_end", np.int64, n_agents)
     length = np.ascontiguousarray(edge_length_m, dtype=np.float64)
     if length.ndim != 1:

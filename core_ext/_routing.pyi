@@ -13,7 +13,8 @@ def shortest_path_lengths(
     cutoff: float,
     out_dist: NDArray[np.float64],
     out_label: NDArray[np.int64] | None = None,
-) -> None: ...
+    buckets: bool = False,
+) -> bool: ...
 
 class DijkstraWorkspace:
     n_nodes: int
@@ -40,3 +41,21 @@ class DijkstraWorkspace:
         origins: NDArray[np.int64],
         destinations: NDArray[np.int64],
     ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]: ...
+    def tree_routes(
+        self,
+        indptr: NDArray[np.int64],
+        indices: NDArray[np.int64],
+        weights: NDArray[np.float64],
+        closed: NDArray[np.uint8] | None,
+        edge_tail: NDArray[np.int64],
+        node_xy: NDArray[np.float64] | None,
+        h_scale: float,
+        group_indptr: NDArray[np.int64],
+        group_origin: NDArray[np.int64],
+        targets: NDArray[np.int64],
+        last_edges: NDArray[np.int64] | None,
+        min_tree_targets: int,
+        out_start: NDArray[np.int64],
+        out_end: NDArray[np.int64],
+        out_cost: NDArray[np.float64],
+    ) -> tuple[NDArray[np.int32], int, int]: ...

@@ -1,23 +1,34 @@
-"""Shortest-path kernels on CSR street graphs: full, bounded, point-to-point (A*), batch and multi-source.
+"""Shortest-path kernels on CSR street graphs: full, bounded, point-to-point (A*), batch, trees, multi-source.
 
 Kernels only; the validated public wrappers live in core_ext/__init__.py.  Inputs are typed memoryviews
 (read-only arrays accepted), every search runs without the GIL and nothing here draws random numbers.
-One search engine serves all entry points: Dijkstra (or A* when node coordinates and a target are given)
-over an indexed 4-ary heap, with an optional edge mask, cutoff, source labels and predecessor edges.
+One search engine serves most entry points: Dijkstra (or A* when node coordinates and a target are
+given) over an indexed 4-ary heap, with an optional edge mask, cutoff, source labels and predecessor
+edges; its order decides ties, which routes and nearest sources depend on.  Two variants: costs alone
+from one source by a bucket queue (same costs, no heap), and shortest-path trees that route many pairs
+from one origin (:meth:`DijkstraWorkspace.tree_routes`, the same routes as one search per pair).
 """
 
 from libc.math cimport INFINITY, sqrt
-from libc.stdlib cimport free, malloc, realloc
+from libc.stdint cimport uint64_t
+from libc.stdlib cimport calloc, free, malloc, realloc
 from libc.string cimport memcpy, memset
+
+from cython.view cimport array as cvarray
 
 import numpy as np
 
 from core_ext._heap cimport Heap, HeapItem, heap_pop, heap_push_or_decrease
-from core_ext._types cimport NO_MEMORY, float64_t, int32_t, int64_t, node_t, uint8_t
+from core_ext._types cimport NO_MEMORY, OK, float64_t, int32_t, int64_t, node_t, uint8_t
 
 
 cdef extern from *:
     void __builtin_prefetch(const void*) nogil
+
+cdef enum:
+    AMBIGUOUS = 100             # internal: a tree path that depends on tie-breaking (re-routed by one search)
+    GAVE_UP = 101               # internal: the bucket search met too many light edges (the heap search runs)
+    MAX_BUCKETS = 256          # bucket search: at most this many buckets per largest edge weight
 
 
 cdef struct Graph:
@@ -38,6 +49,8 @@ cdef struct Search:
     int64_t n_touched
     int64_t* order              # NULL: settled order not needed
     int64_t n_order
+    uint8_t* tie                # tree searches only: 1 where a second edge reaches the node at its cost
+    int32_t* parent             # tree searches only: tail of pred_edge (walking back reads one array)
 
 
 cdef inline float64_t _heuristic(const Graph* g, int64_t v, float64_t tx, float64_t ty) noexcept nogil:
@@ -69,7 +82,7 @@ cdef bint _run(const Graph* g, Search* s, float64_t cutoff, int64_t target) noex
     cdef int32_t* pos = s.heap.pos
     cdef bint astar = g.xy != NULL and target >= 0
     cdef float64_t tx = 0.0, ty = 0.0, du, nd, key
-    cdef int64_t u, v, e, e_end, nxt, lab = -1
+    cdef int64_t u, v, e, e_end, nxt, ev, lab = -1
     if astar:
         tx = g.xy[2 * target]
         ty = g.xy[2 * target + 1]
@@ -99,9 +112,15 @@ cdef bint _run(const Graph* g, Search* s, float64_t cutoff, int64_t target) noex
             # No "settled?" test: weights are >= 0 (and the A* heuristic consistent), so a settled
             # node never improves; skipping the test saves a random read per relaxation.
             if nd < dist[v] and nd <= cutoff:
-                if pos[v] == -1 and s.touched != NULL:
-                    s.touched[s.n_touched] = v
-                    s.n_touched += 1
+                if pos[v] == -1:
+                    # First reach: fetch v's adjacency now, long before v is settled, so that its
+                    # cache misses overlap with the work in between (about 20% of a full search).
+                    ev = indptr[v]
+                    __builtin_prefetch(&indices[ev])
+                    __builtin_prefetch(&weights[ev])
+                    if s.touched != NULL:
+                        s.touched[s.n_touched] = v
+                        s.n_touched += 1
                 dist[v] = nd
                 if s.pred_edge != NULL:
                     s.pred_edge[v] = e
@@ -112,6 +131,264 @@ cdef bint _run(const Graph* g, Search* s, float64_t cutoff, int64_t target) noex
                     key = nd + _heuristic(g, v, tx, ty)
                 heap_push_or_decrease(&s.heap, <node_t>v, key)
     return False
+
+
+cdef struct NodeStack:
+    int32_t* data
+    int64_t size
+    int64_t cap
+
+
+cdef inline bint _stack_push(NodeStack* st, int32_t v) noexcept nogil:
+    cdef int64_t cap
+    cdef int32_t* grown
+    if st.size == st.cap:
+        cap = 2 * st.cap if st.cap > 0 else 256
+        grown = <int32_t*>realloc(st.data, cap * sizeof(int32_t))
+        if grown == NULL:
+            return False
+        st.data = grown
+        st.cap = cap
+    st.data[st.size] = v
+    st.size += 1
+    return True
+
+
+cdef int _run_buckets(
+    const Graph* g, float64_t* dist, int64_t n, int64_t source, float64_t source_cost, float64_t cutoff
+) noexcept nogil:
+    """Distances from one source by a bucket queue (Dial's algorithm with float buckets), no heap.
+
+    Bucket ``b`` holds the nodes whose tentative cost lies in ``[b * delta, (b + 1) * delta)``, in a
+    ring of ``max weight / delta + 3`` buckets, ``delta`` being the lightest edge weight or, if larger,
+    ``max weight / MAX_BUCKETS`` (street extracts span 1:5,000 in weight; a ring that fine costs more to
+    walk than the light edges cost below).  An edge at least ``delta`` long leads at least one bucket
+    further, so the nodes of the current bucket are settled in any order, off a stack: no sift, no
+    position array, and the adjacency of the nodes next in line is prefetched several nodes ahead.  A
+    lighter edge (or rounding) can still lower a node of the current bucket after it was settled: it is
+    settled again.  Costs stay exact: every cost is the float sum along some path and is only ever
+    lowered, so the search ends at the same least sums as Dijkstra's, bit for bit (the tests compare
+    them with the heap search).  Returns OK, NO_MEMORY, or GAVE_UP after ``n`` re-settlements or when
+    costs cannot be numbered in buckets (denormal weights): the caller then runs the heap search.
+    """
+    cdef const int64_t* indptr = g.indptr
+    cdef const int64_t* indices = g.indices
+    cdef const float64_t* weights = g.weights
+    cdef const uint8_t* closed = g.closed
+    cdef int64_t m = indptr[n], e, e_end, ev, u, v, k, n_buckets, live = 0, redone = 0
+    cdef float64_t w, w_min = INFINITY, w_max = 0.0, delta, inv, du, nd
+    cdef uint64_t cur
+    cdef NodeStack* ring
+    cdef NodeStack* st
+    cdef uint8_t* state  # 0 never settled, 1 settled at its cost, 2 lowered since it was settled
+    cdef int status = OK
+    for e in range(m):
+        if closed != NULL and closed[e]:
+            continue
+        w = weights[e]
+        if 0.0 < w < w_min:
+            w_min = w
+        if w > w_max:
+            w_max = w
+    delta = w_min if w_min < INFINITY else 1.0
+    if delta < w_max / MAX_BUCKETS:
+        delta = w_max / MAX_BUCKETS
+    inv = 1.0 / delta
+    # bucket numbers must fit in 62 bits: every cost is that of a simple path, at most (n - 1) * w_max
+    if not (inv < INFINITY and min(cutoff, source_cost + (n - 1) * w_max) * inv < 4.0e18):
+        return GAVE_UP
+    n_buckets = <int64_t>(w_max * inv) + 3
+    ring = <NodeStack*>calloc(n_buckets, sizeof(NodeStack))
+    state = <uint8_t*>calloc(max(n, 1), sizeof(uint8_t))
+    if ring == NULL or state == NULL:
+        free(ring)
+        free(state)
+        return NO_MEMORY
+    cur = <uint64_t>(source_cost * inv)
+    dist[source] = source_cost
+    if not _stack_push(&ring[cur % n_buckets], <int32_t>source):
+        status = NO_MEMORY
+    live = 1
+    while live > 0 and status == OK:
+        st = &ring[cur % n_buckets]
+        while st.size > 0:
+            st.size -= 1
+            u = st.data[st.size]
+            live -= 1
+            # software pipeline: the adjacency of the node 4 pops ahead, the CSR row of the one 8 ahead
+            if st.size >= 8:
+                __builtin_prefetch(&indptr[st.data[st.size - 8]])
+            if st.size >= 4:
+                ev = indptr[st.data[st.size - 4]]
+                __builtin_prefetch(&indices[ev])
+                __builtin_prefetch(&weights[ev])
+            if state[u] == 1:
+                continue  # a second entry of a node already settled at its cost
+            if state[u] == 2:
+                redone += 1
+                if redone > n:
+                    status = GAVE_UP
+                    break
+            state[u] = 1
+            du = dist[u]
+            e_end = indptr[u + 1]
+            for e in range(indptr[u], e_end):
+                if closed != NULL and closed[e]:
+                    continue
+                v = indices[e]
+                nd = du + weights[e]
+                if nd < dist[v] and nd <= cutoff:
+                    if dist[v] == INFINITY:
+                        ev = indptr[v]
+                        __builtin_prefetch(&indices[ev])
+                        __builtin_prefetch(&weights[ev])
+                    dist[v] = nd
+                    if state[v] == 1:
+                        state[v] = 2
+                    if not _stack_push(&ring[(<uint64_t>(nd * inv)) % n_buckets], <int32_t>v):
+                        status = NO_MEMORY
+                        break
+                    live += 1
+            if status != OK:
+                break
+        cur += 1
+    for k in range(n_buckets):
+        free(ring[k].data)
+    free(ring)
+    free(state)
+    return status
+
+
+cdef void _run_tree(const Graph* g, Search* s, const int64_t* mark, int64_t stamp, int64_t n_marked) noexcept nogil:
+    """Dijkstra until the ``n_marked`` nodes with ``mark == stamp`` are settled, and every node as cheap as
+    the dearest of them too; records in ``s.tie`` the nodes that a second edge reaches at their cost.
+
+    Settling the nodes that tie with the dearest target means every edge that could reach a target's
+    path at exactly its cost has been relaxed, so ``s.tie`` is complete along those paths.
+    """
+    cdef const int64_t* indptr = g.indptr
+    cdef const int64_t* indices = g.indices
+    cdef const float64_t* weights = g.weights
+    cdef const uint8_t* closed = g.closed
+    cdef float64_t* dist = s.dist
+    cdef int64_t* pred = s.pred_edge
+    cdef uint8_t* tie = s.tie
+    cdef int32_t* parent = s.parent
+    cdef int32_t* pos = s.heap.pos
+    cdef float64_t du, nd, last_cost = INFINITY
+    cdef int64_t u, v, e, e_end, nxt, ev
+    while s.heap.size > 0 and s.heap.items[0].key <= last_cost:
+        u = heap_pop(&s.heap)
+        du = dist[u]
+        if mark[u] == stamp:
+            n_marked -= 1
+            if n_marked == 0:
+                last_cost = du
+        if s.heap.size > 0:
+            nxt = s.heap.items[0].node
+            e = indptr[nxt]
+            __builtin_prefetch(&indices[e])
+            __builtin_prefetch(&weights[e])
+        e_end = indptr[u + 1]
+        for e in range(indptr[u], e_end):
+            if closed != NULL and closed[e]:
+                continue
+            v = indices[e]
+            nd = du + weights[e]
+            if nd < dist[v]:
+                if pos[v] == -1:
+                    ev = indptr[v]
+                    __builtin_prefetch(&indices[ev])
+                    __builtin_prefetch(&weights[ev])
+                    s.touched[s.n_touched] = v
+                    s.n_touched += 1
+                dist[v] = nd
+                pred[v] = e
+                parent[v] = <int32_t>u
+                tie[v] = 0
+                heap_push_or_decrease(&s.heap, <node_t>v, nd)
+            elif nd == dist[v] and v != u:
+                tie[v] = 1
+
+
+cdef struct EdgeBuffer:
+    int32_t* data
+    int64_t size
+    int64_t cap
+
+
+cdef bint _reserve(EdgeBuffer* out, int64_t extra) noexcept nogil:
+    cdef int64_t cap = out.cap
+    cdef int32_t* grown
+    if out.size + extra <= cap:
+        return True
+    while out.size + extra > cap:
+        cap = 2 * cap if cap > 0 else 4096
+    # realloc of a large block remaps pages instead of copying them, so doubling is cheap here
+    grown = <int32_t*>realloc(out.data, cap * sizeof(int32_t))
+    if grown == NULL:
+        return False
+    out.data = grown
+    out.cap = cap
+    return True
+
+
+cdef int _append_path(
+    const Search* s, const int64_t* edge_tail, bint tree, int64_t t, int64_t last, bint check_ties,
+    EdgeBuffer* out,
+) noexcept nogil:
+    """Append the path to ``t`` in the search tree (then edge ``last`` if >= 0) to ``out``.
+
+    ``tree``: the search was :func:`_run_tree`, which also kept ``s.parent`` (one load per hop instead of
+    two dependent ones).  Returns OK, NO_MEMORY, or AMBIGUOUS (with ``check_ties``) when a node on the
+    path is reached by a second edge at the same cost: another search order could then have chosen
+    another path.
+    """
+    cdef const int64_t* pred = s.pred_edge
+    cdef const int32_t* parent = s.parent
+    cdef int64_t v = t, hops = 0, j, e
+    if tree:
+        while pred[v] != -1:
+            if check_ties and s.tie[v]:
+                return AMBIGUOUS
+            v = parent[v]
+            hops += 1
+    else:
+        while pred[v] != -1:
+            v = edge_tail[pred[v]]
+            hops += 1
+    if not _reserve(out, hops + 1):
+        return NO_MEMORY
+    j = out.size + hops
+    v = t
+    while pred[v] != -1:
+        j -= 1
+        out.data[j] = <int32_t>pred[v]
+        v = parent[v] if tree else edge_tail[pred[v]]
+    out.size += hops
+    if last >= 0:
+        out.data[out.size] = <int32_t>last
+        out.size += 1
+    return OK
+
+
+cdef int _route_pair(
+    const Graph* g, Search* s, const int64_t* edge_tail, int64_t o, int64_t t, int64_t last,
+    EdgeBuffer* out, float64_t* cost,
+) noexcept nogil:
+    """One search from ``o`` to ``t`` exactly as :meth:`DijkstraWorkspace.routes` runs it; append the route."""
+    cdef float64_t key = 0.0
+    cdef int status = OK
+    if g.xy != NULL:
+        key = _heuristic(g, o, g.xy[2 * t], g.xy[2 * t + 1])
+    _seed(s, o, 0.0, -1, key)
+    if _run(g, s, INFINITY, t):
+        cost[0] = s.dist[t] + (g.weights[last] if last >= 0 else 0.0)
+        status = _append_path(s, edge_tail, False, t, last, False, out)
+    else:
+        cost[0] = INFINITY
+    _reset(s)
+    return status
 
 
 cdef inline void _reset(Search* s) noexcept nogil:
@@ -154,15 +431,32 @@ def shortest_path_lengths(
     float64_t cutoff,
     float64_t[::1] out_dist,
     int64_t[::1] out_label=None,
+    bint buckets=False,
 ):
     """Multi-source Dijkstra on fresh dense arrays (``out_dist`` must be all inf on entry).
 
     ``out_label`` (optional, any content) receives the index into ``sources`` of each node's nearest
-    source, -1 where unreachable.  Returns nothing; raises MemoryError only.
+    source, -1 where unreachable.  With ``buckets``, costs alone from one source come from the bucket
+    search (:func:`_run_buckets`, the same costs), unless it gives up on a graph of many light edges.
+    Returns True if the bucket search gave the costs; raises MemoryError only.
     """
     cdef int64_t n = indptr.shape[0] - 1, i
     cdef Graph g = _graph(indptr, indices, weights, closed, None, 0.0)
     cdef Search s
+    cdef int status
+    if buckets and out_label is None and sources.shape[0] == 1 and n > 0:
+        # costs only, from one source: the bucket queue gives the same costs, faster
+        if source_cost[0] > cutoff:
+            return True
+        with nogil:
+            status = _run_buckets(&g, &out_dist[0], n, sources[0], source_cost[0], cutoff)
+            if status == GAVE_UP:
+                for i in range(n):
+                    out_dist[i] = INFINITY
+        if status == NO_MEMORY:
+            raise MemoryError()
+        if status == OK:
+            return True
     memset(&s, 0, sizeof(Search))
     s.dist = &out_dist[0] if n > 0 else NULL
     if out_label is not None and n > 0:
@@ -184,6 +478,23 @@ def shortest_path_lengths(
         _run(&g, &s, cutoff, -1)
     free(s.heap.items)
     free(s.heap.pos)
+    return False
+
+
+cdef object _as_int32_array(EdgeBuffer* buf):
+    """Hand a malloc'd int32 buffer to NumPy without copying: the array frees it when it dies."""
+    cdef cvarray arr
+    cdef int32_t* data
+    if buf.size == 0:
+        free(buf.data)
+        return np.zeros(0, dtype=np.int32)
+    data = <int32_t*>realloc(buf.data, buf.size * sizeof(int32_t))  # give back the unused tail
+    if data == NULL:
+        data = buf.data
+    arr = cvarray(shape=(buf.size,), itemsize=sizeof(int32_t), format="i", mode="c", allocate_buffer=False)
+    arr.data = <char*>data
+    arr.callback_free_data = free
+    return np.asarray(arr)
 
 
 cdef class DijkstraWorkspace:
@@ -195,6 +506,8 @@ cdef class DijkstraWorkspace:
     """
 
     cdef Search s
+    cdef int64_t* mark          # tree_routes: mark[v] == stamp where v is a target of the current tree
+    cdef int64_t stamp
     cdef readonly int64_t n_nodes
 
     def __cinit__(self, int64_t n_nodes):
@@ -209,12 +522,18 @@ cdef class DijkstraWorkspace:
         self.s.pred_edge = <int64_t*>malloc(size * sizeof(int64_t))
         self.s.touched = <int64_t*>malloc(size * sizeof(int64_t))
         self.s.order = <int64_t*>malloc(size * sizeof(int64_t))
+        self.s.tie = <uint8_t*>malloc(size * sizeof(uint8_t))
+        self.s.parent = <int32_t*>malloc(size * sizeof(int32_t))
+        self.mark = <int64_t*>malloc(size * sizeof(int64_t))
         if (self.s.heap.items == NULL or self.s.heap.pos == NULL or self.s.dist == NULL
-                or self.s.pred_edge == NULL or self.s.touched == NULL or self.s.order == NULL):
+                or self.s.pred_edge == NULL or self.s.touched == NULL or self.s.order == NULL
+                or self.s.tie == NULL or self.s.parent == NULL or self.mark == NULL):
             raise MemoryError()
         memset(self.s.heap.pos, 0xFF, size * sizeof(int32_t))
         for i in range(size):
             self.s.dist[i] = INFINITY
+            self.mark[i] = -1
+        self.stamp = 0
 
     def __dealloc__(self):
         free(self.s.heap.items)
@@ -223,6 +542,9 @@ cdef class DijkstraWorkspace:
         free(self.s.pred_edge)
         free(self.s.touched)
         free(self.s.order)
+        free(self.s.tie)
+        free(self.s.parent)
+        free(self.mark)
 
     def bounded(
         self,
@@ -333,6 +655,123 @@ cdef class DijkstraWorkspace:
             memcpy(&re_v[0], buf, used * sizeof(int64_t))
         free(buf)
         return routes_indptr, route_edges, cost
+
+    def tree_routes(
+        self,
+        const int64_t[::1] indptr,
+        const int64_t[::1] indices,
+        const float64_t[::1] weights,
+        const uint8_t[::1] closed,
+        const int64_t[::1] edge_tail,
+        const float64_t[:, ::1] node_xy,
+        float64_t h_scale,
+        const int64_t[::1] group_indptr,
+        const int64_t[::1] group_origin,
+        const int64_t[::1] targets,
+        const int64_t[::1] last_edges,
+        int64_t min_tree_targets,
+        int64_t[::1] out_start,
+        int64_t[::1] out_end,
+        float64_t[::1] out_cost,
+    ):
+        """Route pairs grouped by origin, one shortest-path tree per origin; the routes of :meth:`routes`.
+
+        Group ``i`` starts at ``group_origin[i]`` and holds the pairs ``group_indptr[i]:group_indptr[i + 1]``
+        of ``targets`` (and of ``last_edges``, if not None: an edge whose tail is the target, appended to
+        the route).  Groups of fewer than ``min_tree_targets`` pairs get one search per pair instead.
+        Route ``k`` is ``route_edges[out_start[k]:out_end[k]]`` and costs ``out_cost[k]`` (inf and empty
+        when unreachable).
+
+        The tree keeps the first of equally cheap predecessors, as one search per pair does when both
+        search in the same order (plain Dijkstra).  A* settles nodes in another order, so with
+        ``node_xy`` a path through a node that two edges reach at exactly the same cost is routed again
+        by the per-pair search: the routes are those of :meth:`routes` in every case.
+
+        Returns ``(route_edges, n_trees, n_rerouted)``: int32 edge ids, the number of trees grown and
+        the number of pairs routed again because of ties.
+        """
+        cdef Graph g = _graph(indptr, indices, weights, closed, node_xy, h_scale)
+        cdef Search* s = &self.s
+        cdef int64_t n_groups = group_origin.shape[0], gi, k, k0, k1, o, t, last, n_marked
+        cdef int64_t n_trees = 0, n_rerouted = 0, n_amb, i
+        cdef const int64_t* last_p = &last_edges[0] if last_edges is not None and last_edges.shape[0] > 0 else NULL
+        cdef const int64_t* tail = &edge_tail[0] if edge_tail.shape[0] > 0 else NULL
+        cdef bint check_ties = g.xy != NULL
+        cdef int status = OK
+        cdef EdgeBuffer out
+        cdef int64_t* amb = <int64_t*>malloc(max(targets.shape[0], 1) * sizeof(int64_t))
+        cdef int64_t* saved_order = s.order
+        if amb == NULL:
+            raise MemoryError()
+        out.data = NULL
+        out.size = 0
+        out.cap = 0
+        if not _reserve(&out, max(16 * targets.shape[0], 1)):
+            free(amb)
+            raise MemoryError()
+        s.order = NULL
+        with nogil:
+            for gi in range(n_groups):
+                o = group_origin[gi]
+                k0 = group_indptr[gi]
+                k1 = group_indptr[gi + 1]
+                n_amb = 0
+                if g.xy == NULL or k1 - k0 >= min_tree_targets:
+                    self.stamp += 1
+                    n_marked = 0
+                    for k in range(k0, k1):
+                        t = targets[k]
+                        if self.mark[t] != self.stamp:
+                            self.mark[t] = self.stamp
+                            n_marked += 1
+                    _seed(s, o, 0.0, -1, 0.0)
+                    _run_tree(&g, s, self.mark, self.stamp, n_marked)
+                    n_trees += 1
+                    for k in range(k0, k1):
+                        t = targets[k]
+                        last = last_p[k] if last_p != NULL else -1
+                        out_start[k] = out.size
+                        if s.dist[t] == INFINITY or (last >= 0 and g.closed != NULL and g.closed[last]):
+                            out_cost[k] = INFINITY
+                        else:
+                            status = _append_path(s, tail, True, t, last, check_ties, &out)
+                            if status == AMBIGUOUS:
+                                amb[n_amb] = k
+                                n_amb += 1
+                                status = OK
+                                continue
+                            if status != OK:
+                                break
+                            out_cost[k] = s.dist[t] + (g.weights[last] if last >= 0 else 0.0)
+                        out_end[k] = out.size
+                    _reset(s)
+                    if status != OK:
+                        break
+                else:
+                    for k in range(k0, k1):
+                        amb[n_amb] = k
+                        n_amb += 1
+                    n_rerouted -= n_amb  # routed by design, not because of ties
+                n_rerouted += n_amb
+                for i in range(n_amb):
+                    k = amb[i]
+                    last = last_p[k] if last_p != NULL else -1
+                    out_start[k] = out.size
+                    if last >= 0 and g.closed != NULL and g.closed[last]:
+                        out_cost[k] = INFINITY
+                    else:
+                        status = _route_pair(&g, s, tail, o, targets[k], last, &out, &out_cost[k])
+                        if status != OK:
+                            break
+                    out_end[k] = out.size
+                if status != OK:
+                    break
+        s.order = saved_order
+        free(amb)
+        if status != OK:
+            free(out.data)
+            raise MemoryError()
+        return _as_int32_array(&out), n_trees, n_rerouted
 
     def __reduce__(self):
         return (DijkstraWorkspace, (self.n_nodes,))

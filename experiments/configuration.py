@@ -32,6 +32,7 @@ from sim.config import (
     PoliceConfig,
     PopulationConfig,
     SimConfig,
+    SurveyConfig,
     repo_root,
 )
 from sim.errors import ConfigError, NetworkFileError
@@ -59,6 +60,7 @@ SECTIONS: dict[str, type] = {
     "crime": CrimeConfig,
     "police": PoliceConfig,
     "incidents": IncidentsConfig,
+    "survey": SurveyConfig,
 }
 # Top-level keys that are about running, not about the model.
 APP_KEYS = ("name", "resume", "calibrate")

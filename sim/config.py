@@ -29,6 +29,7 @@ __all__ = [
     "PoliceConfig",
     "PopulationConfig",
     "SimConfig",
+    "SurveyConfig",
     "city_name",
     "default_city_path",
     "repo_root",
@@ -300,6 +301,62 @@ class IncidentsConfig:
 
 
 @dataclass
+class SurveyConfig:
+    """A perception survey of residents every few weeks, and the perceptions it measures (sim/survey.py).
+
+    A measure, not a strategy: it draws from its own random stream, so a run's events are the same
+    with or without it. Defaults and sources: docs/policies.md ("Perception survey").
+    """
+
+    enabled: bool = True
+    interval_weeks: float = 1.0
+    first_day: float = 0.0  # the first wave; 0: before anything happened
+    # approached per wave (a simple random sample of residents), and the mean chance of answering
+    sample_size: int = 300
+    response_rate: float = 0.4
+    # the chance of answering is response_rate x (trust / mean trust) ** response_trust_power:
+    # the trusting answer more; 0: answering has nothing to do with trust
+    response_trust_power: float = 1.0
+    confidence: float = 0.95
+    # fear of crime (0..1): a baseline ~ Beta(fear_alpha, fear_beta) per resident, raised by a share
+    # of the headroom for each victimisation of the resident, of a neighbour (within
+    # crime.near_repeat_m of home) and each criminal damage near home (visible disorder); lowered by
+    # a share for each police contact that went well; back to the baseline over fear_memory_days
+    fear_alpha: float = 3.0
+    fear_beta: float = 7.0
+    fear_victim: float = 0.2
+    fear_nearby_victim: float = 0.005
+    fear_nearby_disorder: float = 0.02
+    fear_good_contact: float = 0.1
+    fear_memory_days: float = 14.0
+    # satisfaction with the police (0..1): at the start satisfaction_trust_share x trust plus the rest
+    # of an independent draw from the trust distribution; a contact that went well (a prompt
+    # response, a meeting attended) moves it up by a share of the headroom, a slow response down
+    satisfaction_trust_share: float = 0.5
+    satisfaction_good_contact: float = 0.1
+    satisfaction_bad_contact: float = 0.4
+
+    def validate(self) -> None:
+        """Raise ConfigError naming the first bad key."""
+        if not isinstance(self.enabled, bool):
+            raise ConfigError("survey.enabled", self.enabled, "true or false")
+        n = self.sample_size
+        if isinstance(n, bool) or not isinstance(n, int) or n < 2:
+            raise ConfigError("survey.sample_size", n, "an integer >= 2 (residents approached per wave)")
+        _check_positive(self, "survey", ("interval_weeks", "fear_alpha", "fear_beta", "fear_memory_days"))
+        _check_nonneg(self, "survey", ("first_day", "response_trust_power"))
+        _check_range(self, "survey", {"fear_victim": (0, 1), "fear_nearby_victim": (0, 1),
+                                      "fear_nearby_disorder": (0, 1), "fear_good_contact": (0, 1),
+                                      "satisfaction_trust_share": (0, 1), "satisfaction_good_contact": (0, 1),
+                                      "satisfaction_bad_contact": (0, 1)})  # fmt: skip
+        for name in ("response_rate", "confidence"):
+            value = getattr(self, name)
+            if not _is_number(value) or not 0 < value <= 1 or (name == "confidence" and value == 1):
+                raise ConfigError(f"survey.{name}", value, "a number in (0, 1]" if name == "response_rate"
+                                  else "a number in (0, 1), e.g. 0.95")  # fmt: skip
+
+
+@dataclass
 class ModelConfig:
     """Everything one run needs. ``policies`` maps a registered policy name to its parameters."""
 
@@ -309,6 +366,7 @@ class ModelConfig:
     crime: CrimeConfig = field(default_factory=CrimeConfig)
     police: PoliceConfig = field(default_factory=PoliceConfig)
     incidents: IncidentsConfig = field(default_factory=IncidentsConfig)
+    survey: SurveyConfig = field(default_factory=SurveyConfig)
     policies: dict[str, Any] = field(default_factory=lambda: {"baseline": {}})
     seed: int = 0
 
@@ -396,6 +454,7 @@ class ModelConfig:
             )
         if not (_is_number(self.incidents.snap_m) and self.incidents.snap_m > 0):
             raise ConfigError("incidents.snap_m", self.incidents.snap_m, "a positive distance in metres")
+        self.survey.validate()
         if not isinstance(self.seed, int) or self.seed < 0:
             raise ConfigError("seed", self.seed, "a non-negative integer")
         if not self.policies:

@@ -14,9 +14,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from core_ext import Router
+from sim.agents import offender as off
 from sim.agents import officer as ofc
 from sim.agents._routes import RouteBook
 from sim.agents.officer import Officers
@@ -27,11 +29,15 @@ from sim.environment import Environment
 from sim.events import EventLog
 from sim.incidents import NOT_CRIME, IncidentSource, IncidentTable, read_incidents
 from sim.network import StreetNetwork
+from sim.offending import Offending
 from sim.policies.base import Beats, Installation
 from sim.policing import PoliceView, Policing
 
 __all__ = ["ACTION_COLUMNS", "Ledger", "ModelContext", "load_incidents"]
 
+# actions the commands log: a logged decision may not pass for one of them
+_COMMANDS = ("send_officers", "install", "raise_reporting", "add_home_watchers", "hold_meeting",
+             "share_intelligence", "book_cost")  # fmt: skip
 # activities a strategy may send officers to (officer states other than patrol, calls and off duty)
 ACTIVITIES = {"meeting": ofc.MEETING}
 ACTION_COLUMNS: dict[str, str] = {
@@ -85,6 +91,22 @@ class Ledger:
         return pd.DataFrame(self.actions, columns=list(ACTION_COLUMNS)).astype(ACTION_COLUMNS)
 
 
+def _per_segment(
+    factor: float | NDArray[np.float64], target: NDArray[np.bool_], name: str
+) -> NDArray[np.float64]:
+    """Return the factors of the ``target`` segments: one for all, or picked from one per segment."""
+    values = np.asarray(factor, dtype=np.float64)
+    if values.ndim == 0:
+        values = np.full(int(target.sum()), float(values))
+    elif values.shape != target.shape:
+        raise ValueError(f"{name}: one factor, or one per segment ({target.size}), not shape {values.shape}")
+    else:
+        values = values[target]
+    if not np.all(np.isfinite(values) & (values >= 0)):
+        raise ValueError(f"{name} must be finite and >= 0")
+    return values
+
+
 class _OfficerView:
     def __init__(self, officers: Officers) -> None:
         self._o = officers
@@ -116,14 +138,21 @@ class _ResidentView:
 
 
 class _SegmentView:
-    def __init__(self, env: Environment, net: StreetNetwork) -> None:
+    def __init__(self, env: Environment, net: StreetNetwork, offending: Offending) -> None:
         self._env = env
+        self._offending = offending
         self.highway_class = _ro(np.array(net.highway_classes)[net.edge_highway[net.segment_edge]])
+        self.area = _ro(offending.area)
 
     static_attractiveness = property(lambda self: _ro(self._env.static_attractiveness))
     maintenance_factor = property(lambda self: _ro(self._env.maintenance_factor))
     lit = property(lambda self: _ro(self._env.lit))
     gated = property(lambda self: _ro(self._env.gated))
+
+    @property
+    def collective_efficacy(self) -> NDArray[np.float64]:
+        o = self._offending
+        return _ro(o.collective_efficacy[o.area])
 
 
 @dataclass
@@ -143,6 +172,7 @@ class ModelParts:
     event_log: EventLog
     ledger: Ledger
     mean_trust_start: float
+    offending: Offending
     incidents: IncidentTable | None = None
 
 
@@ -154,7 +184,7 @@ class ModelContext:
         self.policy = policy
         self._officers = _OfficerView(parts.officers)
         self._residents = _ResidentView(parts.residents)
-        self._segments = _SegmentView(parts.env, parts.network)
+        self._segments = _SegmentView(parts.env, parts.network, parts.offending)
 
     # ------------------------------------------------------------------ reads
     network = property(lambda self: self._p.network)
@@ -224,6 +254,12 @@ class ModelContext:
         return (np.array([r["edge"] for r in rows], dtype=np.int64),
                 np.array([r["time_min"] for r in rows], dtype=np.float64))  # fmt: skip
 
+    def suspicious_activity(self, segments: NDArray[np.bool_]) -> NDArray[np.int64]:
+        """Implement :meth:`sim.policies.base.PolicyContext.suspicious_activity`."""
+        o = self._p.offending.offenders
+        where = self._p.network.edge_segment[o.position_edge[o.state == off.SEARCH]]
+        return np.unique(where[np.asarray(segments, dtype=bool)[where]]).astype(np.int64)
+
     # ------------------------------------------------------------------ commands
     def send_officers(
         self,
@@ -277,6 +313,28 @@ class ModelContext:
         self._p.ledger.log(self._p.clock, self.policy, "install", n_segments=int(target.sum()), detail=detail)
         return done
 
+    def raise_reporting(self, segments: NDArray[np.bool_], factor: float | NDArray[np.float64]) -> None:
+        """Implement :meth:`sim.policies.base.PolicyContext.raise_reporting`."""
+        target = np.asarray(segments, dtype=bool)
+        values = _per_segment(factor, target, "raise_reporting factor")
+        self._p.offending.report_factor[target] *= values
+        mean = float(values.mean()) if values.size else 1.0
+        self._p.ledger.log(self._p.clock, self.policy, "raise_reporting", n_segments=int(target.sum()),
+                           detail=f"mean factor {mean:.3f}")  # fmt: skip
+
+    def add_home_watchers(self, residents: NDArray[np.int64], watch: sp.csr_matrix) -> None:
+        """Implement :meth:`sim.policies.base.PolicyContext.add_home_watchers`."""
+        n = self._p.network.n_segments
+        if watch.shape != (n, n):
+            raise ValueError(f"add_home_watchers: watch must be {n} x {n} (segments), not {watch.shape}")
+        who = np.zeros(self._p.residents.n, dtype=bool)
+        who[residents] = True
+        self._p.offending.add_home_watchers(who, watch)
+        rows = np.unique(self._p.residents.home_segment[who])
+        watched = int(np.count_nonzero(np.asarray(watch[rows].sum(axis=0)).ravel())) if rows.size else 0
+        self._p.ledger.log(self._p.clock, self.policy, "add_home_watchers", n_residents=int(who.sum()),
+                           n_segments=watched)  # fmt: skip
+
     def hold_meeting(
         self,
         attendees: NDArray[np.int64],
@@ -310,3 +368,9 @@ class ModelContext:
             if not np.isfinite(value) or value < 0:
                 raise ValueError(f"book_cost({item!r}): {name} must be a finite amount >= 0, not {value!r}")
         self._p.ledger.log(self._p.clock, self.policy, "book_cost", detail=item, **values)
+
+    def log_decision(self, action: str, detail: str, *, n_segments: int = 0) -> None:
+        """Implement :meth:`sim.policies.base.PolicyContext.log_decision`."""
+        if action in _COMMANDS:
+            raise ValueError(f"log_decision: {action!r} is the name of a command; name the decision itself")
+        self._p.ledger.log(self._p.clock, self.policy, action, n_segments=int(n_segments), detail=detail)

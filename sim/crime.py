@@ -126,11 +126,14 @@ def crime_hazards(
     dark_street: NDArray[np.float64],
     dark_other: NDArray[np.float64],
     premises_shut: float = 0.0,
+    extra_guardians: NDArray[np.float64] | None = None,
 ) -> NDArray[np.float64]:
     """Return the hazard per hour of each offence type for offenders on ``segments``.
 
     Columns are in ``CRIME_TYPES`` order; ``type_weight`` is in that order too. ``premises_shut`` is
     the share of shops, restaurants and bars shut now (:data:`sim.offences.PREMISES_SHUT`).
+    ``extra_guardians`` (per segment) adds guardians to every type that has any, e.g. watch members
+    at home looking out on the street (:meth:`sim.offending.Offending.add_home_watchers`).
     """
     s = segments
     public = opp.people_in_public[s].astype(np.float64)
@@ -159,6 +162,8 @@ def crime_hazards(
     out = np.empty((s.size, len(CRIME_TYPES)))
     for k, ctype in enumerate(CRIME_TYPES):
         n, guardians = terms[ctype]
+        if extra_guardians is not None and guardians is not none:
+            guardians = guardians + extra_guardians[s]
         gen = places.generators.get(ctype)
         boost = 1.0 + generator_strength * gen[s] if gen is not None else 1.0
         out[:, k] = (type_weight[k] * common * n / (1.0 + n) * boost * np.exp(-g * guardians)
@@ -186,6 +191,7 @@ def decide_report(
     residents: Residents,
     network: StreetNetwork,
     mean_trust_start: float,
+    report_factor: float = 1.0,
 ) -> Report:
     """Decide whether the victim (or, for a street crime, a witness) reports, if it is recorded, and when.
 
@@ -196,7 +202,8 @@ def decide_report(
       scaled by the victim's trust relative to the mean trust at the start: people who trust the
       police report more (Skogan 2006; Tankebe 2013). A business victim (shoplifting) or a victim
       not among the residents reports at the base rate. A street crime nobody reports (robbery,
-      violence) may be reported by a witness in the street, at half the chance.
+      violence) may be reported by a witness in the street, at half the chance. ``report_factor``
+      scales both chances on the crime's street (a neighbourhood watch raises it; 1 elsewhere).
     - Reported crime is recorded at ``recording_rate`` (HMIC 2014: about 81% of reported crime).
     - The call comes after an exponential delay of mean ``report_delay_mean_min``; a burglary is
       found only when the resident comes home.
@@ -205,13 +212,13 @@ def decide_report(
     r = residents
     base = config.report_base.get(ctype, OFFENCES[ctype].report_base)
     trust_victim = r.trust[victim] if victim >= 0 else mean_trust_start
-    reported = bool(u_report < min(1.0, base * trust_victim / mean_trust_start))
+    reported = bool(u_report < min(1.0, base * trust_victim / mean_trust_start * report_factor))
     if not reported and OFFENCES[ctype].witness:
         witnesses = np.flatnonzero(r.in_public() & (network.edge_segment[r.position_edge] == segment))
         witnesses = witnesses[witnesses != victim]
         if witnesses.size:
             w = int(witnesses[int(u_witness * witnesses.size) % witnesses.size])
-            reported = bool(u_witness < 0.5 * min(1.0, base * r.trust[w] / mean_trust_start))
+            reported = bool(u_witness < 0.5 * min(1.0, base * r.trust[w] / mean_trust_start * report_factor))
     if not reported:
         return Report(False, False, math.nan)
     recorded = bool(u_record < config.recording_rate)

@@ -47,9 +47,9 @@ class EventLog:
         self._rows.append({"time_min": float(time_min), "step": int(step), "kind": kind, "edge": int(edge),
                            "segment": int(segment), **_DEFAULTS, **fields})  # fmt: skip
 
-    def rows(self, kind: str | None = None) -> list[dict[str, Any]]:
-        """Return the logged events as dicts, in order; only those of ``kind`` if given."""
-        return [r for r in self._rows if kind is None or r["kind"] == kind]
+    def rows(self, kind: str | None = None, start: int = 0) -> list[dict[str, Any]]:
+        """Return the logged events from the ``start``-th on as dicts, in order; only those of ``kind`` if given."""
+        return [r for r in self._rows[start:] if kind is None or r["kind"] == kind]
 
     def to_frame(self, net: Any) -> pd.DataFrame:
         """Return the log as a DataFrame with positions resolved on the network ``net``."""

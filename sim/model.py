@@ -43,14 +43,16 @@ from sim.outputs import SimulationResult, build_result
 from sim.policies import build_policies, random_patrol
 from sim.policing import Policing
 from sim.scale import resolve_headcounts, with_headcounts
+from sim.survey import Survey
 from sim.timeseries import TimeSeries
 
 __all__ = ["PrecinctModel", "SimulationResult", "run_simulation"]
 
 _log = logging.getLogger("precinct")
 
+# new streams go last: spawned seeds depend on position, so the others keep theirs
 RNG_STREAMS = ("population", "offenders", "environment", "routine", "offending", "victims", "reporting",
-               "patrol", "policy")  # fmt: skip
+               "patrol", "policy", "survey")  # fmt: skip
 N_KINDS = 3  # occupancy kinds: 0 residents in public, 1 offenders out, 2 officers on the street
 
 
@@ -117,6 +119,9 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
                                    routes=self.offender_routes, event_log=self.event_log, policing=self.policing,
                                    area=self.area, land=self.land, on_crime=self.series.crime)  # fmt: skip
         self.mean_trust_start = self.offending.mean_trust_start
+        self.survey = Survey(config.survey, self.rngs["survey"], residents=self.residents, event_log=self.event_log,
+                             policing=self.policing, nearby=self.offending.nearby_segments,
+                             n_segments=net.n_segments, days=config.sim.days)  # fmt: skip
         if mesa_agents:
             for i in range(self.residents.n):
                 res.Resident(self, i)
@@ -129,7 +134,8 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
         parts = ModelParts(config=config, network=net, router=self.router, clock=self.clock, rngs=self.rngs,
                            env=self.env, residents=self.residents, officers=self.officers, policing=self.policing,
                            offender_routes=self.offender_routes, event_log=self.event_log, ledger=self.ledger,
-                           mean_trust_start=self.mean_trust_start, incidents=self.incidents)  # fmt: skip
+                           mean_trust_start=self.mean_trust_start, offending=self.offending,
+                           incidents=self.incidents)  # fmt: skip
         self.policies = build_policies(config.policies)
         self.contexts = [ModelContext(parts, p.name) for p in self.policies]
         self._fallback = ModelContext(parts, "patrol")
@@ -141,13 +147,15 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
 
     # ------------------------------------------------------------------ set-up helpers
     def _route_routines(self) -> None:
-        """Route every resident's routine trips once, in one batch (they repeat every day)."""
-        r = self.residents
-        w = r.is_worker
-        home, work, leisure = r.home_edge, r.work_edge, r.leisure_edge
-        origins = np.concatenate([home[w], work[w], home, home, leisure[:, 0], leisure[:, 1]])
-        targets = np.concatenate([work[w], home[w], leisure[:, 0], leisure[:, 1], home, home])
-        self.resident_routes.trips(origins, targets)
+        """Route every resident's routine trips once, in one batch (they repeat every day).
+
+        One shortest-path tree per origin (``RouteBook`` -> ``Router.routes_from_trees``): at 1M
+        residents about 5M distinct trips from the few thousand nodes of a city.
+        """
+        book = self.resident_routes
+        book.trips(*self.residents.routine_trips())
+        _log.info("routed %s routine trips: %s edges, %.0f MiB", f"{book.n_trips:,}", f"{book.size:,}",
+                  book.nbytes / 2**20)  # fmt: skip
 
     def _station_nodes(self) -> NDArray[np.int64]:
         net = self.network
@@ -169,6 +177,7 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
         if c.is_midnight:
             self.residents.plan_day(self.rngs["routine"], c.day_start_min(), c.is_weekend)
             self.offending.update_collective_efficacy()
+        self.survey.observe(now, midnight=c.is_midnight)
         for policy, ctx in zip(self.policies, self.contexts, strict=True):
             policy.on_step(ctx)
         self._start_resident_trips(now)
@@ -186,6 +195,7 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
         c.step += 1
         if c.step >= c.n_steps:
             self.running = False
+            self.survey.finish(c.now_min)
 
     def _start_resident_trips(self, now: float) -> None:
         r = self.residents

@@ -14,6 +14,7 @@ import math
 from collections.abc import Callable
 
 import numpy as np
+import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from core_ext import Router
@@ -114,6 +115,10 @@ class Offending:
         self.type_by_weekday = type_weekday_weights(config)
         self.type_weight = type_weights(config)
         self.places = PlaceTargets.from_land_use(land, self.homes_per_segment)
+        # multiplier of the chance a crime on each segment is reported (strategies raise it)
+        self.report_factor = np.ones(network.n_segments)
+        # residents who watch the streets around home while at home: (who, home segment x watched segment)
+        self.home_watchers: list[tuple[NDArray[np.bool_], sp.csr_matrix]] = []
 
     # ------------------------------------------------------------------ places
     def nearby_segments(self, segment: int) -> NDArray[np.int64]:
@@ -138,6 +143,25 @@ class Offending:
         occupied = self.residents.homes_occupied_per_segment()
         return Opportunity(people_in_public=public, homes_empty=self.homes_per_segment - occupied,
                            homes_occupied=occupied, vehicles=self.vehicles_per_segment)  # fmt: skip
+
+    def add_home_watchers(self, who: NDArray[np.bool_], watch: sp.csr_matrix) -> None:
+        """Let residents ``who`` (a mask) guard, while at home, the streets of their home segment's row of ``watch``.
+
+        ``watch`` is segments x segments: row ``h`` holds the weight with which someone at home on
+        segment ``h`` watches each segment (a guardian there counts that much).
+        """
+        self.home_watchers.append((np.asarray(who, dtype=bool).copy(), sp.csr_matrix(watch)))
+
+    def watching_guardians(self) -> NDArray[np.float64] | None:
+        """Return the extra guardians per segment from home watchers at home now, or None without any."""
+        if not self.home_watchers:
+            return None
+        r, n = self.residents, self.network.n_segments
+        out = np.zeros(n)
+        for who, watch in self.home_watchers:
+            home = np.bincount(r.home_segment[who & (r.state == res.HOME)], minlength=n).astype(np.float64)
+            out += watch.T @ home
+        return out
 
     def guardian_strength(self) -> NDArray[np.float64]:
         """Return the guardianship each present person gives, per segment (surveillance x efficacy)."""
@@ -233,7 +257,8 @@ class Offending:
                             type_weight=self.type_weight, generator_strength=cfg.generator_strength,
                             attractiveness=self.env.attractiveness(), guardian_strength=self.guardian_strength(),
                             deterrence=deterrence, dark_street=dark_street, dark_other=dark_other,
-                            premises_shut=PREMISES_SHUT[int(hour) % 24])  # fmt: skip
+                            premises_shut=PREMISES_SHUT[int(hour) % 24],
+                            extra_guardians=self.watching_guardians())  # fmt: skip
         haz *= self.type_by_hour[:, int(hour) % 24] * self.type_by_weekday[:, weekday % 7]
         searching = o.state[out] == off.SEARCH
         haz *= np.where(searching, 1.0, cfg.enroute_factor)[:, None]
@@ -270,7 +295,8 @@ class Offending:
         home_dist = self.router.shortest_path_lengths(int(o.home_node[i]))[int(net.edge_source[edge])]
         offset = float(o.position_offset_m[i])
         report = decide_report(ctype, victim, seg, t, self.rngs["reporting"].random(4), config=self.config,
-                               residents=r, network=net, mean_trust_start=self.mean_trust_start)  # fmt: skip
+                               residents=r, network=net, mean_trust_start=self.mean_trust_start,
+                               report_factor=float(self.report_factor[seg]))  # fmt: skip
         call_id = -1
         if report.reported:
             call_edge = int(net.segment_edge[seg])

@@ -24,6 +24,7 @@ from sim.network import StreetNetwork
 from sim.policies.base import Policy
 from sim.policing import Policing
 from sim.scale import Headcounts
+from sim.survey import SURVEY_COLUMNS, Survey
 
 __all__ = [
     "BUFFER_M",
@@ -47,6 +48,9 @@ class SimulationResult:
     config: ModelConfig
     seed: int
     actions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    survey: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame({k: pd.Series(dtype=t) for k, t in SURVEY_COLUMNS.items()})
+    )
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -68,6 +72,7 @@ class FinishedModel(Protocol):
     ledger: Ledger
     mean_trust_start: float
     headcounts: Headcounts
+    survey: Survey
 
     def timeseries(self) -> pd.DataFrame:
         """Return the time series."""
@@ -160,11 +165,27 @@ def build_result(model: FinishedModel) -> SimulationResult:
     metrics["deterred_move_on"] = float((kinds == "deterred_move_on").sum())
     metrics["crimes_treated_since"] = float(count_since(seg, when, treated_from))
     metrics["crimes_buffer_since"] = float(count_since(seg, when, buffer_from))
+    survey = model.survey.frame()
+    metrics.update(_survey_metrics(model.survey, survey))
     return SimulationResult(
         events=events, timeseries=timeseries, segments=segments, metrics=metrics, network=net,
-        config=model.config, seed=model.config.seed, actions=model.ledger.frame(),
+        config=model.config, seed=model.config.seed, actions=model.ledger.frame(), survey=survey,
         extra={"headcounts": model.headcounts.describe()},
     )  # fmt: skip
+
+
+def _survey_metrics(survey: Survey, waves: pd.DataFrame) -> dict[str, float]:
+    """Return the true mean fear and satisfaction now and the last wave's estimate of each measure."""
+    out = {"mean_fear_end": float(survey.fear.mean()), "mean_satisfaction_end": float(survey.satisfaction.mean()),
+           "survey_waves": float(survey.n_waves)}  # fmt: skip
+    if survey.n_waves:
+        last = waves[waves["wave"] == survey.n_waves - 1].set_index("measure")
+        for measure in last.index:
+            out[f"survey_{measure}_estimate"] = float(last.loc[measure, "estimate"])
+            out[f"survey_{measure}_ci_halfwidth"] = float(
+                last.loc[measure, "ci_high"] - last.loc[measure, "estimate"]
+            )
+    return out
 
 
 def _metrics(

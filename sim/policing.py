@@ -59,9 +59,14 @@ class PoliceView:
         self._times.append(time_min)
         self._types.append(crime_type)
 
-    def recorded_crimes(self) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-        """Return (edge, minute recorded) of every recorded crime so far."""
-        return np.asarray(self._edges, dtype=np.int64), np.asarray(self._times, dtype=np.float64)
+    def recorded_crimes(self, crime_type: str | None = None) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """Return (edge, minute recorded) of every recorded crime so far (of ``crime_type`` if given)."""
+        edges = np.asarray(self._edges, dtype=np.int64)
+        times = np.asarray(self._times, dtype=np.float64)
+        if crime_type is None:
+            return edges, times
+        keep = np.asarray(self._types, dtype=object) == crime_type
+        return edges[keep], times[keep]
 
     def add_intelligence(self, segment: int, time_min: float) -> None:
         """Note a problem at ``segment`` (from ``time_min``) that reached police outside the records."""
@@ -217,10 +222,7 @@ class Policing:
             self.event_log.add(time_min=t, step=self.clock.step, kind="arrival", edge=edge, segment=seg,
                                officer_id=i, call_id=call.call_id, dwell_min=self.config.on_scene_min,
                                offset_m=float(of.position_offset_m[i]))  # fmt: skip
-            # victims judge the response by the wait from their call (Skogan 2006)
-            good = t - call.crime_time_min <= self.config.response_target_min + (
-                call.call_time_min - call.crime_time_min
-            )
+            good = self.response_was_prompt(call)
             cfg = self.crime_config
             self.residents.adjust_trust(
                 call.victim, cfg.trust_gain_good_response if good else -cfg.trust_loss_slow_response
@@ -228,6 +230,16 @@ class Policing:
         elif of.state[i] == ofc.RETURN:
             of.state[i] = ofc.PATROL
             of.needs_orders[i] = True
+
+    def response_was_prompt(self, call: Call) -> bool:
+        """Return whether an officer reached ``call`` within ``police.response_target_min`` of the call.
+
+        Victims judge the response by the wait from their call (Skogan 2006).
+        """
+        return bool(
+            call.arrival_min - call.crime_time_min
+            <= self.config.response_target_min + (call.call_time_min - call.crime_time_min)
+        )
 
     # ------------------------------------------------------------------ beats
     def beats(self, n_beats: int | None = None) -> Beats:

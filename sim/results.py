@@ -2,8 +2,8 @@
 
 One run writes into its own directory::
 
-    events.parquet  timeseries.parquet  segments.parquet  metrics.json
-    config.yaml  config.json  run.json  _COMPLETE
+    events.parquet  timeseries.parquet  segments.parquet  actions.parquet  survey.parquet
+    metrics.json  config.yaml  config.json  run.json  _COMPLETE
 
 Every file is written to a temporary name in the same directory, flushed to disk and renamed into
 place, so a killed run never leaves a file that looks whole. ``_COMPLETE`` is written last and lists
@@ -35,6 +35,7 @@ import yaml
 from sim.config import config_to_dict, repo_root
 from sim.errors import ResultsError
 from sim.policies.registry import policy_specs, reference_policy
+from sim.survey import SURVEY_COLUMNS
 
 if TYPE_CHECKING:
     from sim.outputs import SimulationResult
@@ -59,8 +60,16 @@ __all__ = [
 ]
 
 COMPLETE_MARKER = "_COMPLETE"
-TABLE_FILES = ("events.parquet", "timeseries.parquet", "segments.parquet", "actions.parquet")
+TABLE_FILES = (
+    "events.parquet",
+    "timeseries.parquet",
+    "segments.parquet",
+    "actions.parquet",
+    "survey.parquet",
+)
 RESULT_FILES = (*TABLE_FILES, "metrics.json", "config.yaml", "config.json", "run.json")
+# Files added since format 1: a run whose marker does not list them predates them and is still whole.
+_ADDED_LATER = ("survey.parquet",)
 FORMAT_VERSION = 1
 _VERSIONED = ("precinct", "numpy", "pandas", "pyarrow", "scipy", "networkx", "osmnx", "mesa", "hydra-core")
 
@@ -242,6 +251,7 @@ def write_run(
         "timeseries.parquet": _write_parquet(out / "timeseries.parquet", result.timeseries),
         "segments.parquet": _write_parquet(out / "segments.parquet", result.segments),
         "actions.parquet": _write_parquet(out / "actions.parquet", result.actions),
+        "survey.parquet": _write_parquet(out / "survey.parquet", _survey_table(result)),
         "metrics.json": _write_bytes(out / "metrics.json", _json_bytes(result.metrics)),
         "config.yaml": _write_bytes(out / "config.yaml", yaml.safe_dump(config, sort_keys=False).encode()),
         "config.json": _write_bytes(out / "config.json", _json_bytes(config)),
@@ -256,6 +266,14 @@ def write_run(
     }
     _write_bytes(marker, _json_bytes(completed))
     return out
+
+
+def _survey_table(result: SimulationResult) -> pd.DataFrame:
+    """Return the run's survey waves; an empty table for a result made without them (older or stand-ins)."""
+    survey = getattr(result, "survey", None)
+    if not isinstance(survey, pd.DataFrame):
+        return pd.DataFrame({k: pd.Series(dtype=t) for k, t in SURVEY_COLUMNS.items()})
+    return survey
 
 
 # --------------------------------------------------------------------------- completeness
@@ -293,6 +311,8 @@ def check_run(run_dir: str | os.PathLike[str], *, verify_hashes: bool = True) ->
     for name in RESULT_FILES:
         entry = files.get(name)
         target = path / name
+        if entry is None and name in _ADDED_LATER:
+            continue
         if entry is None:
             return RunCheck(path, False, f"corrupt: {COMPLETE_MARKER} does not list {name}")
         if not target.is_file():
@@ -423,9 +443,10 @@ def summary_table(sweep: Sweep) -> pd.DataFrame:
 
 
 def write_database(sweep: Sweep, db_path: str | os.PathLike[str]) -> Path:
-    """Write ``results.duckdb``: tables runs, metrics, segments, timeseries; views events, summary, arm_means.
+    """Write ``results.duckdb``: tables runs, metrics, segments, timeseries, survey; views events, summary, arm_means.
 
-    ``segments`` and ``timeseries`` are copied from the runs' Parquet files (with ``run_dir``);
+    ``segments``, ``timeseries`` and ``survey`` are copied from the runs' Parquet files (with ``run_dir``;
+    ``survey`` from the runs that have one);
     ``events`` stays a view over the Parquet files, which can be large. Written to a temp file and
     renamed, like every result file.
     """
@@ -447,8 +468,9 @@ def write_database(sweep: Sweep, db_path: str | os.PathLike[str]) -> Path:
         con.register("metrics_df", sweep.metrics)
         con.execute("CREATE TABLE runs AS SELECT * FROM runs_df")
         con.execute("CREATE TABLE metrics AS SELECT * FROM metrics_df")
-        for table in ("segments", "timeseries", "events"):
+        for table in ("segments", "timeseries", "survey", "events"):
             paths = [sweep.path(r, f"{table}.parquet").as_posix() for r in runs["run_dir"]]
+            paths = [p for p in paths if table != "survey" or Path(p).is_file()]
             if not paths:
                 continue
             source = f"read_parquet({paths!r}, filename = true, union_by_name = true)"

@@ -165,3 +165,30 @@ def test_load_sweep_summary_and_database(tmp_path: Path) -> None:
         assert con.execute("SELECT count(*) FROM timeseries").fetchone() == (6 * 48,)
     finally:
         con.close()
+
+
+def test_survey_waves_are_written_and_runs_from_before_the_survey_stay_complete(tmp_path: Path, net) -> None:  # type: ignore[no-untyped-def]
+    wave = {"wave": [0], "time_min": [0.0], "day": [0.0], "measure": ["trust"], "n_approached": [300],
+            "n_responded": [120], "estimate": [0.62], "std_error": [0.01], "ci_low": [0.6], "ci_high": [0.64],
+            "true_mean": [0.6]}  # fmt: skip
+    runs = []
+    for seed in (0, 1):
+        result = fake_result(net, "baseline", seed)
+        result.survey = pd.DataFrame(wave)  # type: ignore[attr-defined]
+        runs.append(write_run(tmp_path / f"seed={seed}", result, wall_time_s=1.0))
+    assert pd.read_parquet(runs[0] / "survey.parquet")["estimate"].tolist() == [0.62]
+    # a run written before survey.parquet existed: its marker does not list it
+    old = runs[1]
+    marker = json.loads((old / COMPLETE_MARKER).read_text())
+    del marker["files"]["survey.parquet"]
+    (old / COMPLETE_MARKER).write_text(json.dumps(marker))
+    (old / "survey.parquet").unlink()
+    assert check_run(old).complete
+    sweep = load_sweep(tmp_path)
+    assert len(sweep.runs) == 2 and not sweep.problems
+    db = write_database(sweep, tmp_path / "results.duckdb")
+    con = duckdb.connect(str(db))
+    try:
+        assert con.execute("SELECT run_dir, estimate FROM survey").fetchall() == [("seed=0", 0.62)]
+    finally:
+        con.close()

@@ -4,6 +4,10 @@ Agents follow slices of one flat ``route_edges`` array (the movement kernel's in
 and offenders travel between a few fixed anchors, so most trips repeat: a trip is routed once and
 every later traveller on the same pair reuses the same slice. Slices never move, so agents keep
 absolute indices even when the buffer grows.
+
+Routes are routed in batches by one shortest-path tree per origin (:meth:`core_ext.Router.routes_from_trees`,
+edge for edge the routes of one A* search per trip) and stored compactly: int32 edge ids in one flat
+array, int64 (start, end) offsets per trip, nothing per route in Python.
 """
 
 from __future__ import annotations
@@ -19,11 +23,12 @@ __all__ = ["RouteBook", "start_trips"]
 
 
 class RouteBook:
-    """Routes from the end of one edge to the end of another, as slices of :attr:`edges`.
+    """Routes from the end of one edge to the end of another, as slices of :attr:`buffer`.
 
     A trip from edge ``a`` to edge ``b`` starts where the agent stands (the head node of ``a``)
     and ends at the far end of ``b``: the shortest path from ``head(a)`` to ``tail(b)`` followed by
-    ``b`` itself. Trips with ``a == b`` are empty (start == end).
+    ``b`` itself. Trips with ``a == b`` are empty (start == end). Trips whose routes are equal (the
+    same ``head(a)`` and ``b``) share one slice.
 
     Parameters
     ----------
@@ -31,6 +36,8 @@ class RouteBook:
         A :class:`core_ext.Router` over the network (weights decide what "shortest" means).
     edge_tail, edge_head
         Tail and head node of every edge.
+    edge_length_m
+        Length of every edge (kept for callers; the movement kernel reads lengths by edge id).
     closed_edges
         Optional boolean mask of edges this book's travellers may not use (CPTED gating for offenders).
     """
@@ -49,8 +56,7 @@ class RouteBook:
         self.edge_tail = edge_tail
         self.edge_head = edge_head
         self.closed_edges = closed_edges
-        self._buf = np.zeros(4096, dtype=np.int64)
-        self._len = np.zeros(4096, dtype=np.float64)  # edge lengths along the buffer, for the kernel
+        self._buf = np.zeros(0, dtype=np.int32)
         self.size = 0
         self.n_edges = int(edge_tail.shape[0])
         # routed trips, sorted by key (from_edge * n_edges + to_edge), with their (start, end) slices:
@@ -61,19 +67,33 @@ class RouteBook:
         self.n_unreachable = 0
 
     @property
-    def edges(self) -> NDArray[np.int64]:
+    def edges(self) -> NDArray[np.int32]:
         """The flat array of all routes' edges (a view; grows by reallocation, indices stay valid)."""
         return self._buf[: self.size]
 
     @property
-    def buffer(self) -> NDArray[np.int64]:
-        """The whole backing array (movement reads slices of it by absolute index)."""
+    def buffer(self) -> NDArray[np.int32]:
+        """The whole backing array of int32 edge ids (movement reads slices of it by absolute index)."""
         return self._buf
 
     @property
-    def length_buffer(self) -> NDArray[np.float64]:
-        """Length of each buffered edge (same shape as :attr:`buffer`): saves the kernel a gather."""
-        return self._len
+    def length_buffer(self) -> None:
+        """None: the book keeps no per-route copy of edge lengths.
+
+        A float64 length per stored edge would triple the book (the movement kernel then reads
+        ``edge_length_m`` by edge id instead: a network's lengths stay in cache).
+        """
+        return None
+
+    @property
+    def n_trips(self) -> int:
+        """Number of distinct (from edge, to edge) trips looked up so far (routed or empty)."""
+        return int(self._keys.size)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the book: stored edges (with spare capacity), trip keys and slices."""
+        return int(self._buf.nbytes + self._keys.nbytes + self._slices.nbytes)
 
     def set_closed(self, closed_edges: NDArray[np.bool_] | None) -> None:
         """Change the closed-edge mask; cached routes that used now-closed edges are forgotten."""
@@ -111,49 +131,38 @@ class RouteBook:
 
     def _route_missing(self, a: NDArray[np.int64], b: NDArray[np.int64]) -> NDArray[np.int64]:
         """Route trips ``a[i] -> b[i]`` into the buffer; return their (start, end) slices."""
-        same = a == b
         closed_dest = self.closed_edges[b] if self.closed_edges is not None else np.zeros(a.size, dtype=bool)
-        todo = ~same & ~closed_dest  # staying put needs no route; a closed destination has none
-        indptr, route_edges, cost = self.router.routes(
-            self.edge_head[a[todo]], self.edge_tail[b[todo]], closed_edges=self.closed_edges
-        )
-        lengths = np.zeros(a.size, dtype=np.int64)
-        reachable = np.zeros(a.size, dtype=bool)
-        lengths[todo] = np.diff(indptr)
-        reachable[todo] = np.isfinite(cost)
-        # each trip = path + the destination edge; unreachable and same-edge trips are empty
-        out_len = np.where(reachable, lengths + 1, 0)
-        total = int(out_len.sum())
-        self._reserve(total)
-        starts = self.size + np.concatenate([[0], np.cumsum(out_len)[:-1]]).astype(np.int64)
-        routed = np.flatnonzero(todo)
-        keep = reachable[routed]
-        # scatter every path edge to its place, then the destination edge after each path
-        path_len = lengths[routed]
-        offset_in_path = np.arange(route_edges.size) - np.repeat(indptr[:-1], path_len)
-        dest_pos = np.repeat(starts[routed], path_len) + offset_in_path
-        in_kept = np.repeat(keep, path_len)
-        self._buf[dest_pos[in_kept]] = route_edges[in_kept]
-        ends = starts[routed[keep]] + path_len[keep]
-        self._buf[ends] = b[routed[keep]]
-        self._len[self.size : self.size + total] = self.edge_length_m[
-            self._buf[self.size : self.size + total]
-        ]
-        self.size += total
-        self.n_routed += int(todo.sum())
-        self.n_unreachable += int((todo & ~reachable).sum())
-        return np.column_stack([starts, starts + out_len]).astype(np.int64)
+        todo = (a != b) & ~closed_dest  # staying put needs no route; a closed destination has none
+        slices = np.full((a.size, 2), self.size, dtype=np.int64)
+        if todo.any():
+            # each trip = path to the destination edge's tail + the destination edge itself
+            start, end, route_edges, cost = self.router.routes_from_trees(
+                self.edge_head[a[todo]],
+                self.edge_tail[b[todo]],
+                last_edges=b[todo],
+                closed_edges=self.closed_edges,
+            )
+            base = self._append(route_edges)
+            slices[todo, 0] = start + base
+            slices[todo, 1] = end + base
+            self.n_routed += int(todo.sum())
+            self.n_unreachable += int((~np.isfinite(cost)).sum())
+        return slices
 
-    def _reserve(self, extra: int) -> None:
-        need = self.size + extra
-        if need > self._buf.size:
-            cap = max(need, 2 * self._buf.size)
-            grown = np.zeros(cap, dtype=np.int64)
-            grown[: self.size] = self._buf[: self.size]
-            self._buf = grown
-            grown_len = np.zeros(cap, dtype=np.float64)
-            grown_len[: self.size] = self._len[: self.size]
-            self._len = grown_len
+    def _append(self, route_edges: NDArray[np.int32]) -> int:
+        """Store ``route_edges`` at the end of the buffer and return where they start."""
+        base = self.size
+        if base == 0 and route_edges.size > self._buf.size:
+            self._buf = route_edges  # the first big batch (a city's routines) is kept without a copy
+        else:
+            need = base + route_edges.size
+            if need > self._buf.size:
+                grown = np.zeros(max(need, self._buf.size + self._buf.size // 2 + 4096), dtype=np.int32)
+                grown[:base] = self._buf[:base]
+                self._buf = grown
+            self._buf[base:need] = route_edges
+        self.size = base + int(route_edges.size)
+        return base
 
 
 def start_trips(

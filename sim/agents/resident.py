@@ -80,6 +80,18 @@ class Residents:
         self.victimisations = np.zeros(n, dtype=np.int64)
 
     # ------------------------------------------------------------------ routine
+    def routine_trips(self) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """Return (from edge, to edge) of every trip a routine can make.
+
+        Workers go to work and back; everyone goes to either favourite place and back. The trips
+        repeat every day: route them once.
+        """
+        w = self.is_worker
+        home, work, leisure = self.home_edge, self.work_edge, self.leisure_edge
+        from_edges = np.concatenate([home[w], work[w], home, home, leisure[:, 0], leisure[:, 1]])
+        to_edges = np.concatenate([work[w], home[w], leisure[:, 0], leisure[:, 1], home, home])
+        return from_edges, to_edges
+
     def plan_day(self, rng: np.random.Generator, day_start_min: float, weekend: bool) -> None:
         """Draw today's plan for everyone (fixed-size draws: the same stream in every policy arm)."""
         n = self.n

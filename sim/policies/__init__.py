@@ -8,13 +8,22 @@ has a ``conf/policy/NAME.yaml`` (docs/policies.md, "Write your own strategy").
 import importlib
 import pkgutil
 
-from sim.policies import baseline, community_meetings, cpted, targeted_patrol
+from sim.policies import (
+    baseline,
+    community_meetings,
+    cpted,
+    neighbourhood_watch,
+    problem_solving,
+    targeted_patrol,
+)
 from sim.policies.base import Beats, Installation, PatrolOrders, Policy, PolicyContext
 from sim.policies.baseline import BaselineConfig, BaselinePolicy
 from sim.policies.community_meetings import CommunityMeetingsConfig, CommunityMeetingsPolicy
 from sim.policies.cpted import CptedConfig, CptedPolicy
 from sim.policies.hotspot_map import HotspotMap
+from sim.policies.neighbourhood_watch import NeighbourhoodWatchConfig, NeighbourhoodWatchPolicy
 from sim.policies.patrol import random_patrol
+from sim.policies.problem_solving import ProblemSolvingConfig, ProblemSolvingPolicy
 from sim.policies.registry import (
     PolicySpec,
     ReportRow,
@@ -37,10 +46,14 @@ __all__ = [
     "CptedPolicy",
     "HotspotMap",
     "Installation",
+    "NeighbourhoodWatchConfig",
+    "NeighbourhoodWatchPolicy",
     "PatrolOrders",
     "Policy",
     "PolicyContext",
     "PolicySpec",
+    "ProblemSolvingConfig",
+    "ProblemSolvingPolicy",
     "ReportRow",
     "TargetedPatrolConfig",
     "TargetedPatrolPolicy",
@@ -48,9 +61,11 @@ __all__ = [
     "build_policies",
     "community_meetings",
     "cpted",
+    "neighbourhood_watch",
     "policy_registry",
     "policy_spec",
     "policy_specs",
+    "problem_solving",
     "random_patrol",
     "reference_policy",
     "register_policy",

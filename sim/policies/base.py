@@ -23,6 +23,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:
+    import scipy.sparse as sp
+
     from core_ext import Router
     from sim.clock import Clock
     from sim.config import PoliceConfig, SimConfig
@@ -87,8 +89,8 @@ class Installation:
 class RecordedCrime(Protocol):
     """The police view: crime as recorded (Lum & Isaac 2016 on why strategies must see only this)."""
 
-    def recorded_crimes(self) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-        """Return (edge, minute recorded) of every recorded crime so far, in order of recording."""
+    def recorded_crimes(self, crime_type: str | None = None) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """Return (edge, minute recorded) of every recorded crime so far (of ``crime_type`` if given)."""
         ...
 
     def intelligence(self, start: int = 0) -> list[tuple[int, float]]:
@@ -194,6 +196,16 @@ class SegmentView(Protocol):
         """OSM ``highway`` class per segment."""
         ...
 
+    @property
+    def area(self) -> NDArray[np.int64]:
+        """Neighbourhood id per segment (``city.area_cell_m`` grid cells; the results' ``segments.area``)."""
+        ...
+
+    @property
+    def collective_efficacy(self) -> NDArray[np.float64]:
+        """Collective efficacy (0..1) of each segment's neighbourhood: its residents' mean trust, daily."""
+        ...
+
 
 class PolicyContext(Protocol):
     """Everything a strategy may read, and the only commands it may issue.
@@ -292,6 +304,14 @@ class PolicyContext(Protocol):
         """
         ...
 
+    def suspicious_activity(self, segments: NDArray[np.bool_]) -> NDArray[np.int64]:
+        """Return the segments among ``segments`` (a mask) where someone is searching for a target now.
+
+        What people on those streets could notice, not what the police know: a strategy passes it
+        on only through residents (watch members report what they see).
+        """
+        ...
+
     def send_officers(
         self,
         officers: NDArray[np.int64],
@@ -321,6 +341,22 @@ class PolicyContext(Protocol):
         """
         ...
 
+    def raise_reporting(self, segments: NDArray[np.bool_], factor: float | NDArray[np.float64]) -> None:
+        """Multiply the chance that a crime on ``segments`` (a mask) is reported by ``factor`` (>= 0).
+
+        One factor, or one per segment. It scales the victim's (or a witness's) chance, capped at 1.
+        """
+        ...
+
+    def add_home_watchers(self, residents: NDArray[np.int64], watch: sp.csr_matrix) -> None:
+        """Make ``residents`` guardians, while at home, of the streets in their home segment's row of ``watch``.
+
+        ``watch`` (segments x segments, e.g. :func:`sim.policies.areas.segments_in_sight`) holds how
+        many guardians someone at home on a segment counts as on each segment they watch; offenders
+        there face them like people present (:func:`sim.crime.crime_hazards`).
+        """
+        ...
+
     def hold_meeting(
         self,
         attendees: NDArray[np.int64],
@@ -340,6 +376,10 @@ class PolicyContext(Protocol):
         self, item: str, *, capital: float = 0.0, running: float = 0.0, per_day: float = 0.0
     ) -> None:
         """Book a cost to this strategy: one-off ``capital``, a one-off ``running`` expense, or a ``per_day`` rate."""
+        ...
+
+    def log_decision(self, action: str, detail: str, *, n_segments: int = 0) -> None:
+        """Log a decision that changes nothing by itself (e.g. a step of problem solving) in the actions table."""
         ...
 
 

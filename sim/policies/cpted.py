@@ -26,11 +26,9 @@ place risk (static attractiveness) as the planner's prior knowledge and installs
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -38,7 +36,7 @@ from numpy.typing import NDArray
 from core_ext import select_hotspots
 from sim.clock import MINUTES_PER_DAY
 from sim.errors import ConfigError
-from sim.network import StreetNetwork
+from sim.policies.areas import segments_in_polygon, segments_of_ways
 from sim.policies.base import Policy, PolicyContext
 from sim.policies.hotspot_map import HotspotMap, historical_hotspots
 from sim.policies.registry import ReportRow, register_policy
@@ -126,65 +124,6 @@ def _check(name: str, value: object, *, minimum: float, strict: bool = False) ->
         raise ConfigError(KEY + name, value, f"a finite number {'>' if strict else '>='} {minimum:g}")
 
 
-def _polygon_geometry(data: Any) -> list[Any]:
-    """Return the geometries of a GeoJSON object (FeatureCollection, Feature or bare geometry)."""
-    kind = data.get("type") if isinstance(data, dict) else None
-    if kind == "FeatureCollection":
-        return [g for f in data.get("features", []) for g in _polygon_geometry(f)]
-    if kind == "Feature":
-        return _polygon_geometry(data.get("geometry"))
-    if kind in ("Polygon", "MultiPolygon"):
-        return [data]
-    return []
-
-
-def segments_in_polygon(net: StreetNetwork, path: str) -> NDArray[np.bool_]:
-    """Segments whose midpoint lies inside the (multi)polygons of a lon/lat GeoJSON file.
-
-    Raises ConfigError for unreadable files, files without polygons, and polygons that cover no
-    street of the network (e.g. another city, or lat/lon swapped).
-    """
-    import pyproj
-    import shapely
-    from shapely.geometry import shape
-
-    try:
-        data = json.loads(Path(path).read_text())
-    except (OSError, ValueError) as exc:
-        raise ConfigError(KEY + "polygon_path", path, f"a readable GeoJSON file ({exc})") from exc
-    geoms = _polygon_geometry(data)
-    if not geoms:
-        raise ConfigError(KEY + "polygon_path", path, "GeoJSON holding at least one Polygon or MultiPolygon")
-    to_xy = pyproj.Transformer.from_crs("EPSG:4326", net.crs, always_xy=True)
-
-    def project(lonlat: NDArray[np.float64]) -> NDArray[np.float64]:
-        return np.column_stack(to_xy.transform(lonlat[:, 0], lonlat[:, 1]))
-
-    area = shapely.union_all([shapely.transform(shape(g), project) for g in geoms])
-    mid = net.edge_midpoint_xy[net.segment_edge]
-    inside = np.asarray(shapely.contains_xy(area, mid[:, 0], mid[:, 1]), dtype=bool)
-    if not inside.any():
-        lo, hi = net.node_lonlat.min(axis=0), net.node_lonlat.max(axis=0)
-        raise ConfigError(KEY + "polygon_path", path,
-                          f"a polygon (GeoJSON lon, lat order) covering part of the city, whose streets span "
-                          f"lon {lo[0]:.4f}..{hi[0]:.4f}, lat {lo[1]:.4f}..{hi[1]:.4f}")  # fmt: skip
-    return inside
-
-
-def segments_of_ways(net: StreetNetwork, way_ids: list[int]) -> NDArray[np.bool_]:
-    """Segments of the given OSM ways; ConfigError naming the unknown ids (and some known ones)."""
-    ways = np.asarray(way_ids, dtype=np.int64)
-    known = np.unique(net.edge_osm_way_id)
-    missing = ways[~np.isin(ways, known)]
-    if missing.size:
-        examples = ", ".join(str(int(w)) for w in known[:: max(1, known.size // 5)][:5])
-        raise ConfigError(KEY + "way_ids", [int(w) for w in missing[:10]],
-                          f"OSM way ids of streets in the network ({known.size} ways, e.g. {examples})")  # fmt: skip
-    out = np.zeros(net.n_segments, dtype=bool)
-    out[net.edge_segment[np.isin(net.edge_osm_way_id, ways)]] = True
-    return out
-
-
 @register_policy(
     "cpted",
     CptedConfig,
@@ -209,9 +148,9 @@ class CptedPolicy(Policy):
         if c.top_k > net.n_segments and c.targets == "hotspots":
             raise ConfigError(KEY + "top_k", c.top_k, f"at most the number of segments ({net.n_segments})")
         if c.targets == "way_ids":
-            self.install(ctx, segments_of_ways(net, c.way_ids))
+            self.install(ctx, segments_of_ways(net, c.way_ids, key=KEY + "way_ids"))
         elif c.targets == "polygon":
-            self.install(ctx, segments_in_polygon(net, c.polygon_path))
+            self.install(ctx, segments_in_polygon(net, c.polygon_path, key=KEY + "polygon_path"))
         elif c.hotspots_from == "incidents":
             edges, _ = ctx.recorded_history()
             if edges.size == 0:

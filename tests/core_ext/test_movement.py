@@ -120,15 +120,24 @@ def populations(draw: st.DrawFn) -> dict[str, NDArray]:  # type: ignore[type-arg
 
 
 @settings(max_examples=200, deadline=None)
-@given(populations(), st.sampled_from([0.0, 1.0, 30.0, 300.0]), st.integers(1, 3), st.booleans())
+@given(
+    populations(),
+    st.sampled_from([0.0, 1.0, 30.0, 300.0]),
+    st.integers(1, 3),
+    st.booleans(),
+    st.sampled_from([np.int64, np.int32]),  # route books store int32 edge ids
+)
 def test_random_populations_match_reference(
     pop: dict[str, NDArray],  # type: ignore[type-arg]
     dt_s: float,
     steps: int,
     gathered: bool,
+    edge_dtype: type[np.signedinteger],  # type: ignore[type-arg]
 ) -> None:
     ref = {k: v.copy() for k, v in pop.items()}
-    route_edges, route_end, length_m = readonly(pop["route_edges"], pop["route_end"], pop["length_m"])
+    route_edges, route_end, length_m = readonly(
+        pop["route_edges"].astype(edge_dtype), pop["route_end"], pop["length_m"]
+    )
     occ = core_ext.count_occupancy(pop["edge"], pop["kind"], 3, len(length_m))
     for _ in range(steps):
         arrived = core_ext.advance_along_routes(

@@ -133,6 +133,28 @@ def test_tiny_routes() -> None:
     np.testing.assert_array_equal(rcost, [5, np.inf, 3, 0])
 
 
+def test_tiny_routes_from_trees() -> None:
+    router = core_ext.Router(*TINY, node_xy=TINY_XY)
+    start, end, edges, cost = router.routes_from_trees([0, 0, 4, 3, 1, 0], [4, 4, 0, 2, 1, 2])
+    assert edges.dtype == np.int32
+    routes = [edges[a:b].tolist() for a, b in zip(start, end, strict=True)]
+    assert routes == [[1, 5], [1, 5], [], [4, 2], [], [0, 2]]
+    assert start[0] == start[1] and end[0] == end[1]  # equal pairs share one slice
+    np.testing.assert_array_equal(cost, [5, 5, np.inf, 3, 0, 2])
+    # a last edge per pair: the route goes on along it (to the far end of a destination street)
+    closed = np.zeros(7, dtype=bool)
+    closed[5] = True  # 3->4
+    start, end, edges, cost = router.routes_from_trees(
+        [0, 3, 2, 4, 3], [1, 1, 4, 1, 4], last_edges=[2, 2, 6, 2, 6], closed_edges=closed
+    )
+    routes = [edges[a:b].tolist() for a, b in zip(start, end, strict=True)]
+    assert routes == [[0, 2], [4, 2], [3, 6], [], [4, 2, 3, 6]]
+    np.testing.assert_array_equal(cost, [2, 3, 5, np.inf, 8])
+    closed[2] = True  # a closed last edge cannot be travelled
+    _, _, _, cost = router.routes_from_trees([0], [1], last_edges=[2], closed_edges=closed)
+    assert cost[0] == np.inf
+
+
 def test_tiny_bounded_and_nearest() -> None:
     router = core_ext.Router(*TINY)
     nodes, cost = router.find_nodes_within(0, 2.5)
@@ -212,6 +234,45 @@ def test_random_graph_lengths_and_bounded(g: tuple[NDArray[np.int64], ...], data
     np.testing.assert_array_equal(cost, cost2)
 
 
+@settings(max_examples=300, deadline=None)
+@given(graphs(), st.data())
+def test_random_graph_bucket_costs_equal_heap_costs(
+    g: tuple[NDArray[np.int64], ...], data: st.DataObject
+) -> None:
+    """Costs from one source (bucket search) are bit for bit those of the heap search (``nearest_sources``)."""
+    indptr, indices, w, closed, _ = g
+    n = len(indptr) - 1
+    s = data.draw(st.integers(0, n - 1))
+    mask = closed if data.draw(st.booleans()) else None
+    cutoff = data.draw(st.sampled_from([np.inf, 0.0, 3.0, 250.0]))
+    costs, heap_costs = np.full(n, np.inf), np.full(n, np.inf)
+    src, zero = np.array([s]), np.zeros(1)
+    closed_u8 = None if mask is None else mask.view(np.uint8)
+    for out, buckets in ((costs, True), (heap_costs, False)):
+        core_ext._routing.shortest_path_lengths(
+            indptr, indices, w, closed_u8, src, zero, cutoff, out, None, buckets
+        )
+    np.testing.assert_array_equal(costs, heap_costs)
+
+
+def test_bucket_search_gives_up_on_many_light_edges() -> None:
+    """A chain of light edges settled in the worst order: the heap search takes over, same costs."""
+    chain = 50
+    tail = np.concatenate([np.zeros(chain, dtype=np.int64), np.arange(1, chain), [chain]])
+    head = np.concatenate([np.arange(1, chain + 1), np.arange(2, chain + 1), [chain + 1]])
+    w = np.concatenate([np.arange(1.0, chain + 1), np.full(chain - 1, 0.5), [8192.0 * 100]])
+    indptr = np.zeros(chain + 3, dtype=np.int64)
+    np.cumsum(np.bincount(tail, minlength=chain + 2), out=indptr[1:])
+    order = np.argsort(tail, kind="stable")
+    dist = np.full(chain + 2, np.inf)
+    answered = core_ext._routing.shortest_path_lengths(
+        indptr, head[order], w[order], None, np.array([0]), np.zeros(1), np.inf, dist, None, True
+    )
+    assert not answered
+    np.testing.assert_array_equal(dist[1 : chain + 1], 1.0 + 0.5 * np.arange(chain))
+    np.testing.assert_array_equal(dist, reference_dijkstra(indptr, head[order], w[order], {0: 0.0}))
+
+
 @settings(max_examples=150, deadline=None)
 @given(graphs(), st.data())
 def test_random_graph_routes(g: tuple[NDArray[np.int64], ...], data: st.DataObject) -> None:
@@ -233,6 +294,57 @@ def test_random_graph_routes(g: tuple[NDArray[np.int64], ...], data: st.DataObje
             assert edges.size == 0
         else:
             check_route(edges, rcost[i], oi, di, indptr, indices, w, mask)
+
+
+def assert_same_routes(
+    tree: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int32], NDArray[np.float64]],
+    per_pair: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]],
+) -> None:
+    """Tree routes (start, end, edges, cost) equal per-pair routes (indptr, edges, cost), edge for edge."""
+    start, end, edges, cost = tree
+    rip, expected, expected_cost = per_pair
+    np.testing.assert_array_equal(cost, expected_cost)
+    lengths = end - start
+    np.testing.assert_array_equal(lengths, np.diff(rip))
+    offset = np.arange(int(lengths.sum())) - np.repeat(rip[:-1], lengths)
+    np.testing.assert_array_equal(edges[np.repeat(start, lengths) + offset], expected)
+
+
+@settings(max_examples=300, deadline=None)
+@given(graphs(), st.data())
+def test_random_graph_routes_from_trees_equal_routes(
+    g: tuple[NDArray[np.int64], ...], data: st.DataObject
+) -> None:
+    """Trees give the routes of one search per pair, also where shortest paths tie (integer weights)."""
+    indptr, indices, w, closed, xy = g
+    n = len(indptr) - 1
+    if data.draw(st.booleans()):  # positive small integers: many ties, and a non-zero A* heuristic
+        w = np.floor(w % 4) + 1.0
+        xy = np.round(xy / 20.0)
+    mask = closed if data.draw(st.booleans()) else None
+    router = core_ext.Router(indptr, indices, w, node_xy=xy if data.draw(st.booleans()) else None)
+    router.MIN_TREE_TARGETS = data.draw(st.integers(1, 5))
+    few = st.integers(0, min(n - 1, 2))  # a few origins, so that trees have many targets
+    pairs = data.draw(
+        st.lists(st.tuples(st.one_of(few, st.integers(0, n - 1)), st.integers(0, n - 1)), max_size=40)
+    )
+    o = np.array([p[0] for p in pairs], dtype=np.int64)
+    d = np.array([p[1] for p in pairs], dtype=np.int64)
+    assert_same_routes(
+        router.routes_from_trees(o, d, closed_edges=mask), router.routes(o, d, closed_edges=mask)
+    )
+    if len(indices) and len(pairs):
+        last = np.array(
+            data.draw(st.lists(st.integers(0, len(indices) - 1), min_size=len(pairs), max_size=len(pairs)))
+        )
+        tail = router.edge_tail[last]
+        start, end, edges, cost = router.routes_from_trees(o, tail, last_edges=last, closed_edges=mask)
+        rip, expected, expected_cost = router.routes(o, tail, closed_edges=mask)
+        for i in range(len(pairs)):
+            reachable = np.isfinite(expected_cost[i]) and (mask is None or not mask[last[i]])
+            route = np.append(expected[rip[i] : rip[i + 1]], last[i]) if reachable else []
+            assert edges[start[i] : end[i]].tolist() == list(route)
+            assert cost[i] == (expected_cost[i] + w[last[i]] if reachable else np.inf)
 
 
 @settings(max_examples=150, deadline=None)
@@ -270,7 +382,9 @@ def test_real_network_against_scipy_and_networkx(real_network: object) -> None:
         sources = rng.integers(0, n, 5)
         ref = dijkstra(graph, indices=sources)
         for s, row in zip(sources, ref, strict=True):
-            np.testing.assert_allclose(core_ext.shortest_path_lengths(indptr, indices, weights, s), row)
+            costs = core_ext.shortest_path_lengths(indptr, indices, weights, s)
+            np.testing.assert_allclose(costs, row)
+            np.testing.assert_array_equal(costs, router.nearest_sources(int(s))[1])  # buckets == heap
             cutoff = float(np.median(row[np.isfinite(row)]))
             lim = dijkstra(graph, indices=s, limit=cutoff)
             nodes, cost = router.find_nodes_within(s, cutoff)
@@ -295,6 +409,19 @@ def test_real_network_against_scipy_and_networkx(real_network: object) -> None:
         np.testing.assert_allclose([ours[v] for v in ref_nx], list(ref_nx.values()))
 
 
+def test_real_network_routes_from_trees_equal_routes(real_network: object) -> None:
+    """Every route from a few origins to every node, by length and by travel time, edge for edge."""
+    net = real_network
+    rng = np.random.default_rng(11)
+    for weights in (net.edge_length_m, net.edge_travel_time_s):  # type: ignore[attr-defined]
+        router = core_ext.Router(net.indptr, net.indices, weights, node_xy=net.node_xy)  # type: ignore[attr-defined]
+        n = router.n_nodes
+        o = np.repeat(rng.choice(n, 8, replace=False), n)
+        d = np.tile(np.arange(n), 8)
+        assert_same_routes(router.routes_from_trees(o, d), router.routes(o, d))
+        assert router.n_trees == 8
+
+
 # ---------------------------------------------------------------- inputs
 
 
@@ -310,6 +437,8 @@ def test_read_only_inputs() -> None:
     closed.setflags(write=False)
     assert router.find_nodes_within(0, 10.0, closed_edges=closed)[0].size == 5
     assert router.nearest_sources(readonly(np.array([0]))[0], reverse=True)[0][0] == 0
+    o, d, last = readonly(np.array([0, 3]), np.array([1, 1]), np.array([2, 2]))
+    assert router.routes_from_trees(o, d, last_edges=last, closed_edges=closed)[3].tolist() == [2, 3]
 
 
 @pytest.mark.parametrize(
@@ -346,6 +475,12 @@ def test_router_validation_errors() -> None:
         router.find_nodes_within([-1], 3.0)
     with pytest.raises(ValueError, match="source_cost must be >= 0"):
         router.find_nodes_within([1], 3.0, source_cost=[-1.0])
+    with pytest.raises(ValueError, match="destinations must be the tails of last_edges"):
+        router.routes_from_trees([0, 1], [2, 2], last_edges=[2, 3])
+    with pytest.raises(ValueError, match=r"last_edges must lie in \[0, 7\)"):
+        router.routes_from_trees([0], [2], last_edges=[7])
+    with pytest.raises(ValueError, match="destinations must have length 2"):
+        router.routes_from_trees([0, 1], [2])
     with pytest.raises(ValueError, match=r"node_xy must have shape \(6, 2\)"):
         core_ext.Router(*TINY, node_xy=TINY_XY[:5])
     with pytest.raises(ValueError, match="heuristic_scale"):

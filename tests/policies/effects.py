@@ -46,6 +46,10 @@ ARMS: dict[str, dict[str, Any]] = {
     "cpted lighting only": {"cpted": {"gating": False, "maintenance": False, "surveillance": False}},
     "cpted gating only": {"cpted": {"lighting": False, "maintenance": False, "surveillance": False}},
     "community_meetings": {"community_meetings": {}},
+    "neighbourhood_watch": {"neighbourhood_watch": {}},
+    "neighbourhood_watch high uptake": {"neighbourhood_watch": {"uptake": 0.8}},
+    "problem_solving": {"problem_solving": {}},
+    "neighbourhood_watch+targeted_patrol": {"neighbourhood_watch": {}, "targeted_patrol": {}},
 }
 Window = tuple[float, float, NDArray[np.bool_], NDArray[np.bool_]]
 
@@ -63,6 +67,8 @@ class RunSummary:
     crime_type: NDArray[np.str_]
     segments: dict[str, NDArray[Any]]
     trust_end: NDArray[np.float64]
+    crime_reported: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    crime_recorded: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
     attended: NDArray[np.bool_] | None = None
     # targeted patrol: (from, until, hot mask, buffer mask) per map refresh
     windows: list[Window] = field(default_factory=list)
@@ -96,7 +102,8 @@ def run_arm(
         crime_night=night, crime_type=crimes["crime_type"].to_numpy(str),
         segments={c: seg[c].to_numpy() for c in ("crimes", "crimes_night", "crimes_day", "police_min", "treated",
                                                   "buffer", "treated_from_min", "buffer_from_min")},
-        trust_end=model.residents.trust.copy(),
+        trust_end=model.residents.trust.copy(), crime_reported=crimes["reported"].to_numpy(bool),
+        crime_recorded=crimes["recorded"].to_numpy(bool),
     )  # fmt: skip
     for policy in model.policies:
         if isinstance(policy, TargetedPatrolPolicy):
@@ -135,10 +142,11 @@ def count_in_windows(run: RunSummary, windows: Sequence[Window]) -> tuple[int, i
 def _run_job(job: tuple[str, dict[str, Any], int, float]) -> RunSummary:
     arm, policies, seed, days = job
     assert _NETWORK is not None
-    return run_arm(seed, policies, days=days, network=_NETWORK, arm=arm)
+    return run_arm(seed, policies, days=days, network=_NETWORK, arm=arm, configure=_CONFIGURE)
 
 
 _NETWORK: StreetNetwork | None = None
+_CONFIGURE: Callable[[ModelConfig], None] | None = None
 
 
 def run_arms(
@@ -148,10 +156,14 @@ def run_arms(
     days: float,
     network: StreetNetwork,
     jobs: int = 1,
+    configure: Callable[[ModelConfig], None] | None = None,
 ) -> dict[str, list[RunSummary]]:
-    """Run every arm on every seed (``jobs`` processes) and return the summaries by arm, in seed order."""
-    global _NETWORK
-    _NETWORK = network
+    """Run every arm on every seed (``jobs`` processes) and return the summaries by arm, in seed order.
+
+    ``configure`` changes every run's config (the same in every arm), e.g. a city with more burglary.
+    """
+    global _NETWORK, _CONFIGURE
+    _NETWORK, _CONFIGURE = network, configure
     work = [(arm, spec, seed, days) for arm, spec in arms.items() for seed in seeds]
     if jobs > 1:
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
@@ -176,7 +188,7 @@ def compare_arms(policy: Sequence[RunSummary], baseline: Sequence[RunSummary]) -
         rows[name][1].append(b)
 
     for p, b in zip(policy, baseline, strict=True):
-        for key in ("crimes_total", "crimes_night", "crimes_day", "recorded_share", "reporting_rate",
+        for key in ("crimes_total", "crimes_burglary", "crimes_night", "crimes_day", "recorded_share", "reporting_rate",
                     "mean_trust_end", "response_time_mean_min", "response_from_call_mean_min", "cost_total"):  # fmt: skip
             add(key, p.metrics.get(key, math.nan), b.metrics.get(key, math.nan))
         add("officer_hours_patrol_dwell", _patrol_hours(p.metrics), _patrol_hours(b.metrics))
@@ -200,6 +212,12 @@ def compare_arms(policy: Sequence[RunSummary], baseline: Sequence[RunSummary]) -
                 p.segments["police_min"][treated].sum(),
                 b.segments["police_min"][treated].sum(),
             )
+            burglary = (p.crime_type == "burglary", b.crime_type == "burglary")
+            add("burglary_treated", *(_since(r, since_t, k) for r, k in zip((p, b), burglary, strict=True)))
+            on_p, on_b = (_on_since(r, since_t) for r in (p, b))
+            if on_p.any() and on_b.any():
+                add("reporting_rate_treated", p.crime_reported[on_p].mean(), b.crime_reported[on_b].mean())
+                add("recorded_share_treated", p.crime_recorded[on_p].mean(), b.crime_recorded[on_b].mean())
         if p.windows:
             hot_p, buf_p = count_in_windows(p, p.windows)
             hot_b, buf_b = count_in_windows(b, p.windows)
@@ -208,12 +226,12 @@ def compare_arms(policy: Sequence[RunSummary], baseline: Sequence[RunSummary]) -
         if p.attended is not None and p.attended.any():
             add("trust_end_attendees", p.trust_end[p.attended].mean(), b.trust_end[p.attended].mean())
     out: dict[str, Any] = {k: paired_difference_ci(np.array(t), np.array(c)) for k, (t, c) in rows.items()}
-    ones = np.ones(len(policy))
     for treated_key, buffer_key, name in (("crimes_treated", "crimes_buffer", "wdq_treated"),
                                           ("crimes_hot_while_hot", "crimes_near_hot_while_hot", "wdq_hot")):  # fmt: skip
         if treated_key in rows:
             # the baseline arm is each seed's counterfactual ("before"); no separate control needed
             (rt, rb), (bt, bb) = rows[treated_key], rows[buffer_key]
+            ones = np.ones(len(rt))  # the seeds where the strategy treated anything
             out[name] = paired_weighted_displacement_quotient(rb, rt, bb, bt, ones, ones)
     return out
 
@@ -224,12 +242,19 @@ def _since(run: RunSummary, from_min: NDArray[np.float64], keep: NDArray[np.bool
     return count_since(run.crime_segment[k], run.crime_time_min[k], from_min)
 
 
+def _on_since(run: RunSummary, from_min: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Mask of the crimes of ``run`` on segments with a start time, at or after it."""
+    start = from_min[run.crime_segment]
+    return np.isfinite(start) & (run.crime_time_min >= start)
+
+
 def _patrol_hours(m: dict[str, float]) -> float:
     return m["officer_hours_patrol"] + m["officer_hours_dwell"] + m["officer_hours_return"]
 
 
 ROWS = (
     ("crimes_total", "all crime"),
+    ("crimes_burglary", "all burglary"),
     ("crimes_treated", "crime on treated segments since treated"),
     ("crimes_buffer", "crime within 400 m of treated since then"),
     ("wdq_treated", "WDQ (treated / buffer)"),
@@ -238,6 +263,9 @@ ROWS = (
     ("crimes_near_hot_while_hot", "crime within 400 m of hot spots while hot"),
     ("wdq_hot", "WDQ (hot spots while hot)"),
     ("police_min_treated", "police minutes on treated segments"),
+    ("burglary_treated", "burglary on treated segments since treated"),
+    ("reporting_rate_treated", "reporting rate on treated segments since treated"),
+    ("recorded_share_treated", "recorded share on treated segments since treated"),
     ("crimes_treated_night", "night crime on treated segments since treated"),
     ("crimes_treated_day", "day crime on treated segments since treated"),
     ("recorded_share", "recorded share of crime"),
@@ -250,8 +278,9 @@ ROWS = (
     ("response_from_call_mean_min", "mean time from call to arrival (min)"),
     ("cost_total", "cost (currency units)"),
 )
-PERCENT_ROWS = {"crimes_total", "crimes_treated", "crimes_buffer", "crimes_treated_whole_run", "crimes_hot_while_hot",
-                "crimes_near_hot_while_hot", "police_min_treated", "crimes_treated_night", "crimes_treated_day"}  # fmt: skip
+PERCENT_ROWS = {"crimes_total", "crimes_burglary", "crimes_treated", "crimes_buffer", "crimes_treated_whole_run", "crimes_hot_while_hot",
+                "crimes_near_hot_while_hot", "police_min_treated", "crimes_treated_night", "crimes_treated_day",
+                "burglary_treated"}  # fmt: skip
 
 
 def format_table(effects: dict[str, dict[str, Any]]) -> str:

@@ -21,7 +21,14 @@ from sim.policies import (
 )
 from tests.policies.conftest import small_config
 
-POLICIES = ("baseline", "community_meetings", "cpted", "targeted_patrol")
+POLICIES = (
+    "baseline",
+    "community_meetings",
+    "cpted",
+    "neighbourhood_watch",
+    "problem_solving",
+    "targeted_patrol",
+)
 
 
 def test_every_policy_is_registered_with_a_valid_default_config() -> None:
@@ -81,6 +88,24 @@ def test_unknown_policy_key_is_named() -> None:
         ("community_meetings", {"cost_per_meeting": -1.0}, "policy.community_meetings.cost_per_meeting"),
         ("community_meetings", {"venues": "pubs"}, "policy.community_meetings.venues"),
         ("community_meetings", {"attend_prob": 2.0}, "policy.community_meetings.attend_prob"),
+        ("neighbourhood_watch", {"areas_from": "hotspots"}, "policy.neighbourhood_watch.areas_from"),
+        ("neighbourhood_watch", {"areas_from": "area_ids"}, "policy.neighbourhood_watch.area_ids"),
+        ("neighbourhood_watch", {"areas_from": "polygon"}, "policy.neighbourhood_watch.polygon_path"),
+        ("neighbourhood_watch", {"uptake": 1.5}, "policy.neighbourhood_watch.uptake"),
+        ("neighbourhood_watch", {"watch_reach_m": 0.0}, "policy.neighbourhood_watch.watch_reach_m"),
+        ("neighbourhood_watch", {"reporting_gain": -0.1}, "policy.neighbourhood_watch.reporting_gain"),
+        ("neighbourhood_watch", {"n_areas": 0}, "policy.neighbourhood_watch.n_areas"),
+        ("neighbourhood_watch", {"signage_cost_capital": -1.0}, "policy.neighbourhood_watch.signage_cost_capital"),
+        ("neighbourhood_watch", {"coordinator_hour": 24.0}, "policy.neighbourhood_watch.coordinator_hour"),
+        ("problem_solving", {"team_officers": 0}, "policy.problem_solving.team_officers"),
+        ("problem_solving", {"min_problem_crimes": 0}, "policy.problem_solving.min_problem_crimes"),
+        ("problem_solving", {"peak_window_hours": 25}, "policy.problem_solving.peak_window_hours"),
+        ("problem_solving", {"place_radius_m": -1.0}, "policy.problem_solving.place_radius_m"),
+        ("problem_solving", {"cleanup_factor": 1.2}, "policy.problem_solving.cleanup_factor"),
+        ("problem_solving", {"success_threshold": 1.0}, "policy.problem_solving.success_threshold"),
+        ("problem_solving", {"partner_hour_cost": -5.0}, "policy.problem_solving.partner_hour_cost"),
+        ("problem_solving", {"respond_lighting": False, "respond_cleanup": False, "respond_place_manager": False,
+                             "respond_patrol": False}, "policy.problem_solving.respond_patrol"),
     ],
 )  # fmt: skip
 def test_bad_values_fail_validation_with_their_key(name: str, params: dict, key: str) -> None:
@@ -152,6 +177,28 @@ def test_cpted_polygon_inside_the_city_selects_its_segments(city, tmp_path: Path
     assert treated.sum() > 10
     assert (treated & inside).sum() >= 0.9 * inside.sum()
     assert (treated & ~inside).sum() <= 0.1 * treated.sum()
+
+
+def test_watch_polygon_selects_the_residents_inside(city, tmp_path: Path) -> None:
+    lon, lat = city.node_lonlat.mean(axis=0)
+    path = _square(tmp_path / "centre.geojson", lon, lat, 0.003)
+    cfg = small_config(
+        {"neighbourhood_watch": {"areas_from": "polygon", "polygon_path": path, "uptake": 1.0}}
+    )
+    model = PrecinctModel(cfg, network=city, mesa_agents=False)
+    watch = model.policies[0]
+    mid = city.edge_lonlat(city.segment_edge, city.edge_length_m[city.segment_edge] / 2.0)
+    home = mid[model.residents.home_segment]
+    inside = (np.abs(home[:, 0] - lon) < 0.003) & (np.abs(home[:, 1] - lat) < 0.003)
+    assert watch.in_scheme.sum() > 10 and watch.members.any()
+    assert (watch.in_scheme & inside).sum() >= 0.9 * inside.sum()
+    assert not watch.members[~watch.in_scheme].any()
+    # the polygon must hold homes, and lie in the city (the same reader as CPTED's, naming this key)
+    portland = _square(tmp_path / "portland.geojson", -122.68, 45.52, 0.01)
+    cfg = small_config({"neighbourhood_watch": {"areas_from": "polygon", "polygon_path": portland}})
+    with pytest.raises(ConfigError, match="lon, lat") as info:
+        PrecinctModel(cfg, network=city, mesa_agents=False)
+    assert info.value.key == "policy.neighbourhood_watch.polygon_path"
 
 
 def test_more_meeting_officers_than_exist(city) -> None:

@@ -1,0 +1,116 @@
+"""Places a strategy acts on: segments inside a GeoJSON polygon, along OSM ways, or in sight of a home.
+
+Shared by the strategies that act on places chosen in config (CPTED, neighbourhood watch), so each
+reads areas the same way and fails the same clear way. Errors name the config key of the strategy
+that asked (``key``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+
+from core_ext import Router
+from sim.environment import node_segment_incidence
+from sim.errors import ConfigError
+from sim.network import StreetNetwork, node_weights_to_segments
+
+__all__ = ["segments_in_polygon", "segments_in_sight", "segments_of_ways"]
+
+
+def _polygon_geometry(data: Any) -> list[Any]:
+    """Return the geometries of a GeoJSON object (FeatureCollection, Feature or bare geometry)."""
+    kind = data.get("type") if isinstance(data, dict) else None
+    if kind == "FeatureCollection":
+        return [g for f in data.get("features", []) for g in _polygon_geometry(f)]
+    if kind == "Feature":
+        return _polygon_geometry(data.get("geometry"))
+    if kind in ("Polygon", "MultiPolygon"):
+        return [data]
+    return []
+
+
+def segments_in_polygon(net: StreetNetwork, path: str, *, key: str) -> NDArray[np.bool_]:
+    """Return the segments whose midpoint lies inside the (multi)polygons of a lon/lat GeoJSON file.
+
+    Raises ConfigError (naming ``key``) for unreadable files, files without polygons, and polygons
+    that cover no street of the network (e.g. another city, or lat/lon swapped).
+    """
+    import pyproj
+    import shapely
+    from shapely.geometry import shape
+
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(key, path, f"a readable GeoJSON file ({exc})") from exc
+    geoms = _polygon_geometry(data)
+    if not geoms:
+        raise ConfigError(key, path, "GeoJSON holding at least one Polygon or MultiPolygon")
+    to_xy = pyproj.Transformer.from_crs("EPSG:4326", net.crs, always_xy=True)
+
+    def project(lonlat: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.column_stack(to_xy.transform(lonlat[:, 0], lonlat[:, 1]))
+
+    area = shapely.union_all([shapely.transform(shape(g), project) for g in geoms])
+    mid = net.edge_midpoint_xy[net.segment_edge]
+    inside = np.asarray(shapely.contains_xy(area, mid[:, 0], mid[:, 1]), dtype=bool)
+    if not inside.any():
+        lo, hi = net.node_lonlat.min(axis=0), net.node_lonlat.max(axis=0)
+        raise ConfigError(key, path,
+                          f"a polygon (GeoJSON lon, lat order) covering part of the city, whose streets span "
+                          f"lon {lo[0]:.4f}..{hi[0]:.4f}, lat {lo[1]:.4f}..{hi[1]:.4f}")  # fmt: skip
+    return inside
+
+
+def segments_of_ways(net: StreetNetwork, way_ids: list[int], *, key: str) -> NDArray[np.bool_]:
+    """Return the segments of the given OSM ways; ConfigError naming the unknown ids (and some known ones)."""
+    ways = np.asarray(way_ids, dtype=np.int64)
+    known = np.unique(net.edge_osm_way_id)
+    missing = ways[~np.isin(ways, known)]
+    if missing.size:
+        examples = ", ".join(str(int(w)) for w in known[:: max(1, known.size // 5)][:5])
+        raise ConfigError(key, [int(w) for w in missing[:10]],
+                          f"OSM way ids of streets in the network ({known.size} ways, e.g. {examples})")  # fmt: skip
+    out = np.zeros(net.n_segments, dtype=bool)
+    out[net.edge_segment[np.isin(net.edge_osm_way_id, ways)]] = True
+    return out
+
+
+def segments_in_sight(
+    net: StreetNetwork, router: Router, segments: NDArray[np.int64], reach_m: float
+) -> sp.csr_matrix:
+    """Return the segments x segments matrix of what is in sight from the middle of each of ``segments``.
+
+    Row ``h`` (for ``h`` in ``segments``; other rows are empty) holds every segment within
+    ``reach_m`` along the streets of the middle of ``h``, weighted ``1 - d / reach_m`` by the
+    distance ``d`` to its nearer end, and ``h`` itself with weight 1: the streets someone at home on
+    ``h`` can watch, less well the farther away.
+    """
+    incidence = node_segment_incidence(net)
+    rows: list[NDArray[np.int64]] = []
+    cols: list[NDArray[np.int64]] = []
+    vals: list[NDArray[np.float64]] = []
+    for h in np.asarray(segments, dtype=np.int64).tolist():
+        e = int(net.segment_edge[h])
+        half = 0.5 * float(net.edge_length_m[e])
+        if half >= reach_m:
+            segs, weights = np.array([h], dtype=np.int64), np.ones(1)
+        else:
+            ends = np.array([net.edge_source[e], net.indices[e]], dtype=np.int64)
+            nodes, dist = router.find_nodes_within(ends, reach_m, source_cost=np.array([half, half]))
+            segs, weights = node_weights_to_segments(incidence.indptr, incidence.indices, nodes,
+                                                     1.0 - dist / reach_m)  # fmt: skip
+            weights[segs == h] = 1.0
+        rows.append(np.full(segs.size, h, dtype=np.int64))
+        cols.append(segs)
+        vals.append(weights)
+    n = net.n_segments
+    if not rows:
+        return sp.csr_matrix((n, n))
+    return sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
