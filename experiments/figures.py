@@ -184,6 +184,52 @@ def series_chart(
     return png_data_uri(fig)
 
 
+def survey_chart(waves: Mapping[str, pd.DataFrame], *, confidence: float = 0.95) -> str:
+    """Draw the perception survey as a planner would get it: one panel per measure, one series per arm.
+
+    Each frame holds an arm's waves over its replications (columns ``day``, ``measure``,
+    ``estimate``, ``ci_low``, ``ci_high``, ``true_mean``). A point is the mean estimate over
+    replications, its bar the mean of the surveys' own sampling intervals (what one survey of that
+    size would report), and the dashed line the true mean of all residents, which no survey sees.
+    """
+    measures = ("trust", "fear", "satisfaction")
+    fig = Figure(figsize=(9.0, 3.2))
+    axes = fig.subplots(1, len(measures), sharex=True)
+    offsets = np.linspace(-0.25, 0.25, max(len(waves), 1)) if len(waves) > 1 else np.zeros(1)
+    for ax, measure in zip(axes, measures, strict=True):
+        for (label, frame), colour, dx in zip(waves.items(), ARM_COLOURS * 4, offsets, strict=False):
+            sub = frame[frame["measure"] == measure]
+            if sub.empty:
+                continue
+            by_day = sub.groupby("day").agg(
+                estimate=("estimate", "mean"), low=("ci_low", "mean"), high=("ci_high", "mean"),
+                true_mean=("true_mean", "mean"),
+            )  # fmt: skip
+            day = by_day.index.to_numpy(dtype=float)
+            est = by_day["estimate"].to_numpy(dtype=float)
+            err = np.vstack(
+                [est - by_day["low"].to_numpy(dtype=float), by_day["high"].to_numpy(dtype=float) - est]
+            )
+            ax.errorbar(
+                day + dx, est, yerr=np.abs(err), fmt="o", color=colour, markersize=4, capsize=2, label=label
+            )
+            ax.plot(day, by_day["true_mean"].to_numpy(dtype=float), color=colour, linestyle="--", linewidth=1)
+        ax.set_title(measure, fontsize=10, loc="left")
+        ax.set_xlabel("simulated day of the wave")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("mean on a 0–1 scale")
+    handles, labels = axes[0].get_legend_handles_labels()
+    handles.append(Line2D([], [], color="#4d4d4d", linestyle="--", linewidth=1))
+    labels.append("true mean of all residents")
+    fig.legend(handles, labels, fontsize=8, ncol=4, loc="lower center", bbox_to_anchor=(0.5, 0.0))
+    fig.subplots_adjust(top=0.8, bottom=0.3, wspace=0.3)
+    fig.suptitle(
+        f"Perception survey: estimate with its {confidence:.0%} sampling interval (mean over replications)",
+        fontsize=11, x=0.01, ha="left",
+    )  # fmt: skip
+    return png_data_uri(fig)
+
+
 def officer_hours_chart(hours: pd.DataFrame, *, title: str) -> str:
     """Stacked bars: officer-hours by activity (columns) for each arm (rows)."""
     fig = Figure(figsize=(9.0, 0.6 + 0.45 * max(len(hours), 2)))

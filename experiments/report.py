@@ -58,6 +58,11 @@ METRICS: list[tuple[str, str, str, int]] = [
     ("calls_total", "Calls for service", "calls per run", 0),
     ("calls_unanswered", "Calls never answered", "calls per run", -1),
     ("mean_trust_end", "Trust in police at the end", "mean on a 0–1 scale", 1),
+    ("survey_trust_estimate", "Trust in police, last survey's estimate", "mean on a 0–1 scale", 1),
+    ("mean_fear_end", "Fear of crime at the end", "mean on a 0–1 scale", -1),
+    ("survey_fear_estimate", "Fear of crime, last survey's estimate", "mean on a 0–1 scale", -1),
+    ("mean_satisfaction_end", "Satisfaction with the police at the end", "mean on a 0–1 scale", 1),
+    ("survey_satisfaction_estimate", "Satisfaction, last survey's estimate", "mean on a 0–1 scale", 1),
     ("#", "Officer time and cost", "", 0),
     ("officer_hours_patrol", "Random patrol", "officer-hours per run", 0),
     ("officer_hours_dwell", "Stops and hot-spot visits", "officer-hours per run", 0),
@@ -316,6 +321,35 @@ def _time_series(comp: Comparison) -> str:
     )  # fmt: skip
 
 
+def _survey(comp: Comparison) -> str:
+    waves: dict[str, pd.DataFrame] = {}
+    for arm in comp.arms:
+        frames = []
+        for run_dir in arm.runs["run_dir"]:
+            path = comp.sweep.path(str(run_dir), "survey.parquet")
+            if path.is_file():
+                frames.append(pd.read_parquet(path))
+        frames = [f for f in frames if len(f)]
+        if frames:
+            waves[wording.arm_title(arm)] = pd.concat(frames, ignore_index=True)
+    if not waves:
+        return "<p class='note'>No perception survey in these runs (it is on unless <code>survey.enabled=false</code>).</p>"
+    first = next(iter(waves.values()))
+    size = first.groupby("wave")["n_approached"].first().mean()
+    answered = (first["n_responded"] / first["n_approached"].where(first["n_approached"] > 0)).mean()
+    return (
+        f"<p class='note'>Every wave approaches about {wording.fmt(size, 0)} residents at random and "
+        f"{wording.fmt(100 * answered, 0)}% answer (the trusting answer more), so each estimate carries sampling "
+        "error, shown as its interval; the dashed line is the true mean of all residents, which a real survey never "
+        "sees. The effects of each strategy on the last wave are in its table above.</p>"
+        + _img(
+            figures.survey_chart(waves, confidence=comp.confidence),
+            "Perception survey waves per strategy",
+            "wide",
+        )
+    )
+
+
 def _officer_hours(comp: Comparison) -> str:
     wide = comp.sweep.metrics.pivot_table(index="run_dir", columns="metric", values="value", aggfunc="first")
     activities = [a for a in figures.ACTIVITY_LABELS if f"officer_hours_{a}" in wide]
@@ -485,6 +519,7 @@ def write_report(comp: Comparison, path: Path) -> Path:
         arm_sections="\n".join(_arm_section(comp, a, net, hotspots) for a in compared),
         time_series=_time_series(comp),
         officer_hours=_officer_hours(comp),
+        survey=_survey(comp),
         methods=_methods(comp),
         attribution=html.escape(figures.ATTRIBUTION),
     )

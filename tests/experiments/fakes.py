@@ -20,6 +20,7 @@ from sim.network import StreetNetwork, load_network
 from sim.offences import CRIME_TYPES
 from sim.policies.registry import policy_specs
 from sim.results import write_run
+from sim.survey import SURVEY_COLUMNS
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE_CITY = REPO / "data" / "osm" / "west_oakland.osm.bz2"
@@ -39,6 +40,7 @@ class FakeResult:
     seed: int
     actions: pd.DataFrame = field(default_factory=lambda: fake_actions([]))
     extra: dict[str, Any] = field(default_factory=dict)
+    survey: pd.DataFrame = field(default_factory=lambda: fake_survey(0, 2.0))
 
 
 def fake_actions(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -47,6 +49,19 @@ def fake_actions(rows: list[dict[str, Any]]) -> pd.DataFrame:
     if not rows:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in ACTION_COLUMNS.items()})
     return pd.DataFrame([{**blank, **r} for r in rows], columns=list(ACTION_COLUMNS)).astype(ACTION_COLUMNS)
+
+
+def fake_survey(seed: int, days: float, *, trust_shift: float = 0.0) -> pd.DataFrame:
+    """Weekly survey waves (sim.survey.SURVEY_COLUMNS) of 300 approached, ~120 answering, from day 0."""
+    rng = np.random.default_rng((seed, 2))
+    rows = []
+    for wave, day in enumerate(np.arange(0.0, days + 1e-9, 7.0)):
+        for measure, true in (("trust", 0.6 + trust_shift), ("fear", 0.3), ("satisfaction", 0.6)):
+            estimate = true + rng.normal(0, 0.02)
+            rows.append({"wave": wave, "time_min": day * 1440.0, "day": day, "measure": measure,
+                         "n_approached": 300, "n_responded": 120, "estimate": estimate, "std_error": 0.015,
+                         "ci_low": estimate - 0.03, "ci_high": estimate + 0.03, "true_mean": true})  # fmt: skip
+    return pd.DataFrame(rows, columns=list(SURVEY_COLUMNS)).astype(SURVEY_COLUMNS)
 
 
 def fixture_network() -> StreetNetwork:
@@ -187,7 +202,10 @@ def fake_result(net: StreetNetwork, policy: str, seed: int, days: float = 2.0) -
         **own,
     }
     config = fake_config(policy, seed, days)
-    return FakeResult(events, ts, segments, metrics, net, config, seed, actions=actions)
+    survey = fake_survey(seed, days, trust_shift=trust_shift)
+    last = survey[survey["wave"] == survey["wave"].max()].set_index("measure")
+    metrics.update({f"survey_{m}_estimate": float(last.loc[m, "estimate"]) for m in last.index})
+    return FakeResult(events, ts, segments, metrics, net, config, seed, actions=actions, survey=survey)
 
 
 def write_fake_sweep(
@@ -215,4 +233,6 @@ def skip_unless_policies_registered(*names: str) -> None:
         pytest.skip(f"policies not registered yet: {', '.join(missing)}")
 
 
-EXPERIMENT_POLICIES = ("baseline", "targeted_patrol", "cpted", "community_meetings")
+EXPERIMENT_POLICIES = (
+    "baseline", "targeted_patrol", "cpted", "community_meetings", "neighbourhood_watch", "problem_solving",
+)  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import re
 import subprocess
@@ -17,8 +18,9 @@ from experiments.compare import Arm, Effect, compare_runs
 from experiments.report import METRICS, STRATEGY_GROUP, arm_metrics
 from experiments.wording import arm_title, summary_sentence
 from sim.policies.registry import policy_specs
+from sim.results import write_run
 from sim.stats import PairedDifference, PairedWDQ
-from tests.experiments.fakes import fixture_network, write_fake_sweep
+from tests.experiments.fakes import fake_result, fake_survey, fixture_network, write_fake_sweep
 from tests.experiments.offline import assert_offline
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -40,8 +42,8 @@ def test_report_is_self_contained(report: Path) -> None:
     page = report.read_text()
     tags = assert_offline(page)
     images = [attrs["src"] or "" for tag, attrs in tags if tag == "img"]
-    # baseline map, per policy a difference map and a treatment map, two time series, officer hours
-    assert len(images) == 1 + 2 * (len(POLICIES) - 1) + 2 + 1
+    # baseline map, per policy a difference map and a treatment map, two time series, survey, officer hours
+    assert len(images) == 1 + 2 * (len(POLICIES) - 1) + 2 + 1 + 1
     for src in images:
         assert src.startswith("data:image/png;base64,")
         assert base64.b64decode(src.split(",", 1)[1], validate=True)[:8] == b"\x89PNG\r\n\x1a\n"
@@ -59,6 +61,27 @@ def test_report_contents(report: Path) -> None:
     for header in ("Baseline (mean)", "Difference (unit; 95% CI)", "Change (%; 95% CI)", "Unit"):
         assert header in page
     assert "By neighbourhood" in page and "How officers spend their time" in page
+
+
+def test_report_shows_the_survey_with_its_sampling_error(report: Path) -> None:
+    page = report.read_text()
+    section = page.split('<h2 id="survey">', 1)[1].split("<h2", 1)[0]
+    assert "approaches about 300 residents" in section and "40% answer" in section
+    assert "alt='Perception survey waves per strategy'" in section
+    assert "Trust in police, last survey&#x27;s estimate" in page, (
+        "the last wave's estimates are in the effects tables"
+    )
+
+
+def test_report_says_when_runs_have_no_survey(tmp_path: Path) -> None:
+    net = fixture_network()
+    for policy in ("baseline", "targeted_patrol"):
+        for seed in range(2):
+            result = dataclasses.replace(fake_result(net, policy, seed), survey=fake_survey(seed, -1.0))
+            assert result.survey.empty, "a run with survey.enabled=false writes an empty survey table"
+            write_run(tmp_path / f"policy={policy},seed={seed}", result, wall_time_s=1.0)
+    page = compare_runs(tmp_path).read_text()
+    assert "No perception survey in these runs" in page
 
 
 def _arm_sections(page: str) -> dict[str, str]:

@@ -60,7 +60,7 @@ def test_default_experiment_sweeps_with_joblib_and_compares(tmp_path: Path) -> N
     assert not problems
     assert "JoblibLauncher" in (sweep / "multirun.yaml").read_text() or "Joblib" in result.stderr
     n_jobs = len(complete)
-    assert n_jobs == 5, "baseline, three policies and one combination"
+    assert n_jobs == 7, "baseline, five policies and one combination"
     assert f"runs: {n_jobs}/{n_jobs} done" in result.stderr, "the progress line reaches the total"
     assert result.stdout.count("done ") == n_jobs
 
@@ -72,6 +72,8 @@ def test_default_experiment_sweeps_with_joblib_and_compares(tmp_path: Path) -> N
         "targeted_patrol",
         "cpted",
         "community_meetings",
+        "neighbourhood_watch",
+        "problem_solving",
         "targeted_patrol+cpted",
     }
     assert summary["run_dir"].nunique() == n_jobs
