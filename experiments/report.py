@@ -45,7 +45,12 @@ METRICS: list[tuple[str, str, str, int]] = [
     *((f"crimes_{o.name}", o.label, "crimes per run", -1) for o in OFFENCES.values()),
     ("crimes_night", "Crimes at night", "crimes per run", -1),
     ("crimes_day", "Crimes by day", "crimes per run", -1),
-    ("share_crime_top5pct", "Share of crime on the top 5% of streets", "share (0–1)", 0),
+    (
+        "share_crime_top5pct_above_chance",
+        "Share of crime on the top 5% of streets, above chance",
+        "share (0–1) minus chance's at the same count",
+        0,
+    ),
     ("deterred_give_up", "Offenders who gave up an outing on seeing police", "outings per run", 0),
     ("deterred_move_on", "Offenders who moved elsewhere on seeing police", "searches per run", 0),
     ("#", "What the police see", "", 0),
@@ -99,7 +104,11 @@ def arm_metrics(arm: Arm) -> list[tuple[str, str, str, int]]:
 
 
 # --------------------------------------------------------------------------- tables
-def _effects_table(effects: dict[str, Effect], rows_spec: list[tuple[str, str, str, int]]) -> str:
+def _effects_table(
+    effects: dict[str, Effect],
+    rows_spec: list[tuple[str, str, str, int]],
+    not_estimable: dict[str, str] | None = None,
+) -> str:
     head = (
         "<tr><th class='text'>Measure</th><th class='text'>Unit</th><th>Baseline (mean)</th>"
         "<th>With strategy (mean)</th><th>Difference (unit; 95% CI)</th><th>Change (%; 95% CI)</th></tr>"
@@ -115,6 +124,13 @@ def _effects_table(effects: dict[str, Effect], rows_spec: list[tuple[str, str, s
             continue
         rows.append(heading)
         heading = ""
+        why = (not_estimable or {}).get(metric)
+        if why:
+            rows.append(
+                f"<tr><td>{html.escape(label)}</td><td class='text'>{html.escape(unit)}</td>"
+                f"<td colspan='4' class='text na'>{html.escape(why)}</td></tr>"
+            )
+            continue
         d = e.diff
         digits = 3 if "share" in unit or "0–1" in unit else 1
         diff = wording.with_ci(d.mean_diff, d.diff_low, d.diff_high, digits)
@@ -250,7 +266,7 @@ def _arm_section(comp: Comparison, arm: Arm, net: Any, hotspots: np.ndarray | No
         f"<p class='note'>Means over {n} paired replications of {wording.fmt(comp.days, 0)} simulated days; "
         "green rows changed for the better and red rows for the worse with 95% confidence.</p>"
     )
-    out.append(_effects_table(effects, arm_metrics(arm)))
+    out.append(_effects_table(effects, arm_metrics(arm), comp.not_estimable.get(arm.label)))
     on_this_network = net is not None and set(
         comp.sweep.runs.set_index("run_dir").loc[list(arm.runs["run_dir"]), "network_content_hash"]
     ) <= {net.content_hash, None}

@@ -220,3 +220,37 @@ def test_unpaired_runs_are_left_out_and_named(tmp_path: Path) -> None:
 def test_report_says_the_city_is_not_calibrated(report: Path) -> None:
     page = report.read_text()
     assert "Not calibrated:" in page and "precinct calibrate" in page
+
+
+def _few_crime_sweep(root: Path, crimes_per_run: int) -> None:
+    """A baseline and a targeted-patrol arm whose runs have ``crimes_per_run`` crimes on segment 0."""
+    from sim.results import write_run
+    from tests.experiments.fakes import fake_result
+
+    net = fixture_network()
+    for policy in ("baseline", "targeted_patrol"):
+        for seed in range(3):
+            result = fake_result(net, policy, seed)
+            counts = np.zeros(net.n_segments, dtype=np.int64)
+            counts[:crimes_per_run] = 1
+            result.segments["crimes"] = counts
+            write_run(root / f"policy={policy},seed={seed}", result, wall_time_s=1.0)
+
+
+def test_concentration_row_is_not_estimable_with_fewer_crimes_than_top_streets(tmp_path: Path) -> None:
+    # 27 segments: the top 5% are 2 segments, and one crime per run is all on them by arithmetic
+    _few_crime_sweep(tmp_path, crimes_per_run=1)
+    page = compare_runs(tmp_path).read_text()
+    row = re.search(r"<td>Share of crime on the top 5% of streets, above chance</td>.*?</tr>", page)
+    assert row, "the row is shown, with the reason it has no number"
+    assert "not estimable: a run had 1 crimes, fewer than the top 5% of streets (2 segments)" in row.group(0)
+    assert "1.000" not in row.group(0)
+
+
+def test_concentration_row_is_shown_against_chance(report: Path) -> None:
+    body = _arm_sections(report.read_text())["targeted-patrol"]
+    row = re.search(r"<td>Share of crime on the top 5% of streets, above chance</td>(.*?)</tr>", body)
+    assert row and "not estimable" not in row.group(1)
+    # baseline and strategy columns are shares above chance: small numbers, not the raw 1.000
+    values = re.findall(r"<td>(−?\d\.\d{3})</td>", row.group(1))
+    assert len(values) == 2 and all(abs(float(v.replace("−", "-"))) < 0.5 for v in values)
