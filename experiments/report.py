@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments import figures, wording
+from experiments import figures, interactive, streets, value, wording
 from experiments.comparison import Arm, Comparison, Effect
 from sim.errors import PrecinctError
 from sim.offences import OFFENCES
@@ -76,6 +76,8 @@ METRICS: list[tuple[str, str, str, int]] = [
     ("cost_total", "Total cost", "policy's currency units per run", 0),
 ]
 STRATEGY_GROUP = "What the strategy did"
+# Measures whose percent change means nothing (a difference from chance can be near zero or negative).
+NO_PERCENT = {"share_crime_top5pct_above_chance"}
 
 
 def arm_metrics(arm: Arm) -> list[tuple[str, str, str, int]]:
@@ -135,7 +137,7 @@ def _effects_table(
         digits = 3 if "share" in unit or "0–1" in unit else 1
         diff = wording.with_ci(d.mean_diff, d.diff_low, d.diff_high, digits)
         k = wording.pct_digits(d.pct_change, d.pct_low, d.pct_high)
-        pct = wording.with_ci(d.pct_change, d.pct_low, d.pct_high, k, "%")
+        pct = wording.with_ci(d.pct_change, d.pct_low, d.pct_high, k, "%") if metric not in NO_PERCENT else "–"
         css = ""
         if better and wording.significant(d.diff_low, d.diff_high):
             css = " class='good'" if np.sign(d.mean_diff) == better else " class='bad'"
@@ -249,7 +251,9 @@ def _img(uri: str, alt: str, css: str = "") -> str:
     return f"<img{cls} src='{uri}' alt='{html.escape(alt)}'>"
 
 
-def _arm_section(comp: Comparison, arm: Arm, net: Any, hotspots: np.ndarray | None) -> str:
+def _arm_section(
+    comp: Comparison, arm: Arm, net: Any, hotspots: np.ndarray | None, frame: pd.DataFrame | None
+) -> str:
     title = wording.arm_title(arm)
     anchor = "arm-" + "".join(ch if ch.isalnum() else "-" for ch in arm.label)
     out = [f"<h2 id='{anchor}'>{html.escape(title)} compared with baseline</h2>"]
@@ -298,10 +302,53 @@ def _arm_section(comp: Comparison, arm: Arm, net: Any, hotspots: np.ndarray | No
         out.append("<h3>On the map</h3><p class='note'>Blue streets had fewer crimes with the strategy, red more. "
                    "Where it acted: the darker a street, the more replications the strategy acted on it in.</p>")  # fmt: skip
         out.append(f"<div class='figs two'>{''.join(maps)}</div>")
+    if frame is not None and on_this_network:
+        out.append(_street_tables(arm, frame))
     areas = comp.areas.get(arm.label)
     if areas is not None and len(areas) > 1:
         out.append("<h3>By neighbourhood</h3>" + _areas_table(areas))
     return "\n".join(out)
+
+
+def _street_tables(arm: Arm, frame: pd.DataFrame) -> str:
+    """The streets a strategy treated and those whose crime changed most, by name, sortable, as CSV."""
+    key = streets.arm_key(arm)
+    change = [("baseline_crimes_week", "Baseline crimes / week", "num"),
+              (f"{key}_crimes_week", "With strategy / week", "num"),
+              (f"{key}_change_week", "Change / week (95% CI)", "signed")]  # fmt: skip
+    ids = [("street", "Street", "text"), ("osm_way_id", "OSM way", "int"), ("segment", "Segment", "int")]
+    out = []
+    treated = streets.treated_streets(frame, arm)
+    if len(treated):
+        out.append(f"<h3>Streets it treated ({len(treated)} segments)</h3>" + streets.sortable_table(
+            f"treated-{key}", treated, [*ids, (f"{key}_treated", "Replications treated", "share"), *change],
+            csv_name=f"treated_streets_{key}.csv",
+            note="Segments the strategy acted on in any replication; crimes per week are means over replications.",
+        ))  # fmt: skip
+    changed = streets.changed_streets(frame, arm)
+    if len(changed):
+        out.append("<h3>Streets whose crime changed most</h3>" + streets.sortable_table(
+            f"changed-{key}", changed, [*ids, *change, (f"{key}_treated", "Replications treated", "share")],
+            csv_name=f"changed_streets_{key}.csv",
+            note="The segments with the largest mean change, strategy minus baseline, per week (paired seeds, "
+                 "Student-t 95% CI); green: clearly fewer crimes, red: clearly more.",
+        ))  # fmt: skip
+    return "\n".join(out)
+
+
+def _hotspot_table(frame: pd.DataFrame) -> str:
+    hot = streets.hotspot_streets(frame)
+    if hot.empty:
+        return ""
+    cols = [("rank", "Rank", "int"), ("street", "Street", "text"), ("osm_way_id", "OSM way", "int"),
+            ("segment", "Segment", "int"), ("highway", "Road class", "text"),
+            ("baseline_crimes_week", "Crimes / week (95% CI)", "ci")]  # fmt: skip
+    return "<h3>Hot spots by name</h3>" + streets.sortable_table(
+        "hotspots", hot, cols, csv_name="hotspots.csv",
+        note=f"The top 5% of street segments by baseline crime ({len(hot)} with any crime), crimes per week "
+             "as the mean over replications with a Student-t 95% CI. Unnamed segments are named after the "
+             "nearest named street.",
+    )  # fmt: skip
 
 
 def _binned_series(comp: Comparison, arm: Arm, column: str, bin_h: int, how: str) -> pd.DataFrame:
@@ -443,6 +490,15 @@ def write_report(comp: Comparison, path: Path) -> Path:
         )
     else:
         baseline_map = f"<p class='note'>{html.escape(map_note or 'No baseline runs to map.')}</p>"
+    frame = streets.segment_frame(comp, net) if net is not None else None
+    compared_arms = [a for a in comp.arms if a.policy != reference]
+    if frame is not None:
+        baseline_map += _hotspot_table(frame)
+        street_map = interactive.street_map(
+            net, frame, compared_arms, title="Crimes per street per week in baseline; hover for names"
+        )
+    else:
+        street_map = f"<p class='note'>{html.escape(map_note or 'No network to map.')}</p>"
 
     compared = [a for a in comp.arms if a.policy != reference]
     bullets = [
@@ -498,7 +554,10 @@ def write_report(comp: Comparison, path: Path) -> Path:
         glance=_glance_table(comp),
         warnings="".join(f"<div class='warn'>{w}</div>" for w in warnings),
         baseline_map=baseline_map,
-        arm_sections="\n".join(_arm_section(comp, a, net, hotspots) for a in compared),
+        arm_sections="\n".join(_arm_section(comp, a, net, hotspots, frame) for a in compared),
+        value=value.value_table(value.value_for_money(comp), comp.days),
+        street_map=street_map,
+        bokeh=interactive.bokeh_script() if frame is not None else "",
         time_series=_time_series(comp),
         officer_hours=_officer_hours(comp),
         methods=_methods(comp),
