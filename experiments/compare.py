@@ -183,7 +183,7 @@ def _top_share_above_chance(segments: pd.DataFrame, seed: int) -> tuple[float, i
 def _concentration_effect(
     pairs: pd.DataFrame, tables: _Tables, confidence: float
 ) -> tuple[Effect, str | None]:
-    """The top-5% share above chance, paired; and why it is not estimable, if it is not.
+    """Return the top-5% share above chance, paired, and why it is not estimable (None if it is).
 
     With fewer crimes in a run than 5% of its segments, the top 5% hold all of the crime by
     arithmetic (the share reads 1.000 whatever the strategy did), so the row is not estimable.
@@ -191,7 +191,9 @@ def _concentration_effect(
     t, c, fewest, n_seg = [], [], None, 0
     for row in pairs.itertuples():
         for run_dir, out in ((row.run_dir, t), (row.base_dir, c)):
-            value, n_crimes, n_seg = _top_share_above_chance(tables.get(str(run_dir), "segments"), int(row.seed))
+            value, n_crimes, n_seg = _top_share_above_chance(
+                tables.get(str(run_dir), "segments"), int(row.seed)
+            )
             out.append(value)
             fewest = n_crimes if fewest is None else min(fewest, n_crimes)
     effect = Effect(CONCENTRATION, paired_difference_ci(t, c, confidence=confidence), list(pairs["seed"]))

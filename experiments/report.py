@@ -137,7 +137,9 @@ def _effects_table(
         digits = 3 if "share" in unit or "0–1" in unit else 1
         diff = wording.with_ci(d.mean_diff, d.diff_low, d.diff_high, digits)
         k = wording.pct_digits(d.pct_change, d.pct_low, d.pct_high)
-        pct = wording.with_ci(d.pct_change, d.pct_low, d.pct_high, k, "%") if metric not in NO_PERCENT else "–"
+        pct = (
+            wording.with_ci(d.pct_change, d.pct_low, d.pct_high, k, "%") if metric not in NO_PERCENT else "–"
+        )
         css = ""
         if better and wording.significant(d.diff_low, d.diff_high):
             css = " class='good'" if np.sign(d.mean_diff) == better else " class='bad'"
@@ -311,7 +313,7 @@ def _arm_section(
 
 
 def _street_tables(arm: Arm, frame: pd.DataFrame) -> str:
-    """The streets a strategy treated and those whose crime changed most, by name, sortable, as CSV."""
+    """Return the streets a strategy treated and those whose crime changed most: sortable, as CSV."""
     key = streets.arm_key(arm)
     change = [("baseline_crimes_week", "Baseline crimes / week", "num"),
               (f"{key}_crimes_week", "With strategy / week", "num"),

@@ -151,7 +151,7 @@ def segment_frame(comp: Comparison, net: StreetNetwork) -> pd.DataFrame:
 
 
 def _top_segments(crimes: NDArray[np.float64]) -> NDArray[np.bool_]:
-    """The top :data:`HOTSPOT_FRACTION` of segments by crime (those with any), as the report's maps mark them."""
+    """Return the top :data:`HOTSPOT_FRACTION` of segments by crime (those with any), as the maps mark them."""
     k = max(1, math.ceil(HOTSPOT_FRACTION * crimes.size))
     top = np.argsort(-crimes, kind="stable")[:k]
     out = np.zeros(crimes.size, dtype=bool)
@@ -260,7 +260,10 @@ def sortable_table(
         ]
         body.append("<tr>" + "".join(cells) + "</tr>")
     data = json.dumps(
-        {"columns": list(frame.columns), "rows": frame.astype(object).where(frame.notna(), None).values.tolist()},
+        {
+            "columns": list(frame.columns),
+            "rows": frame.astype(object).where(frame.notna(), None).values.tolist(),
+        },
         default=str,
     ).replace("</", "<\\/")
     return (

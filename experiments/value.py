@@ -41,7 +41,7 @@ class Value:
 
 
 def _officer_hours_metrics(arm: Arm) -> list[str]:
-    """The arm's own measures counted in officer-hours (its strategies' registered report rows)."""
+    """Return the arm's own measures counted in officer-hours (its strategies' registered report rows)."""
     return [
         row.metric
         for spec in policy_specs()

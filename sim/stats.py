@@ -23,8 +23,8 @@ __all__ = [
     "PairedWDQ",
     "RatioCI",
     "mean_ci",
-    "paired_ratio_ci",
     "paired_difference_ci",
+    "paired_ratio_ci",
     "paired_weighted_displacement_quotient",
     "total_net_effect",
     "weighted_displacement_quotient",
@@ -272,7 +272,9 @@ def paired_ratio_ci(numerator: ArrayLike, denominator: ArrayLike, *, confidence:
     _check_confidence(confidence)
     a_i, b_i = _as_1d(numerator, "numerator"), _as_1d(denominator, "denominator")
     if a_i.shape != b_i.shape:
-        raise ValueError(f"numerator and denominator must pair up seed by seed; got {a_i.size} and {b_i.size}")
+        raise ValueError(
+            f"numerator and denominator must pair up seed by seed; got {a_i.size} and {b_i.size}"
+        )
     ok = np.isfinite(a_i) & np.isfinite(b_i)
     a_i, b_i = a_i[ok], b_i[ok]
     n = int(a_i.size)

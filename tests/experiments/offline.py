@@ -26,7 +26,9 @@ def assert_offline(page: str) -> list[tuple[str, dict[str, str | None]]]:
     parser = _Tags()
     parser.feed(page)
     assert not [t for t, _ in parser.tags if t in ("link", "iframe", "object", "embed")]
-    assert not [a for t, a in parser.tags if t == "script" and a.get("src") is not None], "a script is fetched"
+    assert not [a for t, a in parser.tags if t == "script" and a.get("src") is not None], (
+        "a script is fetched"
+    )
     for tag, attrs in parser.tags:
         for key in ("src", "href", "srcset", "data", "poster"):
             value = attrs.get(key) or ""
