@@ -5,7 +5,8 @@
     precinct network info FILE [--network-type T] [--no-cache] [--cache-dir D]
     precinct run [HYDRA OVERRIDES...]          one run, e.g. policy=targeted_patrol seed=3 sim.days=30
     precinct run -m [HYDRA OVERRIDES...]       a sweep, e.g. policy=baseline,cpted 'seed=range(0,20)'
-    precinct compare DIR [--out PATH]          report.html, summary.parquet/csv and results.duckdb
+    precinct compare DIR [--out PATH] [--pdf]  report.html (and report.pdf), summary.parquet/csv, results.duckdb
+    precinct export DIR --format gpkg|geojson|parquet [--out PATH]   per-street results for QGIS/ArcGIS
     precinct demo [--quick] [--fresh]          the default strategy comparison, then its report
     precinct calibrate [HYDRA OVERRIDES...]    fit the city to its incident file, test it on a later
                                                period: outputs/calibration/NAME (docs/calibration.md)
@@ -107,6 +108,14 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from experiments.export import describe_export, export_sweep
+
+    paths = export_sweep(Path(args.dir), fmt=args.format, out_dir=Path(args.out) if args.out else None)
+    print(describe_export(paths))
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from experiments.compare import compare_runs
 
@@ -153,6 +162,13 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("dir", help="sweep folder (e.g. outputs/sweeps/compare_strategies)")
     compare.add_argument("--out", default=None, help="folder for report.html and tables (default: DIR)")
     compare.set_defaults(func=_cmd_compare)
+
+    export = sub.add_parser("export", help="write a sweep's per-street results for GIS (QGIS, ArcGIS)")
+    export.add_argument("dir", help="sweep folder (e.g. outputs/sweeps/compare_strategies)")
+    export.add_argument("--format", default="gpkg", choices=("gpkg", "geojson", "parquet"),
+                        help="gpkg: one GeoPackage with layers; geojson: WGS84 files; parquet: GeoParquet")  # fmt: skip
+    export.add_argument("--out", default=None, help="folder for the files (default: DIR/gis)")
+    export.set_defaults(func=_cmd_export)
 
     incidents = sub.add_parser(
         "incidents", help="read a crime-incident file (see: precinct incidents inspect -h)"

@@ -34,7 +34,9 @@ def test_geopackage_layer_selects_the_same_segments_as_geojson(tmp_path: Path) -
     assert 0 < expected.sum() < net.n_segments
 
     gpkg = tmp_path / "planning.gpkg"
-    other = gpd.GeoDataFrame({"name": ["elsewhere"]}, geometry=[shape(_square(-122.68, 45.52, 0.01))], crs=4326)
+    other = gpd.GeoDataFrame(
+        {"name": ["elsewhere"]}, geometry=[shape(_square(-122.68, 45.52, 0.01))], crs=4326
+    )
     other.to_file(gpkg, layer="elsewhere", engine="pyogrio")
     # the planner's layer in the city's projected CRS, not lon/lat
     beats = gpd.GeoDataFrame({"name": ["beat 1"]}, geometry=[shape(square)], crs=4326).to_crs(net.crs)
