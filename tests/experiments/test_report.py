@@ -254,3 +254,87 @@ def test_concentration_row_is_shown_against_chance(report: Path) -> None:
     # baseline and strategy columns are shares above chance: small numbers, not the raw 1.000
     values = re.findall(r"<td>(−?\d\.\d{3})</td>", row.group(1))
     assert len(values) == 2 and all(abs(float(v.replace("−", "-"))) < 0.5 for v in values)
+
+
+# Appended to a copy of the report: hovers the map until a street is shown, sorts the hot-spot table,
+# clicks "Download CSV" (capturing the file instead of saving it) and lists every request the page made.
+PROBE = """<script>
+function deep(root, sel, out) {
+  root.querySelectorAll(sel).forEach(e => out.push(e));
+  root.querySelectorAll('*').forEach(e => { if (e.shadowRoot) deep(e.shadowRoot, sel, out); });
+  return out;
+}
+window.addEventListener('load', () => setTimeout(() => {
+  const info = {tries: 0};
+  const finish = () => {
+    info.tooltip = deep(document, '.bk-tooltip-content', []).map(e => e.textContent).join(' / ');
+    info.readout = document.getElementById('map-readout').textContent;
+    const table = document.getElementById('hotspots');
+    const column = Array.from(table.querySelectorAll('th')).findIndex(th => th.textContent.startsWith('Crimes'));
+    const values = () => Array.from(table.tBodies[0].rows).map(r => Number(r.cells[column].getAttribute('data-v')));
+    table.querySelectorAll('th')[column].click();
+    info.ascending = values();
+    table.querySelectorAll('th')[column].click();
+    info.descending = values();
+    let blob = null;
+    URL.createObjectURL = (b) => { blob = b; return 'data:text/csv,'; };
+    HTMLAnchorElement.prototype.click = function () { info.download = this.download; };
+    document.querySelector("button.csv[data-table='hotspots']").click();
+    blob.text().then((text) => {
+      info.csv = text;
+      info.resources = performance.getEntriesByType('resource').map(e => e.name).filter(n => !n.startsWith('data:'));
+      document.body.setAttribute('data-result', JSON.stringify(info));
+    });
+  };
+  const events = deep(document, '.bk-events', [])[0];
+  if (!events) { finish(); return; }
+  const readout = document.getElementById('map-readout');
+  const start = readout.textContent;
+  const r = events.getBoundingClientRect();
+  const points = [];
+  for (let gy = 0.05; gy < 1; gy += 0.04) for (let gx = 0.05; gx < 1; gx += 0.04) points.push([r.left + gx * r.width, r.top + gy * r.height]);
+  const step = (k) => {
+    if (readout.textContent !== start || k >= points.length) { finish(); return; }
+    const [x, y] = points[k];
+    info.tries++;
+    for (const type of ['pointerover', 'pointerenter', 'pointermove']) {
+      events.dispatchEvent(new PointerEvent(type, {clientX: x, clientY: y, bubbles: true, composed: true,
+                                                   pointerType: 'mouse', isPrimary: true, pointerId: 1}));
+    }
+    setTimeout(() => step(k + 1), 30);
+  };
+  step(0);
+}, 1000));
+</script>"""
+
+
+@needs_chromium
+def test_interactive_map_tables_and_csv_in_headless_chromium(report: Path, tmp_path: Path) -> None:
+    import io
+
+    import pandas as pd
+
+    page = report.read_text()
+    assert page.count("</body>") == 1
+    probe = tmp_path / "report_probe.html"
+    probe.write_text(page.replace("</body>", PROBE + "</body>"))
+    run = subprocess.run(
+        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+         "--window-size=1280,1200", "--virtual-time-budget=60000", "--dump-dom", probe.as_uri()],
+        capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+    found = re.search(r"data-result=\"([^\"]*)\"", run.stdout)
+    assert found, run.stdout[-2000:] + run.stderr[-2000:]
+    result = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+    names = set(fixture_network().segment_name)
+    street = result["readout"].split(" (OSM way ")[0]
+    assert street in names, f"hovering the map showed {result['readout']!r} after {result['tries']} moves"
+    assert f"Street: {street}" in result["tooltip"] and "Baseline crimes / week" in result["tooltip"]
+    assert result["ascending"] == sorted(result["ascending"]) and len(result["ascending"]) >= 2
+    assert result["descending"] == sorted(result["ascending"], reverse=True)
+    assert result["download"] == "hotspots.csv"
+    csv = pd.read_csv(io.StringIO(result["csv"]))
+    assert {"street", "osm_way_id", "baseline_crimes_week", "baseline_crimes_week_low"} <= set(csv.columns)
+    assert set(csv["street"]) <= names and len(csv) == len(result["ascending"])
+    assert result["resources"] == [], f"the report requested {result['resources']}"
