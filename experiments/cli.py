@@ -105,6 +105,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
     report = compare_runs(Path(args.dir), out_dir=Path(args.out) if args.out else None)
     print(f"report: {report.resolve()}")
+    if args.pdf:
+        from experiments.printing import print_pdf
+
+        print(f"pdf: {print_pdf(report).resolve()}")
     return 0
 
 
@@ -161,6 +165,7 @@ def _parser() -> argparse.ArgumentParser:
     compare = sub.add_parser("compare", help="compare the runs under a sweep folder and write a report")
     compare.add_argument("dir", help="sweep folder (e.g. outputs/sweeps/compare_strategies)")
     compare.add_argument("--out", default=None, help="folder for report.html and tables (default: DIR)")
+    compare.add_argument("--pdf", action="store_true", help="also print report.pdf with headless Chromium")
     compare.set_defaults(func=_cmd_compare)
 
     export = sub.add_parser("export", help="write a sweep's per-street results for GIS (QGIS, ArcGIS)")

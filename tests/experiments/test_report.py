@@ -338,3 +338,27 @@ def test_interactive_map_tables_and_csv_in_headless_chromium(report: Path, tmp_p
     assert {"street", "osm_way_id", "baseline_crimes_week", "baseline_crimes_week_low"} <= set(csv.columns)
     assert set(csv["street"]) <= names and len(csv) == len(result["ascending"])
     assert result["resources"] == [], f"the report requested {result['resources']}"
+
+
+@needs_chromium
+def test_report_prints_to_pdf(report: Path, tmp_path: Path) -> None:
+    from experiments.printing import print_pdf
+
+    pdf = print_pdf(report, tmp_path / "report.pdf")
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF-")
+    assert len(re.findall(rb"/Type\s*/Page\b", data)) >= 5, "the whole report, over several pages"
+    # every figure of the report is in it (the interactive map prints as well, as a picture)
+    assert len(re.findall(rb"/Subtype\s*/Image", data)) >= report.read_text().count("<img ")
+
+
+def test_pdf_without_chromium_is_a_clear_error(
+    report: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from experiments.printing import print_pdf
+    from sim.errors import ResultsError
+
+    monkeypatch.setenv("PRECINCT_CHROMIUM", str(tmp_path / "no-such-browser"))
+    with pytest.raises(ResultsError, match="no Chromium to print report.html to PDF: install it"):
+        print_pdf(report)
+    assert not (tmp_path / "report.pdf").exists()
