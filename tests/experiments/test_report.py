@@ -359,6 +359,6 @@ def test_pdf_without_chromium_is_a_clear_error(
     from sim.errors import ResultsError
 
     monkeypatch.setenv("PRECINCT_CHROMIUM", str(tmp_path / "no-such-browser"))
-    with pytest.raises(ResultsError, match="no Chromium to print report.html to PDF: install it"):
+    with pytest.raises(ResultsError, match=r"no Chromium to print report\.html to PDF: install it"):
         print_pdf(report)
     assert not (tmp_path / "report.pdf").exists()
