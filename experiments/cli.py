@@ -7,6 +7,8 @@
     precinct run -m [HYDRA OVERRIDES...]       a sweep, e.g. policy=baseline,cpted 'seed=range(0,20)'
     precinct compare DIR [--out PATH] [--pdf]  report.html (and report.pdf), summary.parquet/csv, results.duckdb
     precinct export DIR --format gpkg|geojson|parquet [--out PATH]   per-street results for QGIS/ArcGIS
+    precinct plan budget.officer_hours_per_week=H budget.money=M [plan.* ...] [OVERRIDES...]
+                                               the mix of strategies that cuts crime most within a budget
     precinct demo [--quick] [--fresh]          the default strategy comparison, then its report
     precinct calibrate [HYDRA OVERRIDES...]    fit the city to its incident file, test it on a later
                                                period: outputs/calibration/NAME (docs/calibration.md)
@@ -192,6 +194,12 @@ def _parser() -> argparse.ArgumentParser:
         "e.g. city=custom city.path=MAP incidents.path=FILE calibrate.fit_end=YYYY-MM-DD name=NAME",
         add_help=False,
     )
+    sub.add_parser(
+        "plan",
+        help="budget.officer_hours_per_week=H budget.money=M [plan.trials=N plan.seeds=S plan.days=D] [overrides]: "
+        "search strategies and their settings for the mix that cuts crime most within the budget",
+        add_help=False,
+    )
     hotspots = sub.add_parser("hotspots", help="hot-spot forecasts (see: precinct hotspots score -h)")
     hot_sub = hotspots.add_subparsers(dest="hotspots_command", required=True, metavar="SUBCOMMAND")
     hot_sub.add_parser(
@@ -229,6 +237,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from experiments.hotspots import main as hotspots_main
 
             return hotspots_main(args_list[1:])
+        if args_list and args_list[0] == "plan":
+            from experiments.plan import main as plan_main
+
+            return plan_main(args_list[1:])
         if args_list[:2] == ["incidents", "inspect"]:
             from experiments.incidents import main_inspect
 
