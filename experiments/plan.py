@@ -276,7 +276,12 @@ def plan(
         say(
             f"plan: trial {number + 1}/{settings.trials}: {Candidate(number, policies, params, [], [], []).label}"
         )
-        cand = Candidate(number, policies, params, **runner.run(f"trial-{number:03d}", policies, params))
+        # no strategy at all is the reference itself: same runs, nothing to simulate again
+        measures = asdict(reference) if not policies else runner.run(f"trial-{number:03d}", policies, params)
+        measures = {
+            k: measures[k] for k in ("crimes", "hours_week", "money_week", "response_min", "trust_end")
+        }
+        cand = Candidate(number, policies, params, **measures)
         # feasible when both are <= 0: the budget is a constraint the sampler learns, not a penalty
         trial.set_constraint("officer_hours", float(np.mean(cand.hours_week)) - budget.officer_hours_per_week)
         trial.set_constraint("money", float(np.mean(cand.money_week)) - budget.money)
