@@ -140,7 +140,18 @@ def pareto_front(candidates: Sequence[Candidate]) -> list[Candidate]:
         )
         if not dominated:
             front.append(candidates[i])
-    return sorted(front, key=lambda c: float(np.mean(c.crimes)))
+    return _distinct(sorted(front, key=lambda c: float(np.mean(c.crimes))))
+
+
+def _distinct(candidates: list[Candidate]) -> list[Candidate]:
+    """Return the candidates with the first of each mix only (the sampler may propose a mix twice)."""
+    seen: set[str] = set()
+    out = []
+    for c in candidates:
+        if c.label not in seen:
+            seen.add(c.label)
+            out.append(c)
+    return out
 
 
 def choose_plan(candidates: Sequence[Candidate], budget: Budget) -> tuple[Candidate, list[Candidate]]:
@@ -153,12 +164,13 @@ def choose_plan(candidates: Sequence[Candidate], budget: Budget) -> tuple[Candid
         raise ValueError("no candidate is within the budget")
     ranked = sorted(inside, key=lambda c: (float(np.mean(c.crimes)), float(np.mean(c.money_week)),
                                            float(np.mean(c.hours_week))))  # fmt: skip
+    ranked = _distinct(ranked)
     return ranked[0], ranked[1:4]
 
 
 def seed_ranks(chosen: Candidate, candidates: Sequence[Candidate], budget: Budget) -> list[int]:
     """Return the chosen plan's rank (1 = fewest crimes) among the candidates within budget, seed by seed."""
-    inside = [c for c in candidates if c.within(budget)]
+    inside = _distinct([c for c in candidates if c.within(budget)])
     crimes = np.array([c.crimes for c in inside])  # candidates x seeds
     mine = np.asarray(chosen.crimes)
     return [int((crimes[:, s] < mine[s]).sum()) + 1 for s in range(crimes.shape[1])]
@@ -317,7 +329,7 @@ def _row(c: Candidate, reference: Candidate, budget: Budget) -> dict[str, Any]:
 def _result(chosen: Candidate, runners_up: list[Candidate], candidates: list[Candidate], reference: Candidate,
             budget: Budget, settings: PlanSettings) -> dict[str, Any]:  # fmt: skip
     ranks = seed_ranks(chosen, candidates, budget)
-    n_inside = sum(c.within(budget) for c in candidates)
+    n_inside = len(_distinct([c for c in candidates if c.within(budget)]))
     return {
         "budget": asdict(budget), "settings": asdict(settings),
         "chosen": _row(chosen, reference, budget),
@@ -343,6 +355,12 @@ def describe(result: dict[str, Any]) -> str:
         f"With {b['officer_hours_per_week']:g} officer-hours and {b['money']:,.0f} per week, this mix is expected "
         f"to change crime by {c['change_pct']:+.1f}% (95% CI {c['change_pct_low']:+.1f}% to {c['change_pct_high']:+.1f}%): "
         f"{c['mix']}.",
+        *(
+            [f"  the interval includes no change: the {s['seeds']} seeds of {s['days']:g} days cannot tell this "
+             "mix from random patrol; run more (plan.seeds, plan.days) before acting on it"]
+            if not (c["change_pct_high"] < 0 or c["change_pct_low"] > 0)
+            else []
+        ),
         f"  it uses {c['officer_hours_per_week']:.1f} officer-hours and {c['money_per_week']:,.0f} per week "
         f"(one-off costs spread over {b['amortise_years']:g} years)",
         f"  robustness: fewest crimes of the {rob['candidates_within_budget']} mixes within budget on "

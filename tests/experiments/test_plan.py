@@ -42,6 +42,10 @@ def test_pareto_front_keeps_only_undominated_mixes() -> None:
     c = _cand(2, [10.0], 6.0, 5.0)  # same crime and money as a, more hours: dominated
     d = _cand(3, [12.0], 1.0, 1.0)  # cheapest: on the front
     assert pareto_front([a, b, c, d]) == [b, a, d]
+    # the sampler may propose the same mix twice: it is listed once
+    again = Candidate(9, a.policies, a.params, a.crimes, a.hours_week, a.money_week)
+    assert pareto_front([a, again, d]) == [a, d]
+    assert choose_plan([a, again, d], Budget(10.0, 10.0)) == (a, [d])
 
 
 def test_budget_and_settings_are_read_and_checked() -> None:
