@@ -76,8 +76,9 @@ def street_map(net: StreetNetwork, frame: pd.DataFrame, arms: list[Arm], *, titl
         active_scroll="wheel_zoom", x_axis_type=None, y_axis_type=None, name="street-map",
     )  # fmt: skip
     plot.grid.visible = False
-    mapper = LinearColorMapper(palette=list(reversed(YlOrRd9)), low=0.0, high=max(float(np.quantile(crimes, 0.99)), 1e-9),
-                               low_color="#d9d9d9")  # fmt: skip
+    # streets with no crime fall below ``low`` and are drawn grey, not in the palette's palest colour
+    top = max(float(np.quantile(crimes, 0.99)), 2e-9)
+    mapper = LinearColorMapper(palette=list(reversed(YlOrRd9)), low=1e-9, high=top, low_color="#d9d9d9")
     lines = plot.multi_line(
         "xs", "ys", source=source, line_width="width", line_color={"field": "crimes", "transform": mapper},
         hover_line_color="#1f78b4", hover_line_width=5,

@@ -2,7 +2,7 @@
 
 A street is named by its OSM ``name``, else its road number (``ref``), else the nearest named street
 ("near Goss Street"). Tables are per segment, in crimes per week (a run's crimes times 7 / its
-days), each with a Student-t 95% interval over the replications; a strategy's change on a segment is
+days), each with a Student-t 95% interval over the replications (floored at zero for counts); a strategy's change on a segment is
 the mean of its paired per-seed differences. The same frame feeds the report's sortable tables
 (:func:`sortable_table`) and the GIS export (:mod:`experiments.export`).
 """
@@ -122,6 +122,7 @@ def segment_frame(comp: Comparison, net: StreetNetwork) -> pd.DataFrame:
     base = next((a for a in comp.arms if a.policy == reference), None)
     if base is not None:
         mean, low, high = _interval(_per_week(comp, base, n).to_numpy(), comp.confidence)
+        low = np.maximum(low, 0.0)  # a count's mean is never below zero; few seeds stretch t intervals there
         out["baseline_crimes_week"], out["baseline_crimes_week_low"], out["baseline_crimes_week_high"] = (
             mean, low, high,
         )  # fmt: skip
