@@ -371,7 +371,7 @@ def describe(result: dict[str, Any]) -> str:
         "Pareto front (crime, money, officer-hours; within budget or not):",
         *(f"  {'  ' if r['within_budget'] else '! '}{r['mix']}: {effect(r)}" for r in result["pareto_front"]),
         f"{result['candidates']} mixes on {s['seeds']} paired seeds of {s['days']:g} days; "
-        f"{result['sims_run']} simulations run in {result['minutes']:.1f} min.",
+        f"{result['sims_run']} simulations run by this command in {result['minutes']:.1f} min (a resumed search reuses earlier runs).",
     ]  # fmt: skip
     return "\n".join(lines)
 
