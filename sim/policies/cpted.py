@@ -18,9 +18,9 @@ Interventions (each a toggle; effect sizes and sources in docs/policies.md):
   & Hillier 2005).
 
 Targets are OSM way ids, a polygon (GeoJSON in lon/lat, or a GeoPackage layer), or the top-k hot
-spots. Planners pick hot spots from records, so ``targets="hotspots"`` waits ``hotspot_warmup_days`` for recorded crime and
-installs everything then, on the top-k segments of the same network KDE the hot-spot patrol uses
-(until then the arm is its baseline twin). ``hotspots_from="static"`` instead uses the long-run
+spots. Planners pick hot spots from records, so ``targets="hotspots"`` waits
+``hotspot_warmup_days`` for recorded crime and installs everything then, on the top-k segments of
+the same network KDE the hot-spot patrol uses (until then the arm is its baseline twin). ``hotspots_from="static"`` instead uses the long-run
 place risk (static attractiveness) as the planner's prior knowledge and installs at the start.
 """
 

@@ -4,8 +4,8 @@ Mechanism and sources (docs/policies.md has the full table):
 
 - **Areas** (``areas_from``): neighbourhoods named by id (``area_ids``, the ``city.area_cell_m``
   grid of the results' ``segments.area``), a polygon (``polygon_path``: GeoJSON or a GeoPackage
-  layer, read as CPTED reads it), or the ``n_areas`` neighbourhoods with the most recorded burglary after ``burn_in_days``
-  (``recorded_burglary``, the planner's usual choice). One scheme per area (one for a polygon).
+  layer, read as CPTED reads it), or the ``n_areas`` neighbourhoods with the most recorded
+  burglary after ``burn_in_days`` (``recorded_burglary``, the planner's usual choice). One scheme per area (one for a polygon).
 - **Uptake**: each resident of a scheme joins with probability
   ``uptake x trust / mean trust x efficacy / mean trust`` (efficacy: the collective efficacy of the
   home's neighbourhood), drawn once at the launch: people who trust the police and live where
