@@ -76,6 +76,15 @@ METRICS: list[tuple[str, str, str, int]] = [
     ("cost_total", "Total cost", "policy's currency units per run", 0),
 ]
 STRATEGY_GROUP = "What the strategy did"
+# How each column's numbers are computed: the tooltip of its heading (and so of every number under it).
+HOW = {
+    "base": "Mean over the baseline runs paired with this strategy's (same seeds)",
+    "mine": "Mean over this strategy's runs",
+    "diff": "Mean of the per-seed differences, strategy minus baseline (same seed); Student-t 95% CI",
+    "pct": "100 × (strategy mean / baseline mean − 1), a ratio of means; delta-method 95% CI over paired seeds",
+    "wdq": "Weighted displacement quotient (Bowers & Johnson 2003) of the pooled counts; paired bootstrap 95% CI",
+    "hours": "Officer-hours per 30 days moved between activities, where the 95% CI of the change excludes 0",
+}
 # Measures whose percent change means nothing (a difference from chance can be near zero or negative).
 NO_PERCENT = {"share_crime_top5pct_above_chance"}
 
@@ -112,8 +121,9 @@ def _effects_table(
     not_estimable: dict[str, str] | None = None,
 ) -> str:
     head = (
-        "<tr><th class='text'>Measure</th><th class='text'>Unit</th><th>Baseline (mean)</th>"
-        "<th>With strategy (mean)</th><th>Difference (unit; 95% CI)</th><th>Change (%; 95% CI)</th></tr>"
+        "<tr><th class='text'>Measure</th><th class='text'>Unit</th>"
+        f"<th title='{HOW['base']}'>Baseline (mean)</th><th title='{HOW['mine']}'>With strategy (mean)</th>"
+        f"<th title='{HOW['diff']}'>Difference (unit; 95% CI)</th><th title='{HOW['pct']}'>Change (%; 95% CI)</th></tr>"
     )
     rows = []
     heading = ""  # a group's heading is shown with its first row, so a group with none is left out
@@ -178,9 +188,11 @@ def _glance_table(comp: Comparison) -> str:
     if not arms:
         return ""
     head = (
-        "<tr><th class='text'>Strategy</th><th>All crime<br>(% change)</th><th>Crime on treated streets<br>"
-        "(% change)</th><th>Nearby streets<br>(WDQ)</th><th>Trust at end<br>(change, 0–1 scale)</th>"
-        "<th>Mean response time<br>(change, minutes)</th><th class='text'>Officer time<br>(change, hours per month)</th></tr>"
+        f"<tr><th class='text'>Strategy</th><th title='{HOW['pct']}'>All crime<br>(% change)</th>"
+        f"<th title='{HOW['pct']}; crime counted from each street's treatment on'>Crime on treated streets<br>(% change)</th>"
+        f"<th title='{HOW['wdq']}'>Nearby streets<br>(WDQ)</th><th title='{HOW['diff']}'>Trust at end<br>(change, 0–1 scale)</th>"
+        f"<th title='{HOW['diff']}'>Mean response time<br>(change, minutes)</th>"
+        f"<th class='text' title='{HOW['hours']}'>Officer time<br>(change, hours per month)</th></tr>"
     )
     rows = []
     for arm in arms:
@@ -218,8 +230,8 @@ def _areas_table(areas: pd.DataFrame, top: int = 8) -> str:
     if areas.empty:
         return ""
     head = (
-        "<tr><th class='text'>Neighbourhood (grid cell id)</th><th>Baseline crimes (per run)</th>"
-        "<th>With strategy (per run)</th><th>Change (%; 95% CI)</th></tr>"
+        f"<tr><th class='text'>Neighbourhood (grid cell id)</th><th title='{HOW['base']}'>Baseline crimes (per run)</th>"
+        f"<th title='{HOW['mine']}'>With strategy (per run)</th><th title='{HOW['pct']}'>Change (%; 95% CI)</th></tr>"
     )
     rows = []
     for r in areas.head(top).to_dict("records"):
