@@ -5,7 +5,10 @@
     precinct network info FILE [--network-type T] [--no-cache] [--cache-dir D]
     precinct run [HYDRA OVERRIDES...]          one run, e.g. policy=targeted_patrol seed=3 sim.days=30
     precinct run -m [HYDRA OVERRIDES...]       a sweep, e.g. policy=baseline,cpted 'seed=range(0,20)'
-    precinct compare DIR [--out PATH]          report.html, summary.parquet/csv and results.duckdb
+    precinct compare DIR [--out PATH] [--pdf]  report.html (and report.pdf), summary.parquet/csv, results.duckdb
+    precinct export DIR --format gpkg|geojson|parquet [--out PATH]   per-street results for QGIS/ArcGIS
+    precinct plan budget.officer_hours_per_week=H budget.money=M [plan.* ...] [OVERRIDES...]
+                                               the mix of strategies that cuts crime most within a budget
     precinct demo [--quick] [--fresh]          the default strategy comparison, then its report
     precinct calibrate [HYDRA OVERRIDES...]    fit the city to its incident file, test it on a later
                                                period: outputs/calibration/NAME (docs/calibration.md)
@@ -104,6 +107,18 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
     report = compare_runs(Path(args.dir), out_dir=Path(args.out) if args.out else None)
     print(f"report: {report.resolve()}")
+    if args.pdf:
+        from experiments.printing import print_pdf
+
+        print(f"pdf: {print_pdf(report).resolve()}")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from experiments.export import describe_export, export_sweep
+
+    paths = export_sweep(Path(args.dir), fmt=args.format, out_dir=Path(args.out) if args.out else None)
+    print(describe_export(paths))
     return 0
 
 
@@ -152,7 +167,15 @@ def _parser() -> argparse.ArgumentParser:
     compare = sub.add_parser("compare", help="compare the runs under a sweep folder and write a report")
     compare.add_argument("dir", help="sweep folder (e.g. outputs/sweeps/compare_strategies)")
     compare.add_argument("--out", default=None, help="folder for report.html and tables (default: DIR)")
+    compare.add_argument("--pdf", action="store_true", help="also print report.pdf with headless Chromium")
     compare.set_defaults(func=_cmd_compare)
+
+    export = sub.add_parser("export", help="write a sweep's per-street results for GIS (QGIS, ArcGIS)")
+    export.add_argument("dir", help="sweep folder (e.g. outputs/sweeps/compare_strategies)")
+    export.add_argument("--format", default="gpkg", choices=("gpkg", "geojson", "parquet"),
+                        help="gpkg: one GeoPackage with layers; geojson: WGS84 files; parquet: GeoParquet")  # fmt: skip
+    export.add_argument("--out", default=None, help="folder for the files (default: DIR/gis)")
+    export.set_defaults(func=_cmd_export)
 
     incidents = sub.add_parser(
         "incidents", help="read a crime-incident file (see: precinct incidents inspect -h)"
@@ -169,6 +192,12 @@ def _parser() -> argparse.ArgumentParser:
         "calibrate",
         help="fit the city to its incident file and test it on a later period; arguments are Hydra overrides, "
         "e.g. city=custom city.path=MAP incidents.path=FILE calibrate.fit_end=YYYY-MM-DD name=NAME",
+        add_help=False,
+    )
+    sub.add_parser(
+        "plan",
+        help="budget.officer_hours_per_week=H budget.money=M [plan.trials=N plan.seeds=S plan.days=D] [overrides]: "
+        "search strategies and their settings for the mix that cuts crime most within the budget",
         add_help=False,
     )
     hotspots = sub.add_parser("hotspots", help="hot-spot forecasts (see: precinct hotspots score -h)")
@@ -208,6 +237,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from experiments.hotspots import main as hotspots_main
 
             return hotspots_main(args_list[1:])
+        if args_list and args_list[0] == "plan":
+            from experiments.plan import main as plan_main
+
+            return plan_main(args_list[1:])
         if args_list[:2] == ["incidents", "inspect"]:
             from experiments.incidents import main_inspect
 

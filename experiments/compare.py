@@ -28,12 +28,19 @@ from experiments.comparison import Arm, Comparison, Effect
 from experiments.report import write_report
 from experiments.wording import example_sweep
 from sim.errors import ResultsError
+from sim.metrics import random_allocation_concentration, share_on_top_segments
 from sim.outputs import count_since
 from sim.policies.registry import policy_specs, reference_policy
 from sim.results import Sweep, load_sweep, summary_table, write_database, write_table
 from sim.stats import paired_difference_ci, paired_weighted_displacement_quotient
 
 __all__ = ["Arm", "Comparison", "Effect", "compare_runs", "compare_sweep"]
+
+# The top share of streets the concentration row is about, and the random allocations its chance
+# baseline draws per run.
+TOP_FRACTION = 0.05
+CHANCE_DRAWS = 100
+CONCENTRATION = "share_crime_top5pct_above_chance"
 
 # Columns of sweep.runs that describe the run rather than its configuration.
 _RUN_COLUMNS = {"run_dir", "policy", "seed", "wall_time_s", "network_content_hash"}
@@ -154,6 +161,51 @@ def _from_column(segments: pd.DataFrame, column: str, mask: np.ndarray) -> np.nd
     return np.where(mask, since, np.nan)
 
 
+def _top_share_above_chance(segments: pd.DataFrame, seed: int) -> tuple[float, int, int]:
+    """Return (share of crime on the top 5% of segments minus chance's, crimes, segments) of one run.
+
+    Chance is the mean over :data:`CHANCE_DRAWS` allocations of the same number of crimes to segments
+    in proportion to their length (:func:`sim.metrics.random_allocation_concentration`): with few
+    crimes, chance alone looks concentrated.
+    """
+    counts = segments["crimes"].to_numpy(np.float64)
+    n_crimes = int(counts.sum())
+    if n_crimes == 0:
+        return float("nan"), 0, int(counts.size)
+    observed = float(share_on_top_segments(counts, (TOP_FRACTION,)).iloc[0])
+    length = segments["length_m"].to_numpy(np.float64) if "length_m" in segments else np.ones(counts.size)
+    chance = random_allocation_concentration(
+        n_crimes, length, rng=seed, n_draws=CHANCE_DRAWS, fractions=(TOP_FRACTION,)
+    )
+    return observed - float(chance[f"share_on_top_{TOP_FRACTION:g}"].mean()), n_crimes, int(counts.size)
+
+
+def _concentration_effect(
+    pairs: pd.DataFrame, tables: _Tables, confidence: float
+) -> tuple[Effect, str | None]:
+    """Return the top-5% share above chance, paired, and why it is not estimable (None if it is).
+
+    With fewer crimes in a run than 5% of its segments, the top 5% hold all of the crime by
+    arithmetic (the share reads 1.000 whatever the strategy did), so the row is not estimable.
+    """
+    t, c, fewest, n_seg = [], [], None, 0
+    for row in pairs.itertuples():
+        for run_dir, out in ((row.run_dir, t), (row.base_dir, c)):
+            value, n_crimes, n_seg = _top_share_above_chance(
+                tables.get(str(run_dir), "segments"), int(row.seed)
+            )
+            out.append(value)
+            fewest = n_crimes if fewest is None else min(fewest, n_crimes)
+    effect = Effect(CONCENTRATION, paired_difference_ci(t, c, confidence=confidence), list(pairs["seed"]))
+    top = int(np.ceil(TOP_FRACTION * n_seg))
+    if fewest is not None and fewest < top:
+        return effect, (
+            f"not estimable: a run had {fewest} crimes, fewer than the top 5% of streets ({top} segments) "
+            "they would be shared among, so those streets hold all of its crime by arithmetic"
+        )
+    return effect, None
+
+
 def _area_effects(pairs: pd.DataFrame, tables: _Tables, confidence: float) -> pd.DataFrame:
     per_area = []
     for row in pairs.itertuples():
@@ -169,6 +221,16 @@ def _area_effects(pairs: pd.DataFrame, tables: _Tables, confidence: float) -> pd
         d = paired_difference_ci(sub["policy"].to_numpy(), sub["baseline"].to_numpy(), confidence=confidence)
         rows.append({"area": area, **d.as_dict()})
     return pd.DataFrame(rows).sort_values("mean_control", ascending=False, ignore_index=True)
+
+
+def _segment_crimes(arm: Arm, tables: _Tables) -> pd.DataFrame:
+    """Crimes per run on each segment: rows are the arm's seeds, columns segment ids (0 where none)."""
+    rows = {
+        int(seed): tables.get(str(run_dir), "segments").set_index("segment")["crimes"]
+        for run_dir, seed in zip(arm.runs["run_dir"], arm.runs["seed"], strict=True)
+    }
+    wide = pd.DataFrame(rows).T.fillna(0.0).astype(float)
+    return wide.reindex(columns=sorted(wide.columns), fill_value=0.0)
 
 
 def _segment_means(arm: Arm, tables: _Tables) -> pd.DataFrame:
@@ -192,6 +254,7 @@ def compare_sweep(sweep: Sweep, *, confidence: float = 0.95) -> Comparison:
     tables = _Tables(sweep)
     for arm in arms:
         comp.segment_means[arm.label] = _segment_means(arm, tables)
+        comp.segment_crimes[arm.label] = _segment_crimes(arm, tables)
         if arm.baseline is None:
             continue
         pairs = _pairs(arm)
@@ -216,6 +279,9 @@ def compare_sweep(sweep: Sweep, *, confidence: float = 0.95) -> Comparison:
             effects[name] = Effect(
                 name, paired_difference_ci(counts[a], counts[b], confidence=confidence), seeds
             )
+        effects[CONCENTRATION], why = _concentration_effect(pairs, tables, confidence)
+        if why:
+            comp.not_estimable.setdefault(arm.label, {})[CONCENTRATION] = why
         comp.effects[arm.label] = effects
         has_treated = counts["Rb"].sum() + counts["Ra"].sum() > 0
         comp.wdq[arm.label] = (

@@ -87,12 +87,16 @@ class Comparison:
         Arm label -> per-area effects.
     segment_means
         Arm label -> per-segment means over seeds (crimes, treated, buffer).
+    segment_crimes
+        Arm label -> crimes per run on each segment: one row per seed, one column per segment id.
     days
         Median simulated days per run.
     confidence
         Confidence level of every interval.
     unpaired
         Arm label -> seeds without a same-seed baseline run.
+    not_estimable
+        Arm label -> metric -> why the report shows no number for it.
     """
 
     sweep: Sweep
@@ -101,6 +105,8 @@ class Comparison:
     wdq: dict[str, PairedWDQ | None] = field(default_factory=dict)
     areas: dict[str, pd.DataFrame] = field(default_factory=dict)
     segment_means: dict[str, pd.DataFrame] = field(default_factory=dict)
+    segment_crimes: dict[str, pd.DataFrame] = field(default_factory=dict)
     days: float = float("nan")
     confidence: float = 0.95
     unpaired: dict[str, list[int]] = field(default_factory=dict)
+    not_estimable: dict[str, dict[str, str]] = field(default_factory=dict)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments import figures, wording
+from experiments import figures, interactive, streets, value, wording
 from experiments.comparison import Arm, Comparison, Effect
 from sim.errors import PrecinctError
 from sim.offences import OFFENCES
@@ -45,7 +45,12 @@ METRICS: list[tuple[str, str, str, int]] = [
     *((f"crimes_{o.name}", o.label, "crimes per run", -1) for o in OFFENCES.values()),
     ("crimes_night", "Crimes at night", "crimes per run", -1),
     ("crimes_day", "Crimes by day", "crimes per run", -1),
-    ("share_crime_top5pct", "Share of crime on the top 5% of streets", "share (0–1)", 0),
+    (
+        "share_crime_top5pct_above_chance",
+        "Share of crime on the top 5% of streets, above chance",
+        "share (0–1) minus chance's at the same count",
+        0,
+    ),
     ("deterred_give_up", "Offenders who gave up an outing on seeing police", "outings per run", 0),
     ("deterred_move_on", "Offenders who moved elsewhere on seeing police", "searches per run", 0),
     ("#", "What the police see", "", 0),
@@ -76,6 +81,17 @@ METRICS: list[tuple[str, str, str, int]] = [
     ("cost_total", "Total cost", "policy's currency units per run", 0),
 ]
 STRATEGY_GROUP = "What the strategy did"
+# How each column's numbers are computed: the tooltip of its heading (and so of every number under it).
+HOW = {
+    "base": "Mean over the baseline runs paired with this strategy's (same seeds)",
+    "mine": "Mean over this strategy's runs",
+    "diff": "Mean of the per-seed differences, strategy minus baseline (same seed); Student-t 95% CI",
+    "pct": "100 × (strategy mean / baseline mean − 1), a ratio of means; delta-method 95% CI over paired seeds",
+    "wdq": "Weighted displacement quotient (Bowers & Johnson 2003) of the pooled counts; paired bootstrap 95% CI",
+    "hours": "Officer-hours per 30 days moved between activities, where the 95% CI of the change excludes 0",
+}
+# Measures whose percent change means nothing (a difference from chance can be near zero or negative).
+NO_PERCENT = {"share_crime_top5pct_above_chance"}
 
 
 def arm_metrics(arm: Arm) -> list[tuple[str, str, str, int]]:
@@ -104,10 +120,15 @@ def arm_metrics(arm: Arm) -> list[tuple[str, str, str, int]]:
 
 
 # --------------------------------------------------------------------------- tables
-def _effects_table(effects: dict[str, Effect], rows_spec: list[tuple[str, str, str, int]]) -> str:
+def _effects_table(
+    effects: dict[str, Effect],
+    rows_spec: list[tuple[str, str, str, int]],
+    not_estimable: dict[str, str] | None = None,
+) -> str:
     head = (
-        "<tr><th class='text'>Measure</th><th class='text'>Unit</th><th>Baseline (mean)</th>"
-        "<th>With strategy (mean)</th><th>Difference (unit; 95% CI)</th><th>Change (%; 95% CI)</th></tr>"
+        "<tr><th class='text'>Measure</th><th class='text'>Unit</th>"
+        f"<th title='{HOW['base']}'>Baseline (mean)</th><th title='{HOW['mine']}'>With strategy (mean)</th>"
+        f"<th title='{HOW['diff']}'>Difference (unit; 95% CI)</th><th title='{HOW['pct']}'>Change (%; 95% CI)</th></tr>"
     )
     rows = []
     heading = ""  # a group's heading is shown with its first row, so a group with none is left out
@@ -120,11 +141,20 @@ def _effects_table(effects: dict[str, Effect], rows_spec: list[tuple[str, str, s
             continue
         rows.append(heading)
         heading = ""
+        why = (not_estimable or {}).get(metric)
+        if why:
+            rows.append(
+                f"<tr><td>{html.escape(label)}</td><td class='text'>{html.escape(unit)}</td>"
+                f"<td colspan='4' class='text na'>{html.escape(why)}</td></tr>"
+            )
+            continue
         d = e.diff
         digits = 3 if "share" in unit or "0–1" in unit else 1
         diff = wording.with_ci(d.mean_diff, d.diff_low, d.diff_high, digits)
         k = wording.pct_digits(d.pct_change, d.pct_low, d.pct_high)
-        pct = wording.with_ci(d.pct_change, d.pct_low, d.pct_high, k, "%")
+        pct = (
+            wording.with_ci(d.pct_change, d.pct_low, d.pct_high, k, "%") if metric not in NO_PERCENT else "–"
+        )
         css = ""
         if better and wording.significant(d.diff_low, d.diff_high):
             css = " class='good'" if np.sign(d.mean_diff) == better else " class='bad'"
@@ -163,9 +193,11 @@ def _glance_table(comp: Comparison) -> str:
     if not arms:
         return ""
     head = (
-        "<tr><th class='text'>Strategy</th><th>All crime<br>(% change)</th><th>Crime on treated streets<br>"
-        "(% change)</th><th>Nearby streets<br>(WDQ)</th><th>Trust at end<br>(change, 0–1 scale)</th>"
-        "<th>Mean response time<br>(change, minutes)</th><th class='text'>Officer time<br>(change, hours per month)</th></tr>"
+        f"<tr><th class='text'>Strategy</th><th title='{HOW['pct']}'>All crime<br>(% change)</th>"
+        f"<th title='{HOW['pct']}; crime counted from each street's treatment on'>Crime on treated streets<br>(% change)</th>"
+        f"<th title='{HOW['wdq']}'>Nearby streets<br>(WDQ)</th><th title='{HOW['diff']}'>Trust at end<br>(change, 0–1 scale)</th>"
+        f"<th title='{HOW['diff']}'>Mean response time<br>(change, minutes)</th>"
+        f"<th class='text' title='{HOW['hours']}'>Officer time<br>(change, hours per month)</th></tr>"
     )
     rows = []
     for arm in arms:
@@ -203,8 +235,8 @@ def _areas_table(areas: pd.DataFrame, top: int = 8) -> str:
     if areas.empty:
         return ""
     head = (
-        "<tr><th class='text'>Neighbourhood (grid cell id)</th><th>Baseline crimes (per run)</th>"
-        "<th>With strategy (per run)</th><th>Change (%; 95% CI)</th></tr>"
+        f"<tr><th class='text'>Neighbourhood (grid cell id)</th><th title='{HOW['base']}'>Baseline crimes (per run)</th>"
+        f"<th title='{HOW['mine']}'>With strategy (per run)</th><th title='{HOW['pct']}'>Change (%; 95% CI)</th></tr>"
     )
     rows = []
     for r in areas.head(top).to_dict("records"):
@@ -238,7 +270,9 @@ def _img(uri: str, alt: str, css: str = "") -> str:
     return f"<img{cls} src='{uri}' alt='{html.escape(alt)}'>"
 
 
-def _arm_section(comp: Comparison, arm: Arm, net: Any, hotspots: np.ndarray | None) -> str:
+def _arm_section(
+    comp: Comparison, arm: Arm, net: Any, hotspots: np.ndarray | None, frame: pd.DataFrame | None
+) -> str:
     title = wording.arm_title(arm)
     anchor = "arm-" + "".join(ch if ch.isalnum() else "-" for ch in arm.label)
     out = [f"<h2 id='{anchor}'>{html.escape(title)} compared with baseline</h2>"]
@@ -255,7 +289,7 @@ def _arm_section(comp: Comparison, arm: Arm, net: Any, hotspots: np.ndarray | No
         f"<p class='note'>Means over {n} paired replications of {wording.fmt(comp.days, 0)} simulated days; "
         "green rows changed for the better and red rows for the worse with 95% confidence.</p>"
     )
-    out.append(_effects_table(effects, arm_metrics(arm)))
+    out.append(_effects_table(effects, arm_metrics(arm), comp.not_estimable.get(arm.label)))
     on_this_network = net is not None and set(
         comp.sweep.runs.set_index("run_dir").loc[list(arm.runs["run_dir"]), "network_content_hash"]
     ) <= {net.content_hash, None}
@@ -287,10 +321,53 @@ def _arm_section(comp: Comparison, arm: Arm, net: Any, hotspots: np.ndarray | No
         out.append("<h3>On the map</h3><p class='note'>Blue streets had fewer crimes with the strategy, red more. "
                    "Where it acted: the darker a street, the more replications the strategy acted on it in.</p>")  # fmt: skip
         out.append(f"<div class='figs two'>{''.join(maps)}</div>")
+    if frame is not None and on_this_network:
+        out.append(_street_tables(arm, frame))
     areas = comp.areas.get(arm.label)
     if areas is not None and len(areas) > 1:
         out.append("<h3>By neighbourhood</h3>" + _areas_table(areas))
     return "\n".join(out)
+
+
+def _street_tables(arm: Arm, frame: pd.DataFrame) -> str:
+    """Return the streets a strategy treated and those whose crime changed most: sortable, as CSV."""
+    key = streets.arm_key(arm)
+    change = [("baseline_crimes_week", "Baseline crimes / week", "num"),
+              (f"{key}_crimes_week", "With strategy / week", "num"),
+              (f"{key}_change_week", "Change / week (95% CI)", "signed")]  # fmt: skip
+    ids = [("street", "Street", "text"), ("osm_way_id", "OSM way", "int"), ("segment", "Segment", "int")]
+    out = []
+    treated = streets.treated_streets(frame, arm)
+    if len(treated):
+        out.append(f"<h3>Streets it treated ({len(treated)} segments)</h3>" + streets.sortable_table(
+            f"treated-{key}", treated, [*ids, (f"{key}_treated", "Replications treated", "share"), *change],
+            csv_name=f"treated_streets_{key}.csv",
+            note="Segments the strategy acted on in any replication; crimes per week are means over replications.",
+        ))  # fmt: skip
+    changed = streets.changed_streets(frame, arm)
+    if len(changed):
+        out.append("<h3>Streets whose crime changed most</h3>" + streets.sortable_table(
+            f"changed-{key}", changed, [*ids, *change, (f"{key}_treated", "Replications treated", "share")],
+            csv_name=f"changed_streets_{key}.csv",
+            note="The segments with the largest mean change, strategy minus baseline, per week (paired seeds, "
+                 "Student-t 95% CI); green: clearly fewer crimes, red: clearly more.",
+        ))  # fmt: skip
+    return "\n".join(out)
+
+
+def _hotspot_table(frame: pd.DataFrame) -> str:
+    hot = streets.hotspot_streets(frame)
+    if hot.empty:
+        return ""
+    cols = [("rank", "Rank", "int"), ("street", "Street", "text"), ("osm_way_id", "OSM way", "int"),
+            ("segment", "Segment", "int"), ("highway", "Road class", "text"),
+            ("baseline_crimes_week", "Crimes / week (95% CI)", "ci")]  # fmt: skip
+    return "<h3>Hot spots by name</h3>" + streets.sortable_table(
+        "hotspots", hot, cols, csv_name="hotspots.csv",
+        note=f"The top 5% of street segments by baseline crime ({len(hot)} with any crime), crimes per week "
+             "as the mean over replications with a Student-t 95% CI. Unnamed segments are named after the "
+             "nearest named street.",
+    )  # fmt: skip
 
 
 def _binned_series(comp: Comparison, arm: Arm, column: str, bin_h: int, how: str) -> pd.DataFrame:
@@ -461,6 +538,15 @@ def write_report(comp: Comparison, path: Path) -> Path:
         )
     else:
         baseline_map = f"<p class='note'>{html.escape(map_note or 'No baseline runs to map.')}</p>"
+    frame = streets.segment_frame(comp, net) if net is not None else None
+    compared_arms = [a for a in comp.arms if a.policy != reference]
+    if frame is not None:
+        baseline_map += _hotspot_table(frame)
+        street_map = interactive.street_map(
+            net, frame, compared_arms, title="Crimes per street per week in baseline; hover for names"
+        )
+    else:
+        street_map = f"<p class='note'>{html.escape(map_note or 'No network to map.')}</p>"
 
     compared = [a for a in comp.arms if a.policy != reference]
     bullets = [
@@ -516,7 +602,10 @@ def write_report(comp: Comparison, path: Path) -> Path:
         glance=_glance_table(comp),
         warnings="".join(f"<div class='warn'>{w}</div>" for w in warnings),
         baseline_map=baseline_map,
-        arm_sections="\n".join(_arm_section(comp, a, net, hotspots) for a in compared),
+        arm_sections="\n".join(_arm_section(comp, a, net, hotspots, frame) for a in compared),
+        value=value.value_table(value.value_for_money(comp), comp.days),
+        street_map=street_map,
+        bokeh=interactive.bokeh_script() if frame is not None else "",
         time_series=_time_series(comp),
         officer_hours=_officer_hours(comp),
         survey=_survey(comp),

@@ -21,8 +21,10 @@ __all__ = [
     "MeanCI",
     "PairedDifference",
     "PairedWDQ",
+    "RatioCI",
     "mean_ci",
     "paired_difference_ci",
+    "paired_ratio_ci",
     "paired_weighted_displacement_quotient",
     "total_net_effect",
     "weighted_displacement_quotient",
@@ -233,6 +235,63 @@ def paired_difference_ci(
         pct_method=pct_method,
         confidence=confidence,
     )
+
+
+@dataclass(frozen=True)
+class RatioCI:
+    """A ratio of means (e.g. cost per crime prevented) with its Fieller interval, or why there is none."""
+
+    ratio: float
+    low: float
+    high: float
+    n: int
+    estimable: bool
+    """False when the denominator's interval includes zero (or shows a rise): the ratio is unbounded."""
+    confidence: float
+
+
+def paired_ratio_ci(numerator: ArrayLike, denominator: ArrayLike, *, confidence: float = 0.95) -> RatioCI:
+    """Return ``mean(numerator) / mean(denominator)`` over paired seeds with Fieller's interval.
+
+    For cost-effectiveness: ``numerator`` is what a strategy cost in each seed's run and
+    ``denominator`` the crimes it prevented there (baseline minus strategy). Fieller's interval
+    (Fieller 1954; the standard for cost-effectiveness ratios) solves
+    ``(a - R b)^2 = q^2 (v_aa - 2 R v_ab + R^2 v_bb)`` for the means ``a``, ``b`` and their
+    (co)variances of the mean, ``q`` the Student-t quantile on ``n - 1`` degrees of freedom. It is a
+    bounded interval exactly when the denominator's own t interval excludes zero; otherwise, or when
+    the denominator is clearly negative (crime rose), the ratio is not estimable and every field but
+    ``n`` and ``confidence`` is NaN.
+
+    Parameters
+    ----------
+    numerator, denominator
+        One value per seed, in the same seed order; pairs with a NaN are dropped.
+    confidence
+        Coverage of the interval.
+    """
+    _check_confidence(confidence)
+    a_i, b_i = _as_1d(numerator, "numerator"), _as_1d(denominator, "denominator")
+    if a_i.shape != b_i.shape:
+        raise ValueError(
+            f"numerator and denominator must pair up seed by seed; got {a_i.size} and {b_i.size}"
+        )
+    ok = np.isfinite(a_i) & np.isfinite(b_i)
+    a_i, b_i = a_i[ok], b_i[ok]
+    n = int(a_i.size)
+    nan = float("nan")
+    if n < 2:
+        return RatioCI(nan, nan, nan, n, False, confidence)
+    a, b = float(a_i.mean()), float(b_i.mean())
+    cov = np.cov(np.vstack([a_i, b_i]), ddof=1) / n
+    v_aa, v_ab, v_bb = float(cov[0, 0]), float(cov[0, 1]), float(cov[1, 1])
+    q2 = float(stats.t.ppf(0.5 + confidence / 2, df=n - 1)) ** 2
+    lead = b * b - q2 * v_bb
+    if b <= 0 or lead <= 0:
+        return RatioCI(nan, nan, nan, n, False, confidence)
+    half_b = a * b - q2 * v_ab
+    disc = max(half_b * half_b - lead * (a * a - q2 * v_aa), 0.0)
+    root = float(np.sqrt(disc))
+    return RatioCI(a / b, (half_b - root) / lead, (half_b + root) / lead, n, True, confidence)
 
 
 def _safe_div(num: ArrayLike, den: ArrayLike) -> NDArray[np.float64]:

@@ -201,6 +201,22 @@ def _first(value: Any) -> Any:
     return min(value) if isinstance(value, list) else value
 
 
+def _text(value: Any) -> str:
+    """One non-empty tag value of an attribute OSMnx may have merged into a list ("" if none).
+
+    The smallest, for the same reason as :func:`_first`; a merged edge whose ways have a name and
+    no name keeps the name.
+    """
+    values = value if isinstance(value, list) else [value]
+    texts = sorted(str(v) for v in values if isinstance(v, str) and v)
+    return texts[0] if texts else ""
+
+
+def _codes(texts: list[str], table: dict[str, int]) -> NDArray[np.int32]:
+    """Return the code of each text in ``table`` (adding new ones), -1 for ""."""
+    return np.array([table.setdefault(t, len(table)) if t else -1 for t in texts], dtype=np.int32)
+
+
 def _lit_code(value: Any) -> int:
     values = value if isinstance(value, list) else [value]
     if any(v in ("yes", "24/7", "automatic", "limited", "interval") for v in values):
@@ -245,6 +261,13 @@ def _freeze(
     class_code = {c: i for i, c in enumerate(classes)}
     highway = np.array([class_code[str(_first(r[3]["highway"]))] for r in rows], dtype=np.int16)
     lit = np.array([_lit_code(r[3].get("lit", "")) for r in rows], dtype=np.int8)
+    # street names and road numbers, for planners' tables and GIS files (the model never reads them)
+    names = [_text(r[3].get("name", "")) for r in rows]
+    refs = [_text(r[3].get("ref", "")) for r in rows]
+    name_table: dict[str, int] = {}
+    for text in sorted({*names, *refs} - {""}):
+        name_table[text] = len(name_table)
+    edge_name, edge_ref = _codes(names, name_table), _codes(refs, name_table)
 
     geoms: list[NDArray[np.float64]] = []
     for u, v, _, d in rows:
@@ -283,6 +306,7 @@ def _freeze(
         indptr=_readonly(indptr), indices=_readonly(dst_idx), edge_source=_readonly(src_idx),
         edge_length_m=_readonly(length), edge_travel_time_s=_readonly(travel),
         edge_osm_way_id=_readonly(way_id), edge_highway=_readonly(highway), edge_lit=_readonly(lit),
+        edge_name=_readonly(edge_name), edge_ref=_readonly(edge_ref), street_names=tuple(name_table),
         edge_segment=_readonly(segment), segment_edge=_readonly(segment_edge),
         node_xy=_readonly(node_xy), node_lonlat=_readonly(node_lonlat), node_osm_id=_readonly(osm_ids),
         geom_indptr=_readonly(geom_indptr), geom_xy=_readonly(geom_xy),

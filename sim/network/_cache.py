@@ -18,7 +18,9 @@ import osmnx as ox
 from sim.errors import CacheError
 from sim.network._types import _ARRAY_FIELDS, StreetNetwork, _readonly
 
-# Bump when the processing changes, so stale cache entries are never reused.
+# Bump when the processing changes, so stale cache entries are never reused. The version is part
+# of every network's content hash (and so of every run's), so data the model never reads (street
+# names) is added without a bump: an entry without it fails to read (KeyError) and is rebuilt.
 LOADER_VERSION = "3"  # 3: places per segment
 
 
@@ -55,7 +57,7 @@ def _ensure_writable(cache_root: Path) -> None:
 def _write_cache(cache_file: Path, net: StreetNetwork) -> None:
     """Write ``net`` to ``cache_file`` atomically (temporary file, fsync, rename)."""
     meta = {
-        "highway_classes": list(net.highway_classes), "crs": net.crs, "network_type": net.network_type,
+        "highway_classes": list(net.highway_classes), "street_names": list(net.street_names), "crs": net.crs, "network_type": net.network_type,
         "content_hash": net.content_hash, "stats": net.stats, "place_kinds": list(net.place_kinds),
         "places_found": net.places_found, "places_dropped": net.places_dropped,
     }  # fmt: skip
@@ -83,6 +85,7 @@ def _read_cache(cache_file: Path, src: Path) -> StreetNetwork:
     return StreetNetwork(
         **arrays,
         highway_classes=tuple(meta["highway_classes"]),
+        street_names=tuple(meta["street_names"]),
         crs=meta["crs"],
         network_type=meta["network_type"],
         source=str(src),

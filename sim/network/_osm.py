@@ -207,6 +207,7 @@ class _StreetCollector(osmium.SimpleHandler):
             "oneway": oneway,
             "lit": tags.get("lit", ""),
             "name": tags.get("name", ""),
+            "ref": tags.get("ref", ""),
             "maxspeed": tags.get("maxspeed"),
         }
         for refs in pieces:

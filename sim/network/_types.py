@@ -18,7 +18,7 @@ from sim.network._places import PLACE_KINDS
 
 _ARRAY_FIELDS = (
     "indptr", "indices", "edge_source", "edge_length_m", "edge_travel_time_s", "edge_osm_way_id",
-    "edge_highway", "edge_lit", "edge_segment", "segment_edge", "node_xy", "node_lonlat",
+    "edge_highway", "edge_lit", "edge_name", "edge_ref", "edge_segment", "segment_edge", "node_xy", "node_lonlat",
     "node_osm_id", "geom_indptr", "geom_xy", "poi_police", "poi_community", "segment_place_counts",
 )  # fmt: skip
 
@@ -40,6 +40,8 @@ class StreetNetwork:
     edge_osm_way_id: NDArray[np.int64]
     edge_highway: NDArray[np.int16]
     edge_lit: NDArray[np.int8]
+    edge_name: NDArray[np.int32]
+    edge_ref: NDArray[np.int32]
     edge_segment: NDArray[np.int64]
     segment_edge: NDArray[np.int64]
     node_xy: NDArray[np.float64]
@@ -51,6 +53,7 @@ class StreetNetwork:
     poi_community: NDArray[np.int64]
     segment_place_counts: NDArray[np.int32]
     highway_classes: tuple[str, ...]
+    street_names: tuple[str, ...]
     crs: str
     network_type: str
     source: str
@@ -95,6 +98,16 @@ class StreetNetwork:
     def edge_midpoint_xy(self) -> NDArray[np.float64]:
         """Point halfway along each edge's geometry, projected metres, shape (n_edges, 2)."""
         return self.edge_point(np.arange(self.n_edges), self.edge_length_m / 2.0)
+
+    @cached_property
+    def segment_name(self) -> NDArray[np.str_]:
+        """OSM ``name`` of each segment's street ("" where the way has none)."""
+        return _readonly(_lookup(self.street_names, self.edge_name[self.segment_edge]))
+
+    @cached_property
+    def segment_ref(self) -> NDArray[np.str_]:
+        """OSM ``ref`` (road number, e.g. "I 880") of each segment's street ("" where it has none)."""
+        return _readonly(_lookup(self.street_names, self.edge_ref[self.segment_edge]))
 
     def highway_of(self, edge: int) -> str:
         """Return the OSM highway class of an edge."""
@@ -253,6 +266,13 @@ def describe(net: StreetNetwork) -> dict[str, Any]:
         },
         "places_found": dict(net.places_found),
     }
+
+
+def _lookup(table: tuple[str, ...], codes: NDArray[np.int32]) -> NDArray[np.str_]:
+    """Return the strings of ``codes`` into ``table``, "" for code -1."""
+    values = np.array(["", *table], dtype=np.str_)
+    out: NDArray[np.str_] = values[np.asarray(codes, dtype=np.int64) + 1]
+    return out
 
 
 def _readonly(a: NDArray[Any]) -> NDArray[Any]:

@@ -1,8 +1,10 @@
-"""Places a strategy acts on: segments inside a GeoJSON polygon, along OSM ways, or in sight of a home.
+"""Places a strategy acts on: segments inside a polygon, along OSM ways, or in sight of a home.
 
 Shared by the strategies that act on places chosen in config (CPTED, neighbourhood watch), so each
-reads areas the same way and fails the same clear way. Errors name the config key of the strategy
-that asked (``key``).
+reads areas the same way and fails the same clear way. Polygons come from the planner's GIS as a
+GeoJSON file (lon/lat) or a GeoPackage layer, named as QGIS names it: ``areas.gpkg`` (its first
+layer) or ``areas.gpkg|layername=beats``; a GeoPackage layer may be in any CRS. Errors name the
+config key of the strategy that asked (``key``).
 """
 
 from __future__ import annotations
@@ -20,7 +22,17 @@ from sim.environment import node_segment_incidence
 from sim.errors import ConfigError
 from sim.network import StreetNetwork, node_weights_to_segments
 
-__all__ = ["segments_in_polygon", "segments_in_sight", "segments_of_ways"]
+__all__ = ["AREA_FILES", "area_file", "segments_in_polygon", "segments_in_sight", "segments_of_ways"]
+
+AREA_FILES = (
+    "a GeoJSON file (lon/lat polygons) or a GeoPackage layer (FILE.gpkg or FILE.gpkg|layername=LAYER)"
+)
+_LAYER = "|layername="
+
+
+def area_file(path: str) -> Path:
+    """Return the file of an area source, without a QGIS-style ``|layername=LAYER`` suffix."""
+    return Path(path.split(_LAYER, 1)[0])
 
 
 def _polygon_geometry(data: Any) -> list[Any]:
@@ -36,7 +48,9 @@ def _polygon_geometry(data: Any) -> list[Any]:
 
 
 def segments_in_polygon(net: StreetNetwork, path: str, *, key: str) -> NDArray[np.bool_]:
-    """Return the segments whose midpoint lies inside the (multi)polygons of a lon/lat GeoJSON file.
+    """Return the segments whose midpoint lies inside the (multi)polygons of a GeoJSON file or GeoPackage layer.
+
+    ``path`` is a lon/lat GeoJSON file, or ``FILE.gpkg`` / ``FILE.gpkg|layername=LAYER`` (any CRS).
 
     Raises ConfigError (naming ``key``) for unreadable files, files without polygons, and polygons
     that cover no street of the network (e.g. another city, or lat/lon swapped).
@@ -45,6 +59,8 @@ def segments_in_polygon(net: StreetNetwork, path: str, *, key: str) -> NDArray[n
     import shapely
     from shapely.geometry import shape
 
+    if area_file(path).suffix.lower() == ".gpkg":
+        return _inside(net, _geopackage_area(net, path, key=key), path, key=key)
     try:
         data = json.loads(Path(path).read_text())
     except (OSError, ValueError) as exc:
@@ -58,6 +74,32 @@ def segments_in_polygon(net: StreetNetwork, path: str, *, key: str) -> NDArray[n
         return np.column_stack(to_xy.transform(lonlat[:, 0], lonlat[:, 1]))
 
     area = shapely.union_all([shapely.transform(shape(g), project) for g in geoms])
+    return _inside(net, area, path, key=key)
+
+
+def _geopackage_area(net: StreetNetwork, path: str, *, key: str) -> Any:
+    """Return the union of a GeoPackage layer's polygons, projected to the network's CRS."""
+    import pyogrio
+    import shapely
+
+    source, _, layer = path.partition(_LAYER)
+    try:
+        layer = layer or str(pyogrio.list_layers(source)[0][0])  # no layer named: the first, as QGIS opens it
+        frame = pyogrio.read_dataframe(source, layer=layer)
+    except (OSError, ValueError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise ConfigError(key, path, f"{AREA_FILES} that can be read ({exc})") from exc
+    polygons = frame[frame.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
+    if polygons.empty:
+        raise ConfigError(key, path, "a GeoPackage layer holding at least one Polygon or MultiPolygon")
+    if polygons.crs is None:
+        raise ConfigError(key, path, "a GeoPackage layer with a coordinate reference system")
+    return shapely.union_all(polygons.to_crs(net.crs).geometry.to_numpy())
+
+
+def _inside(net: StreetNetwork, area: Any, path: str, *, key: str) -> NDArray[np.bool_]:
+    """Return the segments whose midpoint lies in ``area`` (network CRS); ConfigError if none does."""
+    import shapely
+
     mid = net.edge_midpoint_xy[net.segment_edge]
     inside = np.asarray(shapely.contains_xy(area, mid[:, 0], mid[:, 1]), dtype=bool)
     if not inside.any():

@@ -17,10 +17,10 @@ Interventions (each a toggle; effect sizes and sources in docs/policies.md):
   present guards ``surveillance_factor`` times as much (Jacobs 1961; Newman 1972; Cozens, Saville
   & Hillier 2005).
 
-Targets are OSM way ids, a GeoJSON polygon (lon/lat), or the top-k hot spots. Planners pick hot
-spots from records, so ``targets="hotspots"`` waits ``hotspot_warmup_days`` for recorded crime and
-installs everything then, on the top-k segments of the same network KDE the hot-spot patrol uses
-(until then the arm is its baseline twin). ``hotspots_from="static"`` instead uses the long-run
+Targets are OSM way ids, a polygon (GeoJSON in lon/lat, or a GeoPackage layer), or the top-k hot
+spots. Planners pick hot spots from records, so ``targets="hotspots"`` waits
+``hotspot_warmup_days`` for recorded crime and installs everything then, on the top-k segments of
+the same network KDE the hot-spot patrol uses (until then the arm is its baseline twin). ``hotspots_from="static"`` instead uses the long-run
 place risk (static attractiveness) as the planner's prior knowledge and installs at the start.
 """
 
@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
@@ -36,7 +35,7 @@ from numpy.typing import NDArray
 from core_ext import select_hotspots
 from sim.clock import MINUTES_PER_DAY
 from sim.errors import ConfigError
-from sim.policies.areas import segments_in_polygon, segments_of_ways
+from sim.policies.areas import AREA_FILES, area_file, segments_in_polygon, segments_of_ways
 from sim.policies.base import Policy, PolicyContext
 from sim.policies.hotspot_map import HotspotMap, historical_hotspots
 from sim.policies.registry import ReportRow, register_policy
@@ -88,11 +87,9 @@ class CptedConfig:
             raise ConfigError(
                 KEY + "way_ids", self.way_ids, "a non-empty list of OSM way ids with targets=way_ids"
             )
-        if self.targets == "polygon":
-            path = Path(self.polygon_path)
-            if not self.polygon_path or not path.is_file():
-                raise ConfigError(KEY + "polygon_path", self.polygon_path,
-                                  "the path of an existing GeoJSON file (lon/lat polygon) with targets=polygon")  # fmt: skip
+        if self.targets == "polygon" and not (self.polygon_path and area_file(self.polygon_path).is_file()):
+            raise ConfigError(KEY + "polygon_path", self.polygon_path,
+                              f"the path of an existing GeoJSON file or GeoPackage: {AREA_FILES}, with targets=polygon")  # fmt: skip
         if self.hotspots_from not in ("recorded", "static", "incidents"):
             raise ConfigError(
                 KEY + "hotspots_from", self.hotspots_from, "'recorded', 'static' or 'incidents'"

@@ -3,9 +3,9 @@
 Mechanism and sources (docs/policies.md has the full table):
 
 - **Areas** (``areas_from``): neighbourhoods named by id (``area_ids``, the ``city.area_cell_m``
-  grid of the results' ``segments.area``), a GeoJSON polygon (``polygon_path``, read as CPTED reads
-  it), or the ``n_areas`` neighbourhoods with the most recorded burglary after ``burn_in_days``
-  (``recorded_burglary``, the planner's usual choice). One scheme per area (one for a polygon).
+  grid of the results' ``segments.area``), a polygon (``polygon_path``: GeoJSON or a GeoPackage
+  layer, read as CPTED reads it), or the ``n_areas`` neighbourhoods with the most recorded
+  burglary after ``burn_in_days`` (``recorded_burglary``, the planner's usual choice). One scheme per area (one for a polygon).
 - **Uptake**: each resident of a scheme joins with probability
   ``uptake x trust / mean trust x efficacy / mean trust`` (efficacy: the collective efficacy of the
   home's neighbourhood), drawn once at the launch: people who trust the police and live where
@@ -34,14 +34,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 
 from sim.clock import MINUTES_PER_DAY
 from sim.errors import ConfigError
-from sim.policies.areas import segments_in_polygon, segments_in_sight
+from sim.policies.areas import AREA_FILES, area_file, segments_in_polygon, segments_in_sight
 from sim.policies.base import Policy, PolicyContext
 from sim.policies.registry import ReportRow, register_policy
 
@@ -85,9 +84,11 @@ class NeighbourhoodWatchConfig:
         ):
             raise ConfigError(KEY + "area_ids", ids,
                               "a non-empty list of area ids (segments.area of a run) with areas_from=area_ids")  # fmt: skip
-        if self.areas_from == "polygon" and not (self.polygon_path and Path(self.polygon_path).is_file()):
+        if self.areas_from == "polygon" and not (
+            self.polygon_path and area_file(self.polygon_path).is_file()
+        ):
             raise ConfigError(KEY + "polygon_path", self.polygon_path,
-                              "the path of an existing GeoJSON file (lon/lat polygon) with areas_from=polygon")  # fmt: skip
+                              f"the path of an existing GeoJSON file or GeoPackage: {AREA_FILES}, with areas_from=polygon")  # fmt: skip
         for name in ("n_areas", "coordinator_officers"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:

@@ -243,3 +243,145 @@ def test_unpaired_runs_are_left_out_and_named(tmp_path: Path) -> None:
 def test_report_says_the_city_is_not_calibrated(report: Path) -> None:
     page = report.read_text()
     assert "Not calibrated:" in page and "precinct calibrate" in page
+
+
+def _few_crime_sweep(root: Path, crimes_per_run: int) -> None:
+    """A baseline and a targeted-patrol arm whose runs have ``crimes_per_run`` crimes on segment 0."""
+    from sim.results import write_run
+    from tests.experiments.fakes import fake_result
+
+    net = fixture_network()
+    for policy in ("baseline", "targeted_patrol"):
+        for seed in range(3):
+            result = fake_result(net, policy, seed)
+            counts = np.zeros(net.n_segments, dtype=np.int64)
+            counts[:crimes_per_run] = 1
+            result.segments["crimes"] = counts
+            write_run(root / f"policy={policy},seed={seed}", result, wall_time_s=1.0)
+
+
+def test_concentration_row_is_not_estimable_with_fewer_crimes_than_top_streets(tmp_path: Path) -> None:
+    # 27 segments: the top 5% are 2 segments, and one crime per run is all on them by arithmetic
+    _few_crime_sweep(tmp_path, crimes_per_run=1)
+    page = compare_runs(tmp_path).read_text()
+    row = re.search(r"<td>Share of crime on the top 5% of streets, above chance</td>.*?</tr>", page)
+    assert row, "the row is shown, with the reason it has no number"
+    assert "not estimable: a run had 1 crimes, fewer than the top 5% of streets (2 segments)" in row.group(0)
+    assert "1.000" not in row.group(0)
+
+
+def test_concentration_row_is_shown_against_chance(report: Path) -> None:
+    body = _arm_sections(report.read_text())["targeted-patrol"]
+    row = re.search(r"<td>Share of crime on the top 5% of streets, above chance</td>(.*?)</tr>", body)
+    assert row and "not estimable" not in row.group(1)
+    # baseline and strategy columns are shares above chance: small numbers, not the raw 1.000
+    values = re.findall(r"<td>(−?\d\.\d{3})</td>", row.group(1))
+    assert len(values) == 2 and all(abs(float(v.replace("−", "-"))) < 0.5 for v in values)
+
+
+# Appended to a copy of the report: hovers the map until a street is shown, sorts the hot-spot table,
+# clicks "Download CSV" (capturing the file instead of saving it) and lists every request the page made.
+PROBE = """<script>
+function deep(root, sel, out) {
+  root.querySelectorAll(sel).forEach(e => out.push(e));
+  root.querySelectorAll('*').forEach(e => { if (e.shadowRoot) deep(e.shadowRoot, sel, out); });
+  return out;
+}
+window.addEventListener('load', () => setTimeout(() => {
+  const info = {tries: 0};
+  const finish = () => {
+    info.tooltip = deep(document, '.bk-tooltip-content', []).map(e => e.textContent).join(' / ');
+    info.readout = document.getElementById('map-readout').textContent;
+    const table = document.getElementById('hotspots');
+    const column = Array.from(table.querySelectorAll('th')).findIndex(th => th.textContent.startsWith('Crimes'));
+    const values = () => Array.from(table.tBodies[0].rows).map(r => Number(r.cells[column].getAttribute('data-v')));
+    table.querySelectorAll('th')[column].click();
+    info.ascending = values();
+    table.querySelectorAll('th')[column].click();
+    info.descending = values();
+    let blob = null;
+    URL.createObjectURL = (b) => { blob = b; return 'data:text/csv,'; };
+    HTMLAnchorElement.prototype.click = function () { info.download = this.download; };
+    document.querySelector("button.csv[data-table='hotspots']").click();
+    blob.text().then((text) => {
+      info.csv = text;
+      info.resources = performance.getEntriesByType('resource').map(e => e.name).filter(n => !n.startsWith('data:'));
+      document.body.setAttribute('data-result', JSON.stringify(info));
+    });
+  };
+  const events = deep(document, '.bk-events', [])[0];
+  if (!events) { finish(); return; }
+  const readout = document.getElementById('map-readout');
+  const start = readout.textContent;
+  const r = events.getBoundingClientRect();
+  const points = [];
+  for (let gy = 0.05; gy < 1; gy += 0.04) for (let gx = 0.05; gx < 1; gx += 0.04) points.push([r.left + gx * r.width, r.top + gy * r.height]);
+  const step = (k) => {
+    if (readout.textContent !== start || k >= points.length) { finish(); return; }
+    const [x, y] = points[k];
+    info.tries++;
+    for (const type of ['pointerover', 'pointerenter', 'pointermove']) {
+      events.dispatchEvent(new PointerEvent(type, {clientX: x, clientY: y, bubbles: true, composed: true,
+                                                   pointerType: 'mouse', isPrimary: true, pointerId: 1}));
+    }
+    setTimeout(() => step(k + 1), 30);
+  };
+  step(0);
+}, 1000));
+</script>"""
+
+
+@needs_chromium
+def test_interactive_map_tables_and_csv_in_headless_chromium(report: Path, tmp_path: Path) -> None:
+    import io
+
+    import pandas as pd
+
+    page = report.read_text()
+    assert page.count("</body>") == 1
+    probe = tmp_path / "report_probe.html"
+    probe.write_text(page.replace("</body>", PROBE + "</body>"))
+    run = subprocess.run(
+        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+         "--window-size=1280,1200", "--virtual-time-budget=60000", "--dump-dom", probe.as_uri()],
+        capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+    found = re.search(r"data-result=\"([^\"]*)\"", run.stdout)
+    assert found, run.stdout[-2000:] + run.stderr[-2000:]
+    result = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+    names = set(fixture_network().segment_name)
+    street = result["readout"].split(" (OSM way ")[0]
+    assert street in names, f"hovering the map showed {result['readout']!r} after {result['tries']} moves"
+    assert f"Street: {street}" in result["tooltip"] and "Baseline crimes / week" in result["tooltip"]
+    assert result["ascending"] == sorted(result["ascending"]) and len(result["ascending"]) >= 2
+    assert result["descending"] == sorted(result["ascending"], reverse=True)
+    assert result["download"] == "hotspots.csv"
+    csv = pd.read_csv(io.StringIO(result["csv"]))
+    assert {"street", "osm_way_id", "baseline_crimes_week", "baseline_crimes_week_low"} <= set(csv.columns)
+    assert set(csv["street"]) <= names and len(csv) == len(result["ascending"])
+    assert result["resources"] == [], f"the report requested {result['resources']}"
+
+
+@needs_chromium
+def test_report_prints_to_pdf(report: Path, tmp_path: Path) -> None:
+    from experiments.printing import print_pdf
+
+    pdf = print_pdf(report, tmp_path / "report.pdf")
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF-")
+    assert len(re.findall(rb"/Type\s*/Page\b", data)) >= 5, "the whole report, over several pages"
+    # every figure of the report is in it (the interactive map prints as well, as a picture)
+    assert len(re.findall(rb"/Subtype\s*/Image", data)) >= report.read_text().count("<img ")
+
+
+def test_pdf_without_chromium_is_a_clear_error(
+    report: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from experiments.printing import print_pdf
+    from sim.errors import ResultsError
+
+    monkeypatch.setenv("PRECINCT_CHROMIUM", str(tmp_path / "no-such-browser"))
+    with pytest.raises(ResultsError, match=r"no Chromium to print report\.html to PDF: install it"):
+        print_pdf(report)
+    assert not (tmp_path / "report.pdf").exists()

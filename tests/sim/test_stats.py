@@ -162,3 +162,40 @@ def test_paired_wdq_pools_seeds_and_bootstraps() -> None:
     assert again == res
     with pytest.raises(ValueError, match="one value per seed"):
         s.paired_weighted_displacement_quotient([1, 2], [1, 2], [1], [1, 2], [1, 2], [1, 2])
+
+
+def test_ratio_with_a_fixed_numerator_is_the_numerator_over_the_denominator_interval() -> None:
+    from sim.stats import mean_ci, paired_ratio_ci
+
+    prevented = np.array([8.0, 11.0, 9.5, 12.0, 10.5, 7.0])
+    cost = np.full(prevented.size, 1200.0)
+    r = paired_ratio_ci(cost, prevented)
+    d = mean_ci(prevented)
+    assert r.estimable and r.n == 6
+    assert r.ratio == pytest.approx(1200.0 / prevented.mean())
+    # Fieller with no numerator variance: exactly the cost over the bounds of crimes prevented
+    assert (r.low, r.high) == pytest.approx((1200.0 / d.high, 1200.0 / d.low))
+
+
+def test_ratio_is_not_estimable_when_crimes_prevented_may_be_zero_or_negative() -> None:
+    from sim.stats import paired_ratio_ci
+
+    cost = np.full(6, 1200.0)
+    spans_zero = paired_ratio_ci(cost, np.array([3.0, -2.0, 5.0, -4.0, 1.0, 0.5]))
+    assert not spans_zero.estimable and np.isnan(spans_zero.ratio) and np.isnan(spans_zero.low)
+    rose = paired_ratio_ci(cost, np.array([-8.0, -11.0, -9.5, -12.0, -10.5, -7.0]))
+    assert not rose.estimable, "crime clearly rose: no cost per crime prevented"
+    assert not paired_ratio_ci([1.0], [2.0]).estimable, "one seed: no interval"
+
+
+def test_ratio_interval_covers_the_true_ratio_about_95_percent() -> None:
+    from sim.stats import paired_ratio_ci
+
+    rng = np.random.default_rng(4)
+    hits = 0
+    for _ in range(400):
+        prevented = rng.normal(10.0, 3.0, size=12)
+        cost = 50.0 * prevented + rng.normal(200.0, 40.0, size=12)  # true ratio (500 + 200) / 10 = 70
+        r = paired_ratio_ci(cost, prevented)
+        hits += r.estimable and r.low <= 70.0 <= r.high
+    assert 0.92 <= hits / 400 <= 0.98
