@@ -141,10 +141,10 @@ def _cmd_class(args: argparse.Namespace) -> int:
 
 
 def _cmd_app(args: argparse.Namespace) -> int:
-    from experiments.training_app import serve
-
     scenario = load_scenario(args.scenario or DEFAULT_SCENARIO)
     scenario_config(scenario)  # a bad scenario fails here, before the server starts
+    from experiments.training_app import serve
+
     return serve(scenario.path, host=args.host, port=args.port, trainee=args.trainee)
 
 

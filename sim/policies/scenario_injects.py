@@ -38,6 +38,7 @@ from sim.policies.registry import register_policy
 __all__ = ["INJECT_KINDS", "ScenarioInjectsConfig", "ScenarioInjectsPolicy", "area_segments", "check_inject"]
 
 KEY = "policy.scenario_injects."
+_M_PER_DEGREE = 111_320.0  # metres per degree of latitude
 # keys of each kind and their defaults (None: required)
 INJECT_KINDS: dict[str, dict[str, Any]] = {
     "spree": {"day": None, "days": 3.0, "centre": None, "radius_m": 250.0, "factor": 3.0, "label": ""},
@@ -115,12 +116,18 @@ def check_inject(inject: Any, where: str) -> dict[str, Any]:
 
 
 def area_segments(net: StreetNetwork, centre: list[float], radius_m: float) -> NDArray[np.int64]:
-    """Return the segments whose midpoint lies within ``radius_m`` of the node nearest ``centre`` (lon, lat)."""
+    """Return the segments whose midpoint lies within ``radius_m`` of the node nearest ``centre`` (lon, lat).
+
+    Empty when no node lies within ``radius_m`` of the centre (a centre off the map).
+    """
     lonlat = net.node_lonlat
     # the nearest node in degrees, with longitude shrunk by latitude (fine over a city)
     scale = math.cos(math.radians(float(centre[1])))
     d2 = ((lonlat[:, 0] - centre[0]) * scale) ** 2 + (lonlat[:, 1] - centre[1]) ** 2
-    origin = net.node_xy[int(np.argmin(d2))]
+    nearest = int(np.argmin(d2))
+    if np.sqrt(d2[nearest]) * _M_PER_DEGREE > radius_m:  # the centre is off the map: no area
+        return np.zeros(0, dtype=np.int64)
+    origin = net.node_xy[nearest]
     mid = 0.5 * (net.node_xy[net.edge_source[net.segment_edge]] + net.node_xy[net.indices[net.segment_edge]])
     return np.flatnonzero(np.hypot(*(mid - origin).T) <= radius_m).astype(np.int64)
 
@@ -143,9 +150,8 @@ class ScenarioInjectsPolicy(Policy):
                                   "a point within radius_m of the map's streets")  # fmt: skip
         self.start_min, self.end_min = [], []
         for x in self.items:
-            t = x["day"] * MINUTES_PER_DAY + (
-                (x.get("hour", start_h) - start_h) * 60.0 if "hour" in x else 0.0
-            )
+            # "day N, hour H": N days from the start, at hour of day H; a spree starts with its day
+            t = x["day"] * MINUTES_PER_DAY + ((x["hour"] - start_h) * 60.0 if "hour" in x else 0.0)
             span = x["days"] * MINUTES_PER_DAY if "days" in x else x.get("hours", 0.0) * 60.0
             self.start_min.append(t)
             self.end_min.append(t + span)

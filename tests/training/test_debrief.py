@@ -1,0 +1,64 @@
+"""The debrief: arms on common random numbers, evidence direction, and self-contained pages."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from experiments.training_report import render_class_page, render_debrief
+from sim.network import StreetNetwork
+from sim.policies.scenario_injects import area_segments
+from sim.training import DecisionLog, run_debrief
+from sim.training.debrief import run_arm
+from sim.training.session import arm_config
+from tests.experiments.offline import assert_offline
+from tests.training.conftest import model_config, short_scenario
+
+
+def _log(scenario, decisions, trainee="") -> DecisionLog:  # type: ignore[no-untyped-def]
+    return DecisionLog(scenario=scenario.to_dict(), seed=scenario.seed, trainee=trainee, decisions=decisions,
+                       shifts_run=scenario.n_shifts)  # fmt: skip
+
+
+def test_no_decisions_is_the_baseline_draw_for_draw_and_the_pages_are_offline(city: StreetNetwork) -> None:
+    s = short_scenario()
+    cfg = model_config(s)
+    idle = run_debrief(_log(s, [], "Idle"), s, cfg, network=city, arms=["baseline"])
+    t, b = idle.arms["trainee"].values, idle.arms["baseline"].values
+    for measure in ("crimes_total", "crimes_recorded", "response_time_mean_min", "mean_trust_end"):
+        assert t[measure] == b[measure], measure  # common random numbers: the same luck in both arms
+    assert idle.differences["baseline"]["crimes_total"].mean_diff == 0.0
+    hot = [5, 6, 7]
+    busy = run_debrief(_log(s, [{"shift": 0, "kind": "patrol", "segments": hot, "officers": 6, "dwell_min": 15}],
+                            "Busy"), s, cfg, network=city, arms=["baseline"])  # fmt: skip
+    assert busy.plan_segments == hot
+    assert min(busy.arms["trainee"].values["plan_koper_stops"]) > 10
+    assert max(busy.arms["baseline"].values["plan_koper_stops"]) == 0
+    page = render_debrief(busy)
+    assert_offline(page)
+    for text in ("What was planned", "What happened", "What the police never saw", "Koper", "Busy"):
+        assert text in page
+    page = render_class_page([idle, busy])
+    assert_offline(page)
+    assert "Idle" in page and "Busy" in page and page.index("Busy") < page.index("Baseline")
+
+
+def test_patrol_on_a_spree_lowers_crime_there_against_no_decisions_on_paired_seeds(city: StreetNetwork) -> None:
+    """Hot-spot patrol cuts crime where it is applied (Braga et al. 2019; Sherman & Weisburd 1995)."""
+    centre = [-0.0935, 51.5215]
+    spree = {"kind": "spree", "day": 0, "days": 1.0, "centre": centre, "radius_m": 150.0, "factor": 8.0, "label": ""}
+    s = dataclasses.replace(short_scenario("burglary_spree", shifts=3), injects=[spree])
+    cfg = model_config(s, small=False)  # the city's own population: enough crime in a day
+    area = area_segments(city, centre, 150.0)
+    plan = [{"shift": k, "kind": "patrol", "segments": area[:40].tolist(), "officers": 8, "dwell_min": 15}
+            for k in range(3)]  # fmt: skip
+    patrolled, left = [], []
+    for seed in range(3):
+        for decisions, out in ((plan, patrolled), ([], left)):
+            run = run_arm(dataclasses.replace(arm_config(cfg, s, "trainee", decisions), seed=seed), city)
+            out.append(int(run.segments["crimes"].to_numpy()[area].sum()))
+    assert sum(left) >= 10, left  # the spree made a hot spot
+    assert sum(patrolled) < 0.6 * sum(left), (patrolled, left)
+    assert np.all(np.array(patrolled) <= np.array(left))
