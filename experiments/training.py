@@ -142,8 +142,9 @@ def _cmd_class(args: argparse.Namespace) -> int:
 
 def _cmd_app(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario or DEFAULT_SCENARIO)
-    scenario_config(scenario)  # a bad scenario fails here, before the server starts
-    from experiments.training_app import serve
+    from experiments.training_app import preload, serve
+
+    preload(scenario)  # a bad scenario fails here, before the server starts; the first page is quicker
 
     return serve(scenario.path, host=args.host, port=args.port, trainee=args.trainee)
 

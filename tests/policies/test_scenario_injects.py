@@ -52,13 +52,17 @@ def test_a_complaint_reaches_the_police_as_intelligence(city: StreetNetwork) -> 
 def test_bad_injects_name_their_key(city: StreetNetwork, inject: dict[str, object], key: str) -> None:
     with pytest.raises(ConfigError) as info:
         (policy,) = build_policies({"scenario_injects": {"injects": [inject]}})
-        PrecinctModel(small_config({"scenario_injects": {"injects": [inject]}}), network=city, mesa_agents=False)
+        PrecinctModel(
+            small_config({"scenario_injects": {"injects": [inject]}}), network=city, mesa_agents=False
+        )
     assert info.value.key.endswith(key)
 
 
 def test_the_spree_area_is_the_segments_near_its_centre(city: StreetNetwork) -> None:
     small, large = area_segments(city, CENTRE, 100.0), area_segments(city, CENTRE, 400.0)
     assert 0 < small.size < large.size and set(small) <= set(large)
-    mid = 0.5 * (city.node_xy[city.edge_source[city.segment_edge]] + city.node_xy[city.indices[city.segment_edge]])
+    mid = 0.5 * (
+        city.node_xy[city.edge_source[city.segment_edge]] + city.node_xy[city.indices[city.segment_edge]]
+    )
     spread = np.hypot(*(mid[large] - mid[large].mean(axis=0)).T)
     assert spread.max() <= 2 * 400.0

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-import pytest
 
 from experiments.training_report import render_class_page, render_debrief
 from sim.network import StreetNetwork
@@ -45,10 +44,20 @@ def test_no_decisions_is_the_baseline_draw_for_draw_and_the_pages_are_offline(ci
     assert "Idle" in page and "Busy" in page and page.index("Busy") < page.index("Baseline")
 
 
-def test_patrol_on_a_spree_lowers_crime_there_against_no_decisions_on_paired_seeds(city: StreetNetwork) -> None:
+def test_patrol_on_a_spree_lowers_crime_there_against_no_decisions_on_paired_seeds(
+    city: StreetNetwork,
+) -> None:
     """Hot-spot patrol cuts crime where it is applied (Braga et al. 2019; Sherman & Weisburd 1995)."""
     centre = [-0.0935, 51.5215]
-    spree = {"kind": "spree", "day": 0, "days": 1.0, "centre": centre, "radius_m": 150.0, "factor": 8.0, "label": ""}
+    spree = {
+        "kind": "spree",
+        "day": 0,
+        "days": 1.0,
+        "centre": centre,
+        "radius_m": 150.0,
+        "factor": 8.0,
+        "label": "",
+    }
     s = dataclasses.replace(short_scenario("burglary_spree", shifts=3), injects=[spree])
     cfg = model_config(s, small=False)  # the city's own population: enough crime in a day
     area = area_segments(city, centre, 150.0)

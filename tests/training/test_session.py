@@ -31,11 +31,19 @@ def test_decisions_outside_the_rules_are_refused_with_a_reason(session: Training
     n_seg = session.network.n_segments
     session.decide({"kind": "patrol", "segments": [1, 2], "officers": 9})
     cases = [
-        ({"kind": "patrol", "segments": [3], "officers": 2}, "officers", "10 officers on duty this shift, 9 already"),
+        (
+            {"kind": "patrol", "segments": [3], "officers": 2},
+            "officers",
+            "10 officers on duty this shift, 9 already",
+        ),
         ({"kind": "patrol", "segments": [n_seg + 5]}, "segments", "streets on the map"),
         ({"kind": "patrol", "segments": [3], "hours": [23]}, "hours", "hours of this shift"),
         ({"kind": "meeting", "segment": 3, "hour": 2.0}, "hour", "an hour within this shift"),
-        ({"kind": "cpted", "segments": list(range(20)), "measure": "surveillance"}, "segments", "CPTED budget"),
+        (
+            {"kind": "cpted", "segments": list(range(20)), "measure": "surveillance"},
+            "segments",
+            "CPTED budget",
+        ),
         ({"kind": "patrol", "segments": [3], "dwell_min": 0}, "dwell_min", "[1, 120]"),
         ({"kind": "curfew"}, "kind", "patrol"),
     ]
@@ -58,7 +66,9 @@ def test_the_briefing_shows_only_what_police_know(session: TrainingSession) -> N
     after = session.briefing()
     crimes = _events(session).query("kind == 'crime'")
     assert after.recorded_total == int(crimes["recorded"].sum()) <= len(crimes)
-    assert np.isfinite(after.trust_estimate) and after.trust_ci[0] <= after.trust_estimate <= after.trust_ci[1]
+    assert (
+        np.isfinite(after.trust_estimate) and after.trust_ci[0] <= after.trust_estimate <= after.trust_ci[1]
+    )
 
 
 def test_dose_counts_stops_and_the_koper_range(session: TrainingSession) -> None:
@@ -66,7 +76,9 @@ def test_dose_counts_stops_and_the_koper_range(session: TrainingSession) -> None
     session.decide({"kind": "patrol", "segments": top, "officers": 3, "dwell_min": 12})
     report = session.run_shift()
     assert report.stops_on_plan > 5 and report.stops_in_koper_range == report.stops_on_plan
-    assert set(report.officer_minutes_on_plan) == set(top) and sum(report.officer_minutes_on_plan.values()) > 60
+    assert (
+        set(report.officer_minutes_on_plan) == set(top) and sum(report.officer_minutes_on_plan.values()) > 60
+    )
     assert len(report.frames) == session.steps_per_shift and report.frames[0].shape == (10, 2)
     session.decide({"kind": "patrol", "segments": top, "officers": 3, "dwell_min": 5})
     short = session.run_shift()
@@ -83,7 +95,9 @@ def _play(session: TrainingSession) -> None:
     session.run_shift()
 
 
-def test_the_same_log_gives_the_same_run(session: TrainingSession, city: StreetNetwork, tmp_path: Path) -> None:
+def test_the_same_log_gives_the_same_run(
+    session: TrainingSession, city: StreetNetwork, tmp_path: Path
+) -> None:
     _play(session)
     played = _events(session)
     log = DecisionLog.load(session.log().save(tmp_path / "log.json"))
@@ -99,7 +113,9 @@ def test_the_same_log_gives_the_same_run(session: TrainingSession, city: StreetN
     actions = session.model.ledger.frame()
     assert {"hold_meeting", "cpted_request", "book_cost"} <= set(actions["action"])
     # the decisions changed the run: without them the same seed differs
-    plain = replay(dataclasses.replace(log, decisions=[]), session.scenario, session.base_config, network=city)
+    plain = replay(
+        dataclasses.replace(log, decisions=[]), session.scenario, session.base_config, network=city
+    )
     assert not _events(plain).equals(played)
 
 

@@ -1,0 +1,113 @@
+"""The training app: Solara components without a browser, and the whole app in Debian's Chromium (Playwright)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+import yaml
+
+from sim.training import SCENARIO_DIR
+from tests.conftest import REPO
+
+CHROMIUM = Path("/usr/bin/chromium")
+needs_chromium = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="headless Chromium not installed (Debian package 'chromium': apt-get install chromium); "
+    "Playwright cannot download its own browser here",
+)
+DOCS = REPO / "docs"
+
+
+def short_scenario_file(folder: Path, **changes: object) -> Path:
+    """The night-time economy scenario cut to one shift of the small population, two replications."""
+    data = yaml.safe_load((SCENARIO_DIR / "night_time_economy.yaml").read_text())
+    data.update({"population": "small", "days": 8 / 24, "replications": 2, "compare": ["baseline"],
+                 "injects": [x for x in data["injects"] if x["day"] == 0]})  # fmt: skip
+    data.update(changes)
+    path = folder / "short.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    port = _free_port()
+    env = {**os.environ, "PRECINCT_TRAIN_DIR": str(tmp_path / "logs"), "PRECINCT_TRAIN_REPLICATIONS": "2"}
+    cmd = [sys.executable, "-m", "experiments.cli", "train", str(short_scenario_file(tmp_path)), "--port", str(port),
+           "--trainee", "Ada"]  # fmt: skip
+    proc = subprocess.Popen(
+        cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert f"http://127.0.0.1:{port}/" in first  # the command prints its address
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}/", proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.communicate(timeout=20)
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+@needs_chromium
+def test_a_trainee_places_a_patrol_runs_a_shift_and_reaches_the_debrief_offline(
+    server: tuple[str, subprocess.Popen[str]], tmp_path: Path
+) -> None:
+    playwright = pytest.importorskip("playwright.sync_api")
+    url, proc = server
+    requests: list[str] = []
+    shots = DOCS if os.environ.get("PRECINCT_DOC_SCREENSHOTS") else tmp_path
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(url)
+        page.get_by_text("Run shift 1").wait_for(timeout=60_000)
+        page.get_by_text("1. segment").first.click()
+        page.get_by_role("button", name="Patrol the chosen streets").click()
+        page.get_by_text("Shift 1: patrol").wait_for(timeout=20_000)
+        page.screenshot(path=str(shots / "training-decide.png"))
+        page.get_by_role("button", name="Run shift 1").click()
+        page.get_by_text("After shift 1").wait_for(timeout=60_000)
+        page.get_by_text("The exercise is over").wait_for()
+        page.get_by_text("of 10-15 min (Koper)").first.wait_for()
+        page.screenshot(path=str(shots / "training-after-shift.png"))
+        page.get_by_role("button", name="Debrief: compare with the built-in strategies").click()
+        debrief = page.frame_locator("iframe[title=debrief]")
+        debrief.get_by_text("What to keep and what to change").wait_for(timeout=120_000)
+        page.screenshot(path=str(shots / "training-debrief.png"), full_page=True)
+        browser.close()
+    proc.terminate()
+    server_output, _ = proc.communicate(timeout=20)
+    # nor from the server: its assets proxy fetches what solara-assets lacks from a CDN
+    assert "Could not load URL" not in server_output and "cdn.jsdelivr" not in server_output, server_output[
+        -2000:
+    ]
+    assert requests
+    away = [u for u in requests if urlparse(u).scheme in ("http", "https", "ws", "wss")
+            and urlparse(u).hostname not in ("127.0.0.1", "localhost")]  # fmt: skip
+    assert not away, f"requests left localhost: {away[:5]}"
+    logs = list((tmp_path / "logs").glob("*-Ada.json"))
+    assert len(logs) == 1 and '"kind": "patrol"' in logs[0].read_text()
