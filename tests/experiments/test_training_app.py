@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
+import numpy as np
 import pytest
 import yaml
 
@@ -111,3 +112,103 @@ def test_a_trainee_places_a_patrol_runs_a_shift_and_reaches_the_debrief_offline(
     assert not away, f"requests left localhost: {away[:5]}"
     logs = list((tmp_path / "logs").glob("*-Ada.json"))
     assert len(logs) == 1 and '"kind": "patrol"' in logs[0].read_text()
+
+
+# --------------------------------------------------------------------------- Solara components, no browser
+@pytest.fixture
+def app(city):  # type: ignore[no-untyped-def]
+    """The app module with a short session on the bundled city, its reactive state reset."""
+    from experiments import training_app
+    from sim.training import TrainingSession
+    from tests.training.conftest import model_config, short_scenario
+
+    s = short_scenario()
+    training_app.session.set(TrainingSession(s, model_config(s), network=city, trainee="Ada"))
+    training_app.chosen.set([])
+    training_app.refusal.set("")
+    training_app.officers.set(2)
+    yield training_app
+    training_app.session.set(None)
+
+
+@pytest.fixture
+def city():  # type: ignore[no-untyped-def]
+    from sim.network import load_network
+    from tests.conftest import DEFAULT_CITY
+
+    return load_network(DEFAULT_CITY, network_type="walk")
+
+
+def test_components_tick_a_hot_spot_decide_and_refuse_without_a_browser(app, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import ipyvuetify as v
+    import solara
+
+    monkeypatch.setenv(app.ENV_DIR, str(tmp_path))
+    s = app.session.value
+
+    @solara.component  # type: ignore[misc]
+    def Panel() -> None:
+        app.Briefing(s, app.version.value)
+        app.Decisions(s, app.version.value)
+
+    _, rc = solara.render(Panel(), handle_error=False)
+    top = s.briefing().hotspots[0]["segment"]
+    rc.find(v.Checkbox, label=f"1. segment {top} · {s.briefing().hotspots[0]['street']} · score "
+            f"{s.briefing().hotspots[0]['score']:g}").widget.v_model = True  # fmt: skip
+    assert app.chosen.value == [top]
+    rc.find(v.Btn, children=["Patrol the chosen streets"]).widget.click()
+    assert s.pending == [{"kind": "patrol", "shift": 0, "segments": [top], "officers": 2, "dwell_min": 15.0, "hours": []}]
+    assert (tmp_path / f"{s.scenario.name}-Ada.json").is_file()  # saved at once: a lost connection loses nothing
+    app.officers.set(50)
+    app.chosen.set([top])
+    rc.find(v.Btn, children=["Patrol the chosen streets"]).widget.click()
+    assert "Refused: officers = 50" in app.refusal.value and "on duty this shift" in app.refusal.value
+    assert len(s.pending) == 1
+    rc.find(v.Alert).assert_not_empty()
+    rc.close()
+
+
+def test_clicking_a_street_on_the_map_chooses_it(app) -> None:  # type: ignore[no-untyped-def]
+    import solara
+
+    s = app.session.value
+    _, rc = solara.render(app.ShiftMap(s, 0), handle_error=False)
+    street_map = rc.find(app.StreetMap).widget
+    assert street_map.streets.count("data-seg=") == s.network.n_segments  # every street drawn, as a vector
+    assert "<image" not in street_map.streets and "http" not in street_map.streets.replace("http://www.w3.org", "")
+    street_map.clicked = "42:1700000000"
+    assert app.chosen.value == [42]
+    street_map.clicked = "42:1700000001"  # a second click on the same street unchooses it
+    assert app.chosen.value == []
+    rc.close()
+
+
+def test_an_invalid_scenario_shows_the_field_and_what_is_allowed(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import solara
+
+    from experiments import training_app
+
+    bad = short_scenario_file(tmp_path, officers={"foot": -3})
+    monkeypatch.setenv(training_app.ENV_SCENARIO, str(bad))
+    training_app.session.set(None)
+    training_app.load_error.set("")
+    _, rc = solara.render(training_app.Page(), handle_error=False)
+    text = training_app.load_error.value
+    assert "officers.foot" in text and "-3" in text and "whole number of officers" in text and str(bad) in text
+    training_app.load_error.set("")
+    rc.close()
+
+
+def test_a_map_update_with_3000_agents_takes_under_250_ms(city) -> None:  # type: ignore[no-untyped-def]
+    from experiments.training_map import MapFrame, overlay_svg
+
+    frame = MapFrame.of(city)
+    rng = np.random.default_rng(0)
+    lo, hi = city.node_xy.min(axis=0), city.node_xy.max(axis=0)
+    agents = lo + rng.random((3000, 2)) * (hi - lo)
+    incidents = lo + rng.random((300, 2)) * (hi - lo)
+    start = time.perf_counter()
+    svg = overlay_svg(city, frame, officers_xy=agents, incidents_xy=incidents, chosen=range(20), hotspots=range(40))
+    elapsed = time.perf_counter() - start
+    assert svg.count("<circle") == 3300
+    assert elapsed < 0.25, f"{elapsed * 1000:.0f} ms"

@@ -51,7 +51,7 @@ def test_a_complaint_reaches_the_police_as_intelligence(city: StreetNetwork) -> 
 )
 def test_bad_injects_name_their_key(city: StreetNetwork, inject: dict[str, object], key: str) -> None:
     with pytest.raises(ConfigError) as info:
-        (policy,) = build_policies({"scenario_injects": {"injects": [inject]}})
+        build_policies({"scenario_injects": {"injects": [inject]}})
         PrecinctModel(
             small_config({"scenario_injects": {"injects": [inject]}}), network=city, mesa_agents=False
         )
