@@ -179,8 +179,16 @@ class TrainingSession:
         trust, ci = self._trust()
         day = int(now // 1440)
         hour = (m.config.sim.start_hour + now / 60.0) % 24
-        injects = [f"day {x['day']:g}: {x['label'] or x['kind']}" for x in s.injects
-                   if x["day"] * 1440 <= now + self.steps_per_shift * m.clock.step_min and x["kind"] != "spree"]  # fmt: skip
+        start_h = m.config.sim.start_hour
+        shift_end = now + self.steps_per_shift * m.clock.step_min
+        injects = []
+        for x in s.injects:
+            begins = x["day"] * 1440.0 + ((x["hour"] - start_h) * 60.0 if "hour" in x else 0.0)
+            # planned events are announced before the shift they fall in; calls and complaints are
+            # known once they happen; a spree is never announced (it shows in recorded crime, or not)
+            known = begins < shift_end if x["kind"] == "festival" else x["kind"] != "spree" and begins <= now
+            if known:
+                injects.append(f"day {x['day'] + 1:g}, {x.get('hour', start_h):g}:00: {x['label'] or x['kind']}")
         return Briefing(shift=self.shift, clock=f"day {day + 1}, {int(hour):02d}:{int(hour % 1 * 60):02d}",
                         recorded_last_shift=int(np.sum(times >= shift_start)), recorded_total=int(edges.size),
                         recorded_history=int(hist_edges.size), calls_last_shift=len(calls),

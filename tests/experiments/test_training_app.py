@@ -212,3 +212,30 @@ def test_a_map_update_with_3000_agents_takes_under_250_ms(city) -> None:  # type
     elapsed = time.perf_counter() - start
     assert svg.count("<circle") == 3300
     assert elapsed < 0.25, f"{elapsed * 1000:.0f} ms"
+
+
+def test_a_reloaded_page_resumes_the_session_from_its_saved_log(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import solara
+
+    from experiments import training_app
+
+    monkeypatch.setenv(training_app.ENV_SCENARIO, str(short_scenario_file(tmp_path, days=16 / 24)))
+    monkeypatch.setenv(training_app.ENV_DIR, str(tmp_path / "logs"))
+    monkeypatch.setenv(training_app.ENV_TRAINEE, "Ada")
+    for reactive in (training_app.session, training_app.load_error, training_app.message):
+        reactive.set(None if reactive is training_app.session else "")
+    training_app._open()
+    first = training_app.session.value
+    first.decide({"kind": "patrol", "segments": [7, 8], "officers": 3})
+    first.run_shift()
+    training_app._save(first)
+    training_app.session.set(None)  # the connection was lost: a new page starts from nothing
+    _, rc = solara.render(training_app.Page(), handle_error=False)
+    again = training_app.session.value
+    assert again is not first and again.shift == 1 and again.log().decisions == first.log().decisions
+    assert "Resumed from" in training_app.message.value
+    pd_equal = again.model.event_log.to_frame(again.network).equals(first.model.event_log.to_frame(first.network))
+    assert pd_equal  # the same log, the same run
+    rc.close()
+    training_app.session.set(None)
+    training_app.message.set("")

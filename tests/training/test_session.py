@@ -62,8 +62,10 @@ def test_the_briefing_shows_only_what_police_know(session: TrainingSession) -> N
     counts = np.bincount(session.network.edge_segment[hist], minlength=session.network.n_segments)
     assert first.hotspots[0]["segment"] == int(np.argmax(counts))
     assert [h["rank"] for h in first.hotspots] == list(range(1, len(first.hotspots) + 1))
+    assert first.injects == []  # the evening's club night is announced before its shift, not earlier
     session.run_shift()
     after = session.briefing()
+    assert len(after.injects) == 1 and "club night" in after.injects[0]
     crimes = _events(session).query("kind == 'crime'")
     assert after.recorded_total == int(crimes["recorded"].sum()) <= len(crimes)
     assert (
