@@ -73,7 +73,8 @@ version = solara.reactive(0)  # bumped whenever the session changed under the sa
 chosen: solara.Reactive[list[int]] = solara.reactive([])
 officers = solara.reactive(2)
 dwell_min = solara.reactive(15)
-peak_only = solara.reactive(False)
+patrol_hours: solara.Reactive[list[str]] = solara.reactive([])
+branch_at = solara.reactive(1)
 meeting_hour = solara.reactive(-1)
 cpted_measure = solara.reactive("lighting")
 frame_index = solara.reactive(0)
@@ -144,6 +145,22 @@ def _decide(decision: dict[str, Any]) -> None:
     refusal.value = ""
     chosen.value = []
     _save(s)
+    version.value += 1
+
+
+def _branch() -> None:
+    """Start a new session at the chosen shift with the decisions before it; its log is saved apart."""
+    s = session.value
+    assert s is not None
+    k = branch_at.value - 1
+    branch = s.branch(k)
+    branch.trainee = f"{s.trainee or 'trainee'} branch at shift {k + 1}"
+    branch.record_frames = True
+    session.value = branch
+    _save(branch)
+    message.value = (
+        f"Branched at shift {k + 1}: the decisions before it were replayed; the log is saved apart."
+    )
     version.value += 1
 
 
@@ -234,12 +251,13 @@ def Decisions(s: TrainingSession, v: int) -> None:
         with solara.Row():
             solara.InputInt("Officers", value=officers)
             solara.InputInt("Dwell (min)", value=dwell_min)
-            solara.Checkbox(label=f"Peak hours only ({hours[-3]}-{hours[-1]}h)", value=peak_only)
+            solara.SelectMultiple("Hours (none: the whole shift)", values=patrol_hours,
+                                  all_values=[f"{h:02d}" for h in hours])  # fmt: skip
         with solara.Row():
             solara.Button("Patrol the chosen streets", color="primary",
                           on_click=lambda: _decide({"kind": "patrol", "segments": chosen.value, "officers": officers.value,
                                                     "dwell_min": float(dwell_min.value),
-                                                    "hours": hours[-3:] if peak_only.value else []}))  # fmt: skip
+                                                    "hours": sorted(int(h) for h in patrol_hours.value)}))  # fmt: skip
             solara.Button("Community meeting at the first chosen street",
                           on_click=lambda: _decide({"kind": "meeting", "segment": (chosen.value or [-1])[0],
                                                     "hour": float(meeting_hour.value if meeting_hour.value >= 0 else hours[-2]),
@@ -366,6 +384,12 @@ def Page() -> None:
                 else:
                     solara.Success("The exercise is over.")
                 Afterwards(s, version.value)
+                if s.shift > 0:
+                    with solara.Card("What if? Branch from an earlier shift"):
+                        solara.SliderInt("Branch at shift", value=branch_at, min=1, max=s.shift)
+                        solara.Button(
+                            "Branch: replay the shifts before it, then decide again", on_click=_branch
+                        )
                 with solara.Card("Debrief"):
                     solara.InputInt("Replications", value=replications)
                     solara.Button("Debrief: compare with the built-in strategies", on_click=make_debrief,

@@ -157,8 +157,18 @@ def test_components_tick_a_hot_spot_decide_and_refuse_without_a_browser(app, tmp
             f"{s.briefing().hotspots[0]['score']:g}").widget.v_model = True  # fmt: skip
     assert app.chosen.value == [top]
     rc.find(v.Btn, children=["Patrol the chosen streets"]).widget.click()
-    assert s.pending == [{"kind": "patrol", "shift": 0, "segments": [top], "officers": 2, "dwell_min": 15.0, "hours": []}]
-    assert (tmp_path / f"{s.scenario.name}-Ada.json").is_file()  # saved at once: a lost connection loses nothing
+    assert s.pending == [
+        {"kind": "patrol", "shift": 0, "segments": [top], "officers": 2, "dwell_min": 15.0, "hours": []}
+    ]
+    assert (
+        tmp_path / f"{s.scenario.name}-Ada.json"
+    ).is_file()  # saved at once: a lost connection loses nothing
+    app.patrol_hours.set(["07", "08"])
+    app.chosen.set([top])
+    rc.find(v.Btn, children=["Patrol the chosen streets"]).widget.click()
+    assert s.pending[-1]["hours"] == [7, 8]
+    s.withdraw(1)
+    app.patrol_hours.set([])
     app.officers.set(50)
     app.chosen.set([top])
     rc.find(v.Btn, children=["Patrol the chosen streets"]).widget.click()
@@ -175,7 +185,9 @@ def test_clicking_a_street_on_the_map_chooses_it(app) -> None:  # type: ignore[n
     _, rc = solara.render(app.ShiftMap(s, 0), handle_error=False)
     street_map = rc.find(app.StreetMap).widget
     assert street_map.streets.count("data-seg=") == s.network.n_segments  # every street drawn, as a vector
-    assert "<image" not in street_map.streets and "http" not in street_map.streets.replace("http://www.w3.org", "")
+    assert "<image" not in street_map.streets and "http" not in street_map.streets.replace(
+        "http://www.w3.org", ""
+    )
     street_map.clicked = "42:1700000000"
     assert app.chosen.value == [42]
     street_map.clicked = "42:1700000001"  # a second click on the same street unchooses it
@@ -194,7 +206,9 @@ def test_an_invalid_scenario_shows_the_field_and_what_is_allowed(tmp_path, monke
     training_app.load_error.set("")
     _, rc = solara.render(training_app.Page(), handle_error=False)
     text = training_app.load_error.value
-    assert "officers.foot" in text and "-3" in text and "whole number of officers" in text and str(bad) in text
+    assert (
+        "officers.foot" in text and "-3" in text and "whole number of officers" in text and str(bad) in text
+    )
     training_app.load_error.set("")
     rc.close()
 
@@ -208,13 +222,16 @@ def test_a_map_update_with_3000_agents_takes_under_250_ms(city) -> None:  # type
     agents = lo + rng.random((3000, 2)) * (hi - lo)
     incidents = lo + rng.random((300, 2)) * (hi - lo)
     start = time.perf_counter()
-    svg = overlay_svg(city, frame, officers_xy=agents, incidents_xy=incidents, chosen=range(20), hotspots=range(40))
+    svg = overlay_svg(
+        city, frame, officers_xy=agents, incidents_xy=incidents, chosen=range(20), hotspots=range(40)
+    )
     elapsed = time.perf_counter() - start
     assert svg.count("<circle") == 3300
     assert elapsed < 0.25, f"{elapsed * 1000:.0f} ms"
 
 
 def test_a_reloaded_page_resumes_the_session_from_its_saved_log(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import ipyvuetify as v
     import solara
 
     from experiments import training_app
@@ -234,8 +251,17 @@ def test_a_reloaded_page_resumes_the_session_from_its_saved_log(tmp_path, monkey
     again = training_app.session.value
     assert again is not first and again.shift == 1 and again.log().decisions == first.log().decisions
     assert "Resumed from" in training_app.message.value
-    pd_equal = again.model.event_log.to_frame(again.network).equals(first.model.event_log.to_frame(first.network))
+    pd_equal = again.model.event_log.to_frame(again.network).equals(
+        first.model.event_log.to_frame(first.network)
+    )
     assert pd_equal  # the same log, the same run
+    training_app.branch_at.set(1)  # what if the first shift had gone differently?
+    rc.find(v.Btn, children=["Branch: replay the shifts before it, then decide again"]).widget.click()
+    branch = training_app.session.value
+    assert branch.shift == 0 and branch.log().decisions == [] and "branch at shift 1" in branch.trainee
+    assert (tmp_path / "logs" / "night_time_economy-Ada.json").is_file() and len(
+        list((tmp_path / "logs").glob("*.json"))
+    ) == 2
     rc.close()
     training_app.session.set(None)
     training_app.message.set("")
