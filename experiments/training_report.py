@@ -76,7 +76,8 @@ def _difference_rows(d: Debrief) -> str:
                 continue
             e = diffs[measure]
             better = MEASURES[measure][2]
-            sure = math.isfinite(e.diff_low) and (e.diff_low > 0 or e.diff_high < 0)
+            # two seeds that happen to agree give a zero-width interval: colour from three on
+            sure = e.n >= 3 and math.isfinite(e.diff_low) and (e.diff_low > 0 or e.diff_high < 0)
             css = ""
             if sure and better:
                 css = "good" if (e.mean_diff > 0) == (better > 0) else "bad"
@@ -207,7 +208,8 @@ offenders and random draws in every column (common random numbers), so differenc
 <h3>Your plan minus each arm (paired by seed)</h3>
 <table><tr><th>Against</th><th class="text">Measure</th><th>Difference (95% CI)</th><th>Change</th></tr>
 {_difference_rows(d)}</table>
-<p class="note">Green: your plan did better and the interval excludes no difference; red: worse.</p>
+<p class="note">Green: your plan did better and the interval excludes no difference; red: worse (coloured
+from three replications on).</p>
 <h2 id="never-saw">What the police never saw</h2>
 <table><tr><th>Arm</th><th>Crime (true)</th><th>Recorded</th><th>Recorded share</th></tr>{never}</table>
 {_maps(d, net)}
