@@ -75,7 +75,7 @@ officers = solara.reactive(2)
 dwell_min = solara.reactive(15)
 patrol_hours: solara.Reactive[list[str]] = solara.reactive([])
 branch_at = solara.reactive(1)
-meeting_hour = solara.reactive(-1)
+meeting_hour: solara.Reactive[str | None] = solara.reactive(None)
 cpted_measure = solara.reactive("lighting")
 frame_index = solara.reactive(0)
 playing = solara.reactive(False)
@@ -153,7 +153,11 @@ def _branch() -> None:
     s = session.value
     assert s is not None
     k = branch_at.value - 1
-    branch = s.branch(k)
+    try:
+        branch = s.branch(k)
+    except DecisionError as exc:
+        refusal.value = f"Refused: branch at shift {k + 1}: {exc.reason}."
+        return
     branch.trainee = f"{s.trainee or 'trainee'} branch at shift {k + 1}"
     branch.record_frames = True
     session.value = branch
@@ -222,10 +226,12 @@ def Briefing(s: TrainingSession, v: int) -> None:
             if np.isfinite(b.response_mean_min)
             else ""
         )
+        trust = (f"{b.trust_estimate:.2f} (95% CI {b.trust_ci[0]:.2f}-{b.trust_ci[1]:.2f})"
+                 if np.isfinite(b.trust_estimate) else "first wave at the start of the shift")  # fmt: skip
         _html(f"<b>Recorded crime</b>: {b.recorded_last_shift} last shift, {b.recorded_total} this exercise, "
               f"{b.recorded_history} in the previous weeks' records<br><b>Calls</b>: {b.calls_last_shift} last shift, "
-              f"{b.calls_waiting} waiting{response}<br><b>Trust survey</b>: {b.trust_estimate:.2f} "
-              f"(95% CI {b.trust_ci[0]:.2f}-{b.trust_ci[1]:.2f})<br><b>Officers on duty</b>: {b.officers}")  # fmt: skip
+              f"{b.calls_waiting} waiting{response}<br><b>Trust survey</b>: {trust}"
+              f"<br><b>Officers on duty</b>: {b.officers}")  # fmt: skip
         for line in b.injects:
             solara.Info(line, dense=True)
         _html("<b>Hot spots of recorded crime</b> (tick to patrol, or click streets on the map)")
@@ -253,14 +259,16 @@ def Decisions(s: TrainingSession, v: int) -> None:
             solara.InputInt("Dwell (min)", value=dwell_min)
             solara.SelectMultiple("Hours (none: the whole shift)", values=patrol_hours,
                                   all_values=[f"{h:02d}" for h in hours])  # fmt: skip
-        with solara.Row():
+        with solara.Column(gap="6px"):
             solara.Button("Patrol the chosen streets", color="primary",
                           on_click=lambda: _decide({"kind": "patrol", "segments": chosen.value, "officers": officers.value,
                                                     "dwell_min": float(dwell_min.value),
                                                     "hours": sorted(int(h) for h in patrol_hours.value)}))  # fmt: skip
+        with solara.Row():
+            solara.Select("Meeting hour", values=[f"{h:02d}" for h in hours], value=meeting_hour)
             solara.Button("Community meeting at the first chosen street",
                           on_click=lambda: _decide({"kind": "meeting", "segment": (chosen.value or [-1])[0],
-                                                    "hour": float(meeting_hour.value if meeting_hour.value >= 0 else hours[-2]),
+                                                    "hour": float(meeting_hour.value or hours[-2]),
                                                     "officers": 1}))  # fmt: skip
         with solara.Row():
             solara.Select("CPTED measure", values=["lighting", "maintenance", "surveillance", "gating"],
@@ -305,7 +313,9 @@ def ShiftMap(s: TrainingSession, v: int) -> None:
     else:
         officers_xy, inc = s.officer_xy(), np.zeros((0, 2))
     hot = [h["segment"] for h in s.briefing().hotspots]
-    plan = {x for d in s.pending if d["kind"] == "patrol" for x in d["segments"]}
+    shown = report.shift if report else s.shift  # the shift replayed, or the one being planned
+    plan = {x for d in [*s.decisions, *s.pending] if d["kind"] == "patrol" and d["shift"] in (shown, s.shift)
+            for x in d["segments"]}  # fmt: skip
     overlay = overlay_svg(s.network, frame, officers_xy=officers_xy, incidents_xy=inc,
                           chosen=sorted(set(chosen.value) | plan), hotspots=hot)  # fmt: skip
 
@@ -386,10 +396,10 @@ def Page() -> None:
                 Afterwards(s, version.value)
                 if s.shift > 0:
                     with solara.Card("What if? Branch from an earlier shift"):
-                        solara.SliderInt("Branch at shift", value=branch_at, min=1, max=s.shift)
-                        solara.Button(
-                            "Branch: replay the shifts before it, then decide again", on_click=_branch
+                        solara.InputInt(
+                            "Branch at shift (the shifts before it are replayed)", value=branch_at
                         )
+                        solara.Button("Branch here", on_click=_branch)
                 with solara.Card("Debrief"):
                     solara.InputInt("Replications", value=replications)
                     solara.Button("Debrief: compare with the built-in strategies", on_click=make_debrief,

@@ -125,6 +125,8 @@ def _lessons(d: Debrief) -> list[str]:
     buf = base.get("buffer_crimes")
     if buf is not None and d.plan_segments and math.isfinite(buf.mean_diff):
         word = "fewer (diffusion of benefits)" if buf.mean_diff < 0 else "more (displacement)"
+        if abs(buf.mean_diff) < 0.05:
+            word = "no more and no fewer"
         out.append(f"Within 200 m of your streets there was {abs(buf.mean_diff):.1f} {word} crime per run than in the "
                    "baseline; diffusion is as common as displacement, and displacement is smaller than the effect "
                    "when it happens (Guerette & Bowers 2009).")  # fmt: skip
@@ -188,7 +190,7 @@ def render_debrief(d: Debrief, net: StreetNetwork | None = None) -> str:
     objectives = "".join(f"<li>{html.escape(o)}</li>" for o in s.objectives)
     body = f"""
 <h1>Debrief: {html.escape(s.title)}</h1>
-<p class="subtitle">{who} · scenario <code>{html.escape(s.name)}</code> · {s.n_shifts} shifts of {s.shift_hours:g} h ·
+<p class="subtitle">{who} · scenario <code>{html.escape(s.name)}</code> · {s.n_shifts} shift(s) of {s.shift_hours:g} h ·
 {len(d.seeds)} replications (seeds {d.seeds[0]}-{d.seeds[-1]}), every arm on the same seeds</p>
 <h2 id="summary">What to keep and what to change</h2>
 <div class="summary"><ul>{lessons}</ul></div>

@@ -98,7 +98,7 @@ def test_a_trainee_places_a_patrol_runs_a_shift_and_reaches_the_debrief_offline(
         page.get_by_role("button", name="Debrief: compare with the built-in strategies").click()
         debrief = page.frame_locator("iframe[title=debrief]")
         debrief.get_by_text("What to keep and what to change").wait_for(timeout=120_000)
-        page.screenshot(path=str(shots / "training-debrief.png"), full_page=True)
+        page.locator("iframe[title=debrief]").screenshot(path=str(shots / "training-debrief.png"))
         browser.close()
     proc.terminate()
     server_output, _ = proc.communicate(timeout=20)
@@ -256,7 +256,7 @@ def test_a_reloaded_page_resumes_the_session_from_its_saved_log(tmp_path, monkey
     )
     assert pd_equal  # the same log, the same run
     training_app.branch_at.set(1)  # what if the first shift had gone differently?
-    rc.find(v.Btn, children=["Branch: replay the shifts before it, then decide again"]).widget.click()
+    rc.find(v.Btn, children=["Branch here"]).widget.click()
     branch = training_app.session.value
     assert branch.shift == 0 and branch.log().decisions == [] and "branch at shift 1" in branch.trainee
     assert (tmp_path / "logs" / "night_time_economy-Ada.json").is_file() and len(
