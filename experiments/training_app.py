@@ -22,7 +22,7 @@ import solara.lab
 import traitlets
 from ipyvue import VueTemplate
 
-from experiments.training import scenario_config, scenario_of_log
+from experiments.training_config import scenario_config, scenario_of_log
 from experiments.training_map import MapFrame, overlay_svg, street_svg
 from experiments.training_report import render_debrief
 from sim.config import ModelConfig

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from experiments.cli import main
-from experiments.training import scenario_config
+from experiments.training_config import scenario_config
 from sim.config import ModelConfig
 from sim.errors import ScenarioError
 from sim.training import SCENARIO_DIR, load_scenario, scenario_names
