@@ -216,7 +216,10 @@ def _near(network: StreetNetwork, plan: Sequence[int]) -> NDArray[np.bool_]:
 
 
 def _add_scores(outcomes: dict[str, ArmOutcome], scenario: Scenario) -> None:
-    """Score each run against the baseline of its seed: sum of weight x change in % of the baseline, signed."""
+    """Score each run against the baseline of its seed: sum of weight x change in % of the baseline, signed.
+
+    Cost counts in percent of the scenario's CPTED budget instead (the baseline spends nothing).
+    """
     base = outcomes["baseline"].values
     for arm in outcomes.values():
         n = len(next(iter(arm.values.values())))
@@ -225,7 +228,14 @@ def _add_scores(outcomes: dict[str, ArmOutcome], scenario: Scenario) -> None:
             if measure not in arm.values:
                 continue
             a, b = np.asarray(arm.values[measure]), np.asarray(base[measure])
-            change = np.nan_to_num((a - b) / np.maximum(np.abs(b), 1.0) * 100.0)
+            # money is in percent of the CPTED budget (the baseline spends nothing, so a share of it
+            # would be infinite); every other measure in percent of the baseline's value
+            scale = (
+                np.full_like(b, max(scenario.cpted_budget, 1.0))
+                if measure == "cost_total"
+                else np.maximum(np.abs(b), 1.0)
+            )
+            change = np.nan_to_num((a - b) / scale * 100.0)
             score += weight * SCORE_MEASURES[measure] * change
         arm.values["score"] = score.tolist()
 

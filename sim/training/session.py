@@ -188,7 +188,9 @@ class TrainingSession:
             # known once they happen; a spree is never announced (it shows in recorded crime, or not)
             known = begins < shift_end if x["kind"] == "festival" else x["kind"] != "spree" and begins <= now
             if known:
-                injects.append(f"day {x['day'] + 1:g}, {x.get('hour', start_h):g}:00: {x['label'] or x['kind']}")
+                injects.append(
+                    f"day {x['day'] + 1:g}, {x.get('hour', start_h):g}:00: {x['label'] or x['kind']}"
+                )
         return Briefing(shift=self.shift, clock=f"day {day + 1}, {int(hour):02d}:{int(hour % 1 * 60):02d}",
                         recorded_last_shift=int(np.sum(times >= shift_start)), recorded_total=int(edges.size),
                         recorded_history=int(hist_edges.size), calls_last_shift=len(calls),

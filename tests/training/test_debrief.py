@@ -71,3 +71,24 @@ def test_patrol_on_a_spree_lowers_crime_there_against_no_decisions_on_paired_see
     assert sum(left) >= 10, left  # the spree made a hot spot
     assert sum(patrolled) < 0.6 * sum(left), (patrolled, left)
     assert np.all(np.array(patrolled) <= np.array(left))
+
+
+def test_the_score_weighs_changes_against_the_baseline_and_cost_against_the_budget() -> None:
+    from sim.training.debrief import ArmOutcome, _add_scores
+
+    s = dataclasses.replace(
+        short_scenario(), scoring={"crimes_total": 1.0, "cost_total": 0.5}, cpted_budget=10_000.0
+    )
+    none = np.zeros(3)
+    arms = {
+        "baseline": ArmOutcome(
+            "baseline", "", {"crimes_total": [50.0, 40.0], "cost_total": [0.0, 0.0]}, none, none
+        ),
+        "trainee": ArmOutcome(
+            "trainee", "", {"crimes_total": [45.0, 44.0], "cost_total": [3000.0, 3000.0]}, none, none
+        ),
+    }
+    _add_scores(arms, s)
+    assert arms["baseline"].values["score"] == [0.0, 0.0]
+    # 10% less crime (+10 points), 10% more (-10), and 30% of the budget spent at weight 0.5 (-15 each)
+    assert arms["trainee"].values["score"] == pytest.approx([10.0 - 15.0, -10.0 - 15.0])
