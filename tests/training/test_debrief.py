@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pytest
 
 from experiments.training_report import render_class_page, render_debrief
 from sim.network import StreetNetwork
