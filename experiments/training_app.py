@@ -251,7 +251,7 @@ def Briefing(s: TrainingSession, v: int) -> None:
 @solara.component  # type: ignore[misc]
 def Decisions(s: TrainingSession, v: int) -> None:
     """Show forms for the three kinds of decision and the list of those pending."""
-    hours = s._shift_hours()
+    hours = s.shift_hours_of_day()
     with solara.Card("Decide"):
         _html(f"Chosen streets: {chosen.value or 'none'}")
         with solara.Row():

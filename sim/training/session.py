@@ -259,12 +259,12 @@ class TrainingSession:
             raise DecisionError("officers", d["officers"],
                                 f"{s.officers_per_shift} officers on duty this shift, {used} already assigned")  # fmt: skip
         if d["kind"] == "patrol" and d["hours"]:
-            hours = self._shift_hours()
+            hours = self.shift_hours_of_day()
             outside = [h for h in d["hours"] if h not in hours]
             if outside:
                 raise DecisionError("hours", outside, f"hours of this shift: {hours}")
-        if d["kind"] == "meeting" and int(d["hour"]) not in self._shift_hours():
-            raise DecisionError("hour", d["hour"], f"an hour within this shift: {self._shift_hours()}")
+        if d["kind"] == "meeting" and int(d["hour"]) not in self.shift_hours_of_day():
+            raise DecisionError("hour", d["hour"], f"an hour within this shift: {self.shift_hours_of_day()}")
         if d["kind"] == "cpted":
             cost = trainee_config(s, []).cpted_cost_per_segment[d["measure"]] * len(set(segs))
             spent = self._cpted_spent()
@@ -278,7 +278,8 @@ class TrainingSession:
         return float(sum(prices[d["measure"]] * len(set(d["segments"]))
                          for d in [*self.decisions, *self.pending] if d["kind"] == "cpted"))  # fmt: skip
 
-    def _shift_hours(self) -> list[int]:
+    def shift_hours_of_day(self) -> list[int]:
+        """Return the hours of day (0-23) the next shift covers, in order."""
         start = self.model.config.sim.start_hour + self.shift * self.scenario.shift_hours
         return [int(start + h) % 24 for h in range(int(np.ceil(self.scenario.shift_hours)))]
 
