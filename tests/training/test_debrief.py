@@ -65,11 +65,11 @@ def test_patrol_on_a_spree_lowers_crime_there_against_no_decisions_on_paired_see
     plan = [{"shift": k, "kind": "patrol", "segments": area[:40].tolist(), "officers": 8, "dwell_min": 15}
             for k in range(3)]  # fmt: skip
     patrolled, left = [], []
-    for seed in range(3):
+    for seed in range(2):  # two paired seeds keep the default run short; the effect is large (see below)
         for decisions, out in ((plan, patrolled), ([], left)):
             run = run_arm(dataclasses.replace(arm_config(cfg, s, "trainee", decisions), seed=seed), city)
             out.append(int(run.segments["crimes"].to_numpy()[area].sum()))
-    assert sum(left) >= 10, left  # the spree made a hot spot
+    assert sum(left) >= 8, left  # the spree made a hot spot to patrol
     assert sum(patrolled) < 0.6 * sum(left), (patrolled, left)
     assert np.all(np.array(patrolled) <= np.array(left))
 
