@@ -15,6 +15,8 @@
     precinct hotspots score --city MAP --incidents FILE   weekly hot-spot forecasts, scored
     precinct incidents inspect FILE [OVERRIDES...] [--html OUT]   read a crime-incident file: what was
                                                used and rejected, and the measures a run reports
+    precinct train [SCENARIO] [--host H --port P]  officer training web app; also train play | replay LOG |
+                                               class LOG... | scenarios (docs/training.md)
 
 Bad input (a missing file, a bad setting) prints one line ``precinct: error: ...`` and exits with
 status 2; nothing else prints a traceback unless it is a bug.
@@ -208,6 +210,12 @@ def _parser() -> argparse.ArgumentParser:
         add_help=False,
     )
 
+    sub.add_parser(
+        "train",
+        help="[SCENARIO] [--host H --port P]: officer training web app; train play|replay|class|scenarios "
+        "(see: precinct train replay -h)",
+        add_help=False,
+    )
     demo = sub.add_parser("demo", help="run the default strategy comparison and write its report")
     demo.add_argument("--quick", action="store_true", help="quick version: 2 days, 3 seeds")
     demo.add_argument("--fresh", action="store_true", help="redo runs that are already complete")
@@ -237,10 +245,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             from experiments.hotspots import main as hotspots_main
 
             return hotspots_main(args_list[1:])
-        if args_list and args_list[0] == "plan":
+        if args_list[:1] == ["plan"]:
             from experiments.plan import main as plan_main
 
             return plan_main(args_list[1:])
+        if args_list[:1] == ["train"]:
+            from experiments.training import main as train_main
+
+            return train_main(args_list[1:])
         if args_list[:2] == ["incidents", "inspect"]:
             from experiments.incidents import main_inspect
 

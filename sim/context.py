@@ -37,7 +37,7 @@ __all__ = ["ACTION_COLUMNS", "Ledger", "ModelContext", "load_incidents"]
 
 # actions the commands log: a logged decision may not pass for one of them
 _COMMANDS = ("send_officers", "install", "raise_reporting", "add_home_watchers", "hold_meeting",
-             "share_intelligence", "book_cost")  # fmt: skip
+             "share_intelligence", "open_calls", "book_cost")  # fmt: skip
 # activities a strategy may send officers to (officer states other than patrol, calls and off duty)
 ACTIVITIES = {"meeting": ofc.MEETING}
 ACTION_COLUMNS: dict[str, str] = {
@@ -358,6 +358,21 @@ class ModelContext:
         for s, t in zip(segments.tolist(), times_min.tolist(), strict=True):
             view.add_intelligence(int(s), float(t))
         self._p.ledger.log(self._p.clock, self.policy, "share_intelligence", n_segments=int(segments.size))
+
+    def open_calls(self, edges: NDArray[np.int64], times_min: NDArray[np.float64]) -> None:
+        """Implement :meth:`sim.policies.base.PolicyContext.open_calls`."""
+        edges = np.asarray(edges, dtype=np.int64)
+        times = np.asarray(times_min, dtype=np.float64)
+        if edges.shape != times.shape:
+            raise ValueError(f"open_calls: one time per edge, not {times.size} times for {edges.size} edges")
+        n_edges = self._p.network.n_edges
+        if edges.size and (edges.min() < 0 or edges.max() >= n_edges):
+            raise ValueError(f"open_calls: edges must be in 0..{n_edges - 1}")
+        for e, t in zip(edges.tolist(), times.tolist(), strict=True):
+            self._p.policing.open_call(t, t, int(e), -1)
+        self._p.ledger.log(self._p.clock, self.policy, "open_calls",
+                           n_segments=int(np.unique(self._p.network.edge_segment[edges]).size),
+                           detail=f"{edges.size} calls")  # fmt: skip
 
     def book_cost(
         self, item: str, *, capital: float = 0.0, running: float = 0.0, per_day: float = 0.0

@@ -45,3 +45,31 @@ class ConfigError(PrecinctError, ValueError):
 
 class ResultsError(PrecinctError, ValueError):
     """A results directory or file is missing, partial or corrupt."""
+
+
+class ScenarioError(FileError):
+    """A training scenario file (conf/scenario/*.yaml) has a bad field: names the file, field and what is allowed."""
+
+    def __init__(self, path: object, field: str, value: object, expected: str) -> None:
+        self.field = field
+        self.value = value
+        self.expected = expected
+        super().__init__(path, f"{field}={value!r} is not allowed", f"expected {expected}")
+
+    def __reduce__(self) -> tuple[type, tuple[str, str, object, str]]:  # type: ignore[override]
+        """Rebuild from the constructor arguments, so the error survives pickling."""
+        return (type(self), (self.path, self.field, self.value, self.expected))
+
+
+class DecisionError(PrecinctError, ValueError):
+    """A trainee's decision breaks the scenario's rules (too many officers, a street not on the map...)."""
+
+    def __init__(self, field: str, value: object, reason: str) -> None:
+        self.field = field
+        self.value = value
+        self.reason = reason
+        super().__init__(f"decision refused: {field}={value!r}: {reason}")
+
+    def __reduce__(self) -> tuple[type, tuple[str, object, str]]:
+        """Rebuild from the constructor arguments, so the error survives pickling."""
+        return (type(self), (self.field, self.value, self.reason))

@@ -222,11 +222,12 @@ class Policing:
             self.event_log.add(time_min=t, step=self.clock.step, kind="arrival", edge=edge, segment=seg,
                                officer_id=i, call_id=call.call_id, dwell_min=self.config.on_scene_min,
                                offset_m=float(of.position_offset_m[i]))  # fmt: skip
-            good = self.response_was_prompt(call)
-            cfg = self.crime_config
-            self.residents.adjust_trust(
-                call.victim, cfg.trust_gain_good_response if good else -cfg.trust_loss_slow_response
-            )
+            if call.victim >= 0:  # calls that are not a resident's crime (open_calls) move no one's trust
+                good = self.response_was_prompt(call)
+                cfg = self.crime_config
+                self.residents.adjust_trust(
+                    call.victim, cfg.trust_gain_good_response if good else -cfg.trust_loss_slow_response
+                )
         elif of.state[i] == ofc.RETURN:
             of.state[i] = ofc.PATROL
             of.needs_orders[i] = True

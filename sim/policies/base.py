@@ -372,6 +372,14 @@ class PolicyContext(Protocol):
         """Tell the police of problems at ``segments`` (when they happened): the hot-spot map reads them."""
         ...
 
+    def open_calls(self, edges: NDArray[np.int64], times_min: NDArray[np.float64]) -> None:
+        """Open calls for service that are no resident's crime (e.g. a spike of calls at an event).
+
+        Each reaches the police at its time and takes the nearest free officer like any call; it is
+        not recorded crime and moves no one's trust.
+        """
+        ...
+
     def book_cost(
         self, item: str, *, capital: float = 0.0, running: float = 0.0, per_day: float = 0.0
     ) -> None:
