@@ -29,7 +29,7 @@ from core_ext import Router, advance_along_routes, count_occupancy
 from sim.agents import offender as off
 from sim.agents import officer as ofc
 from sim.agents import resident as res
-from sim.agents._routes import RouteBook, start_trips
+from sim.agents._routes import RouteBook
 from sim.clock import MINUTES_PER_DAY, Clock
 from sim.config import ModelConfig
 from sim.context import Ledger, ModelContext, ModelParts, load_incidents
@@ -101,7 +101,8 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
         home_w = self.land.home_weights(net)
         self.residents = res.Residents(net, config.population, self.rngs["population"], home_weights=home_w,
                                        work_weights=self.land.work_weights(net),
-                                       leisure_weights=self.land.leisure_weights())  # fmt: skip
+                                       leisure_weights=self.land.leisure_weights(),
+                                       step_min=config.sim.step_min)  # fmt: skip
         self.offenders = off.Offenders(net, config.population, self.rngs["offenders"], self.router, home_w)
         self.officers = ofc.Officers(net, config.police, self._station_nodes())
         self.resident_routes, self.offender_routes, self.officer_routes = (
@@ -154,6 +155,7 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
         """
         book = self.resident_routes
         book.trips(*self.residents.routine_trips())
+        self.residents.index_routine_routes(book)
         _log.info("routed %s routine trips: %s edges, %.0f MiB", f"{book.n_trips:,}", f"{book.size:,}",
                   book.nbytes / 2**20)  # fmt: skip
 
@@ -175,12 +177,12 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
         c = self.clock
         now, t_end = c.now_min, c.now_min + c.step_min
         if c.is_midnight:
-            self.residents.plan_day(self.rngs["routine"], c.day_start_min(), c.is_weekend)
+            self.residents.plan_day(self.rngs["routine"], c.day_start_min(), c.is_weekend, step=c.step)
             self.offending.update_collective_efficacy()
         self.survey.observe(now, midnight=c.is_midnight)
         for policy, ctx in zip(self.policies, self.contexts, strict=True):
             policy.on_step(ctx)
-        self._start_resident_trips(now)
+        self.residents.depart(self.resident_routes, *self.residents.departures(now, c.step))
         self.offending.routine(now, c.hour_of_day, c.weekday)
         self.policing.dispatch(now)
         choosers = [lambda idle, p=p, ctx=ctx: p.choose_patrol(ctx, idle)
@@ -197,33 +199,27 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
             self.running = False
             self.survey.finish(c.now_min)
 
-    def _start_resident_trips(self, now: float) -> None:
-        r = self.residents
-        who, dest, target = r.departures(now)
-        if who.size:
-            start_trips(r, self.resident_routes, who, dest)
-            r.state[who] = res.TRAVEL
-            r.target_state[who] = target
-
     def _move(self, dt_s: float, t_end: float) -> None:
-        """Advance every traveller along its route; handle arrivals; recount occupancy per edge."""
+        """Advance every traveller along its route; handle arrivals; recount occupancy per edge.
+
+        Residents are event-driven (only travellers move, and their counts per edge are kept); the
+        few offenders and officers are stepped and counted whole.
+        """
         r, o, of = self.residents, self.offenders, self.officers
-        arrived_r = self._advance(r, self.resident_routes, dt_s)
+        r.move(self.resident_routes, self.network.edge_length_m, dt_s, t_end, self.clock.step)
         arrived_o = self._advance(o, self.offender_routes, dt_s)
         arrived_p = self._advance(of, self.officer_routes, dt_s)
         # agents whose trip was empty (already there) arrive at once
-        r.arrive(np.flatnonzero((r.state == res.TRAVEL) & (arrived_r | (r.route_pos >= r.route_end))), t_end)
         self.offending.arrive(np.flatnonzero((o.state == off.TRAVEL) & (arrived_o | (o.route_pos >= o.route_end))),
                               t_end)  # fmt: skip
         for i in np.flatnonzero(arrived_p | (of.route_pos >= of.route_end)):
             self.policing.arrive(int(i), t_end)
-        kinds = np.concatenate([r.occupancy_kind(), o.occupancy_kind(), of.occupancy_kind()])
-        edges = np.concatenate([r.position_edge, o.position_edge, of.position_edge])
+        kinds = np.concatenate([o.occupancy_kind(), of.occupancy_kind()])
+        edges = np.concatenate([o.position_edge, of.position_edge])
         count_occupancy(edges, kinds, N_KINDS, self.network.n_edges, out=self.occupancy)
+        self.occupancy[0] += r.public_per_edge()
 
-    def _advance(
-        self, pop: res.Residents | off.Offenders | ofc.Officers, book: RouteBook, dt_s: float
-    ) -> NDArray[np.bool_]:
+    def _advance(self, pop: off.Offenders | ofc.Officers, book: RouteBook, dt_s: float) -> NDArray[np.bool_]:
         return advance_along_routes(
             book.buffer, pop.route_end, self.network.edge_length_m, pop.route_pos, pop.position_edge,
             pop.position_offset_m, pop.speed_mps, dt_s, route_length_m=book.length_buffer,

@@ -327,16 +327,18 @@ class Offending:
         nobody for a business's or visitor's loss (shoplifting, other theft) or where no resident fits
         (a car park's visitor, shut premises).
         """
-        net, r = self.network, self.residents
+        r = self.residents
         kind = OFFENCES[ctype].victim
         if kind == "person":
-            pool = np.flatnonzero(r.in_public() & (net.edge_segment[r.position_edge] == seg))
+            pool = r.public_on_segment(seg)
         elif kind == "home_out":
-            pool = np.flatnonzero((r.home_segment == seg) & (r.state != res.HOME))
+            pool = r.homes_on_segment(seg)
+            pool = pool[r.state[pool] != res.HOME]
         elif kind == "vehicle":
-            pool = np.flatnonzero((r.home_segment == seg) & r.has_vehicle)
+            pool = r.homes_on_segment(seg)
+            pool = pool[r.has_vehicle[pool]]
         elif kind == "home":
-            pool = np.flatnonzero(r.home_segment == seg)
+            pool = r.homes_on_segment(seg)
         else:
             return -1
         return int(pool[min(int(u_victim * pool.size), pool.size - 1)]) if pool.size else -1

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from core_ext import Router
 
-__all__ = ["RouteBook", "start_trips"]
+__all__ = ["RouteBook", "follow_slices", "start_trips"]
 
 
 class RouteBook:
@@ -173,6 +173,14 @@ def start_trips(
     Returns ``ok`` per agent (False where the destination cannot be reached: the agent stays put).
     """
     start, end, ok = book.trips(pop.position_edge[who], dest)
+    follow_slices(pop, book, who, start, end)
+    return ok
+
+
+def follow_slices(
+    pop: Any, book: RouteBook, who: NDArray[np.int64], start: NDArray[np.int64], end: NDArray[np.int64]
+) -> None:
+    """Set agents ``who`` on the book's slices ``start:end`` (an empty slice: the agent stays put)."""
     moving = end > start
     w = who[moving]
     pop.route_pos[w] = start[moving]
@@ -182,4 +190,3 @@ def start_trips(
     stay = who[~moving]
     pop.route_pos[stay] = 0
     pop.route_end[stay] = 0
-    return ok
