@@ -19,6 +19,9 @@ Example
 from __future__ import annotations
 
 import logging
+import resource
+import sys
+from collections.abc import Callable
 
 import mesa
 import numpy as np
@@ -46,7 +49,11 @@ from sim.scale import resolve_headcounts, with_headcounts
 from sim.survey import Survey
 from sim.timeseries import TimeSeries
 
-__all__ = ["PrecinctModel", "SimulationResult", "run_simulation"]
+__all__ = ["PrecinctModel", "Progress", "SimulationResult", "peak_memory_bytes", "run_simulation"]
+
+# progress(phase, done, total): "set-up" stages as they finish, then "run" steps; a UI draws the bars
+Progress = Callable[[str, int, int], None]
+SETUP_STAGES = 5
 
 _log = logging.getLogger("precinct")
 
@@ -69,14 +76,24 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
     mesa_agents
         Create one Mesa ``Agent`` view per row (needed for ``model.agents`` and agent-level data
         collection; skip it for very large batch runs).
+    progress
+        Optional ``progress(phase, done, total)`` callback, called as the set-up's stages finish
+        (phase ``"set-up"``, ``total`` = :data:`SETUP_STAGES`) and by :meth:`run` after every step
+        (phase ``"run"``).
     """
 
     def __init__(
-        self, config: ModelConfig, *, network: StreetNetwork | None = None, mesa_agents: bool = True
+        self,
+        config: ModelConfig,
+        *,
+        network: StreetNetwork | None = None,
+        mesa_agents: bool = True,
+        progress: Progress | None = None,
     ):
         config.validate()
         super().__init__(seed=config.seed)
         self.config = config
+        self.progress = progress or _no_progress
         # independent streams per process, so that the same seed gives the same residents, offenders
         # and routines in every policy arm (common random numbers)
         streams = np.random.SeedSequence(config.seed).spawn(len(RNG_STREAMS))
@@ -84,6 +101,7 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
         net = network or load_network(config.city.path, network_type=config.city.network_type,
                                       cache_dir=config.city.cache_dir)  # fmt: skip
         self.network = net
+        self.progress("set-up", 1, SETUP_STAGES)
         # head-counts given, or scaled with the streets; the results record the numbers used
         self.headcounts = resolve_headcounts(config, net)
         config = self.config = with_headcounts(config, self.headcounts)
@@ -98,6 +116,7 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
             net, config.crime, self.rngs["environment"], self.router, self.land.attractors()
         )
         self.area = grid_areas(net, config.city.area_cell_m)
+        self.progress("set-up", 2, SETUP_STAGES)
         home_w = self.land.home_weights(net)
         self.residents = res.Residents(net, config.population, self.rngs["population"], home_weights=home_w,
                                        work_weights=self.land.work_weights(net),
@@ -108,7 +127,9 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
         self.resident_routes, self.offender_routes, self.officer_routes = (
             RouteBook(self.router, net.edge_source, net.indices, net.edge_length_m) for _ in range(3)
         )
+        self.progress("set-up", 3, SETUP_STAGES)
         self._route_routines()
+        self.progress("set-up", 4, SETUP_STAGES)
         self.occupancy = np.zeros((N_KINDS, net.n_edges), dtype=np.int32)
         self.event_log = EventLog()
         self.series = TimeSeries(self.clock, config.sim.timeseries_every_min)
@@ -145,6 +166,7 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
             policy.setup(ctx)
         self.offender_routes.set_closed(self.env.gated_edges() if self.env.gated.any() else None)
         self.running = True
+        self.progress("set-up", SETUP_STAGES, SETUP_STAGES)
 
     # ------------------------------------------------------------------ set-up helpers
     def _route_routines(self) -> None:
@@ -238,9 +260,12 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
 
     # ------------------------------------------------------------------ outputs
     def run(self) -> SimulationResult:
-        """Run to the configured end and return the results."""
+        """Run to the configured end and return the results (peak memory goes to the ``precinct`` log)."""
         while self.running:
             self.step()
+            self.progress("run", self.clock.step, self.clock.n_steps)
+        _log.info("%s: %s steps done; peak memory %.2f GiB (ru_maxrss)", self.config.city.name,
+                  f"{self.clock.step:,}", peak_memory_bytes() / 2**30)  # fmt: skip
         return build_result(self)
 
     def timeseries(self) -> pd.DataFrame:
@@ -260,6 +285,21 @@ def grid_areas(net: StreetNetwork, cell_m: float) -> NDArray[np.int64]:
     return area.astype(np.int64).ravel()
 
 
-def run_simulation(config: ModelConfig, *, network: StreetNetwork | None = None) -> SimulationResult:
-    """Build a model from ``config``, run it to the end and return its results."""
-    return PrecinctModel(config, network=network, mesa_agents=False).run()
+def run_simulation(
+    config: ModelConfig, *, network: StreetNetwork | None = None, progress: Progress | None = None
+) -> SimulationResult:
+    """Build a model from ``config``, run it to the end and return its results.
+
+    ``progress(phase, done, total)`` is told how the set-up and the run advance (see :class:`PrecinctModel`).
+    """
+    return PrecinctModel(config, network=network, mesa_agents=False, progress=progress).run()
+
+
+def peak_memory_bytes() -> int:
+    """Return this process's peak resident memory so far (``ru_maxrss``), in bytes."""
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(rss if sys.platform == "darwin" else rss * 1024)  # bytes on macOS, KiB on Linux
+
+
+def _no_progress(phase: str, done: int, total: int) -> None:
+    return None

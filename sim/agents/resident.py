@@ -94,7 +94,7 @@ class Residents:
         self.victimisations = np.zeros(n, dtype=np.int64)
         # event-driven bookkeeping: who is due when, who travels, who is out, the counts per street
         self.calendar = WakeCalendar(step_min)
-        self.travelling = np.zeros(0, dtype=np.int64)  # residents in TRAVEL, in no particular order
+        self.travelling = np.zeros(0, dtype=np.int64)  # residents in TRAVEL, by row
         self.at_leisure = np.zeros(0, dtype=np.int64)  # residents at LEISURE, in no particular order
         self.leisure_per_edge = np.zeros(net.n_edges, dtype=np.int32)
         self.home_count = np.bincount(self.home_segment, minlength=net.n_segments).astype(np.int64)
@@ -208,7 +208,9 @@ class Residents:
         self.target_state[who] = target
         if left_out.size:
             self.at_leisure = self.at_leisure[self.state[self.at_leisure] == LEISURE]
-        self.travelling = np.concatenate([self.travelling, who])
+        # kept sorted by row, so the movement kernel walks the state arrays in address order (a stable
+        # sort of two sorted runs is a merge)
+        self.travelling = np.sort(np.concatenate([self.travelling, who]), kind="stable")
         self._public = None
 
     def move(
@@ -226,7 +228,7 @@ class Residents:
         done = arrived | (self.route_pos[t] >= self.route_end[t])
         self.travelling = t[~done]
         self._public = None
-        self.arrive(np.sort(t[done]), t_end, step=step)
+        self.arrive(t[done], t_end, step=step)
 
     def arrive(self, who: NDArray[np.int64], now_min: float, *, step: int) -> None:
         """Let the residents whose trip ended in ``step`` take up the state they travelled for.

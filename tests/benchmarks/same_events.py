@@ -60,7 +60,9 @@ def run_one(args: argparse.Namespace, seed: int) -> dict[str, Any]:
 def main() -> None:
     from sim.config import default_city_path
 
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--baseline", required=True, help="checkout of the code to compare with")
     parser.add_argument("--residents", type=int, default=100_000)
     parser.add_argument("--offenders", type=int, default=100)
@@ -90,7 +92,9 @@ def main() -> None:
         same = out["baseline"]["sha256"] == out["this"]["sha256"]
         differ |= not same
         ratio = out["baseline"]["run_s"] / max(out["this"]["run_s"], 1e-9)
-        print(f"seed {seed}: events {'identical' if same else 'DIFFER'}; run time ratio baseline/this {ratio:.2f}x")
+        print(
+            f"seed {seed}: events {'identical' if same else 'DIFFER'}; run time ratio baseline/this {ratio:.2f}x"
+        )
     sys.exit(1 if differ else 0)
 
 
