@@ -325,7 +325,7 @@ class Offending:
         self.on_crime(ctype, report.recorded)
         o.offences[i] += 1
         last = int(o.last_success_segment[i])
-        same_patch = last >= 0 and bool(np.isin(seg, self.nearby_segments(last)))
+        same_patch = last >= 0 and bool((self.nearby_segments(last) == seg).any())
         o.patch_streak[i] = o.patch_streak[i] + 1 if same_patch else 0
         o.last_success_segment[i] = seg
         o.last_success_min[i] = t

@@ -261,11 +261,13 @@ class Residents:
         asks the book.
         """
         anchors = self._anchors()
-        start = np.empty((self.n, len(ROUTINE_TRIPS)), dtype=np.int64)
-        length = np.empty((self.n, len(ROUTINE_TRIPS)), dtype=np.int32)
+        # -1: not a trip of this resident's routine (non-workers do not go to work)
+        start = np.full((self.n, len(ROUTINE_TRIPS)), -1, dtype=np.int64)
+        length = np.zeros((self.n, len(ROUTINE_TRIPS)), dtype=np.int32)
         for k, (a, b) in enumerate(ROUTINE_TRIPS):
-            s, e, _ = book.trips(anchors[a], anchors[b])
-            start[:, k], length[:, k] = s, (e - s).astype(np.int32)
+            who = np.flatnonzero(self.is_worker) if "work" in (a, b) else np.arange(self.n)
+            s, e, _ = book.trips(anchors[a][who], anchors[b][who])
+            start[who, k], length[who, k] = s, (e - s).astype(np.int32)
         self._trip_start, self._trip_len = start, length
 
     def _anchors(self) -> dict[str, NDArray[np.int64]]:
@@ -285,11 +287,12 @@ class Residents:
         for k, (a, b) in enumerate(ROUTINE_TRIPS):
             hit = (col < 0) & (origin == anchors[a][who]) & (dest == anchors[b][who])
             col[hit] = k
-        known = col >= 0
-        start = np.empty(who.size, dtype=np.int64)
+        start = np.full(who.size, -1, dtype=np.int64)
         end = np.empty(who.size, dtype=np.int64)
-        start[known] = self._trip_start[who[known], col[known]]
-        end[known] = start[known] + self._trip_len[who[known], col[known]]
+        hit = np.flatnonzero(col >= 0)
+        start[hit] = self._trip_start[who[hit], col[hit]]
+        end[hit] = start[hit] + self._trip_len[who[hit], col[hit]]
+        known = start >= 0
         if not known.all():
             start[~known], end[~known], _ = book.trips(origin[~known], dest[~known])
         return start, end
