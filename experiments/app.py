@@ -55,7 +55,8 @@ def run_job(cfg: DictConfig) -> str:
                 _say(f"rerun (configuration changed) {label}: {out_dir}", flush=True)
 
         from experiments.progress import RunProgress
-        from sim.model import peak_memory_bytes, run_simulation
+        from sim.model import run_simulation
+        from sim.progress import peak_memory_bytes
 
         # a single run shows its own bars; a sweep's callback shows the runs done instead
         bars = None if multirun or os.environ.get("PRECINCT_QUIET") else RunProgress()

@@ -40,7 +40,7 @@ class RunProgress:
         """Advance the bar of ``phase`` to ``done`` of ``total`` (a new phase closes the previous bar)."""
         from tqdm import tqdm
 
-        from sim.model import peak_memory_bytes
+        from sim.progress import peak_memory_bytes
 
         if phase != self._phase:
             self.close()

@@ -19,9 +19,6 @@ Example
 from __future__ import annotations
 
 import logging
-import resource
-import sys
-from collections.abc import Callable
 
 import mesa
 import numpy as np
@@ -45,15 +42,12 @@ from sim.offending import Offending
 from sim.outputs import SimulationResult, build_result
 from sim.policies import build_policies, random_patrol
 from sim.policing import Policing
+from sim.progress import SETUP_STAGES, Progress, no_progress, peak_memory_bytes
 from sim.scale import resolve_headcounts, with_headcounts
 from sim.survey import Survey
 from sim.timeseries import TimeSeries
 
 __all__ = ["PrecinctModel", "Progress", "SimulationResult", "peak_memory_bytes", "run_simulation"]
-
-# progress(phase, done, total): "set-up" stages as they finish, then "run" steps; a UI draws the bars
-Progress = Callable[[str, int, int], None]
-SETUP_STAGES = 5
 
 _log = logging.getLogger("precinct")
 
@@ -93,7 +87,7 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
         config.validate()
         super().__init__(seed=config.seed)
         self.config = config
-        self.progress = progress or _no_progress
+        self.progress = progress or no_progress
         # independent streams per process, so that the same seed gives the same residents, offenders
         # and routines in every policy arm (common random numbers)
         streams = np.random.SeedSequence(config.seed).spawn(len(RNG_STREAMS))
@@ -293,13 +287,3 @@ def run_simulation(
     ``progress(phase, done, total)`` is told how the set-up and the run advance (see :class:`PrecinctModel`).
     """
     return PrecinctModel(config, network=network, mesa_agents=False, progress=progress).run()
-
-
-def peak_memory_bytes() -> int:
-    """Return this process's peak resident memory so far (``ru_maxrss``), in bytes."""
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return int(rss if sys.platform == "darwin" else rss * 1024)  # bytes on macOS, KiB on Linux
-
-
-def _no_progress(phase: str, done: int, total: int) -> None:
-    return None
