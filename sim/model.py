@@ -170,8 +170,8 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
         residents about 5M distinct trips from the few thousand nodes of a city.
         """
         book = self.resident_routes
-        book.trips(*self.residents.routine_trips())
-        self.residents.index_routine_routes(book)
+        start, end, _ = book.trips(*self.residents.routine_trips())
+        self.residents.index_routine_routes(start, end)
         _log.info("routed %s routine trips: %s edges, %.0f MiB", f"{book.n_trips:,}", f"{book.size:,}",
                   book.nbytes / 2**20)  # fmt: skip
 

@@ -139,11 +139,14 @@ class RouteBook:
                 missing = unique[missing_at]
                 new = self._route_missing(missing // self.n_edges, missing % self.n_edges)
                 slices[missing_at] = new
-                at = np.searchsorted(self._recent_keys, missing)
-                self._recent_keys = np.insert(self._recent_keys, at, missing)
-                self._recent_slices = np.insert(self._recent_slices, at, new, axis=0)
-                if self._recent_keys.size > max(4096, self._keys.size // 8):
-                    self._merge_recent()
+                if self._keys.size == 0 and self._recent_keys.size == 0:
+                    self._keys, self._slices = missing, new  # the first batch: sorted already
+                else:
+                    at = np.searchsorted(self._recent_keys, missing)
+                    self._recent_keys = np.insert(self._recent_keys, at, missing)
+                    self._recent_slices = np.insert(self._recent_slices, at, new, axis=0)
+                    if self._recent_keys.size > max(4096, self._keys.size // 8):
+                        self._merge_recent()
         start = slices[inverse.ravel(), 0]
         end = slices[inverse.ravel(), 1]
         ok = (end > start) | (from_edges == to_edges)

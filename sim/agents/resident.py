@@ -253,22 +253,24 @@ class Residents:
         self.calendar.push(out, self.activity_end_min[out], not_before=step + 1)
 
     # ------------------------------------------------------------------ routes
-    def index_routine_routes(self, book: RouteBook) -> None:
+    def index_routine_routes(self, start: NDArray[np.int64], end: NDArray[np.int64]) -> None:
         """Keep, per resident, the book's slice of each routine trip (:data:`ROUTINE_TRIPS`).
 
-        Departures then read their slice by row instead of searching the book's trip keys; a trip
-        that starts elsewhere (the resident stayed put when a place could not be reached) still
-        asks the book.
+        ``start``, ``end`` are the book's slices of :meth:`routine_trips`, in its order. Departures
+        then read their slice by row instead of searching the book's trip keys; a trip that starts
+        elsewhere (the resident stayed put when a place could not be reached) still asks the book.
         """
-        anchors = self._anchors()
         # -1: not a trip of this resident's routine (non-workers do not go to work)
-        start = np.full((self.n, len(ROUTINE_TRIPS)), -1, dtype=np.int64)
+        first = np.full((self.n, len(ROUTINE_TRIPS)), -1, dtype=np.int64)
         length = np.zeros((self.n, len(ROUTINE_TRIPS)), dtype=np.int32)
+        workers = np.flatnonzero(self.is_worker)
+        at = 0
         for k, (a, b) in enumerate(ROUTINE_TRIPS):
-            who = np.flatnonzero(self.is_worker) if "work" in (a, b) else np.arange(self.n)
-            s, e, _ = book.trips(anchors[a][who], anchors[b][who])
-            start[who, k], length[who, k] = s, (e - s).astype(np.int32)
-        self._trip_start, self._trip_len = start, length
+            who = workers if "work" in (a, b) else np.arange(self.n)
+            first[who, k] = start[at : at + who.size]
+            length[who, k] = (end[at : at + who.size] - start[at : at + who.size]).astype(np.int32)
+            at += who.size
+        self._trip_start, self._trip_len = first, length
 
     def _anchors(self) -> dict[str, NDArray[np.int64]]:
         return {"home": self.home_edge, "work": self.work_edge, "leisure0": self.leisure_edge[:, 0],
