@@ -18,6 +18,7 @@ def advance(
     occupancy: NDArray[np.int32] | None,
     arrived: NDArray[np.uint8],
     route_length_m: NDArray[np.float64] | None = None,
+    agents: NDArray[np.int64] | None = None,
 ) -> tuple[int, int, int]: ...
 def count(
     position_edge: NDArray[np.int64],

@@ -53,6 +53,7 @@ def advance(
     int32_t[:, ::1] occupancy,
     uint8_t[::1] arrived,
     const float64_t[::1] route_length_m=None,
+    const int64_t[::1] agents=None,
 ):
     """Advance every agent with an active route by ``speed_mps * dt_s`` metres.
 
@@ -61,8 +62,13 @@ def advance(
     index of the first offending agent (-1 if none).  ``agent_kind``/``occupancy`` may be None.
     ``route_length_m`` (optional, aligned with ``route_edges``) replaces the random reads of
     ``edge_length_m[route_edges[p]]`` by a sequential scan: about twice as fast on large networks.
+    ``agents`` (optional, indices into the state arrays) limits the pass to those agents, e.g. the
+    travellers of an event-driven population; ``arrived`` is then aligned with ``agents``.
     """
-    cdef int64_t n_agents = route_pos.shape[0]
+    cdef bint listed = agents is not None
+    cdef int64_t n_agents = agents.shape[0] if listed else route_pos.shape[0]
+    cdef const int64_t* agent_ids = &agents[0] if listed and agents.shape[0] > 0 else NULL
+    cdef int64_t a
     cdef int64_t n_route = route_edges.shape[0]
     cdef uint64_t n_edges = <uint64_t>edge_length_m.shape[0]
     cdef bint track = occupancy is not None and agent_kind is not None
@@ -82,12 +88,15 @@ def advance(
     for j in range(PIPELINE):
         ring[j] = -1
     with nogil:
-        for i in range(n_agents):
+        for a in range(n_agents):
+            i = agent_ids[a] if listed else a
             # Software pipelining: the occupancy counters and route data live at random addresses, so
             # fetch those of agent i + PIPELINE now, and apply each "+1 on the new edge" PIPELINE agents
             # late, after its prefetch has landed.  Prefetches are hints: stale guesses cost nothing.
-            j = i + PIPELINE
+            j = a + PIPELINE
             if j < n_agents:
+                if listed:
+                    j = agent_ids[j]
                 p = route_pos[j]
                 if 0 <= p < route_end[j] and route_end[j] <= n_route:
                     if route_len != NULL:
@@ -96,7 +105,7 @@ def advance(
                     e = position_edge[j]
                     if track and <uint64_t>e < n_edges and 0 <= agent_kind[j] < n_kinds:
                         __builtin_prefetch(&occ[agent_kind[j] * <int64_t>n_edges + e], 1)
-            arrived[i] = 0
+            arrived[a] = 0
             p = route_pos[i]
             end = route_end[i]
             if p >= end:
@@ -141,7 +150,7 @@ def advance(
                     # Arrival: stop at the end of the last edge and consume the route.
                     off = route_len[p] if route_len != NULL else lengths[e]
                     p = end
-                    arrived[i] = 1
+                    arrived[a] = 1
                     n_arrived += 1
                     break
                 p += 1

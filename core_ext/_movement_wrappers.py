@@ -78,6 +78,7 @@ def advance_along_routes(
     occupancy: NDArray[np.int32] | None = None,
     arrived: NDArray[np.bool_] | None = None,
     route_length_m: ArrayLike | None = None,
+    agents: ArrayLike | None = None,
 ) -> NDArray[np.bool_]:
     """Move every routed agent ``speed_mps * dt_s`` metres along its route, in place.
 
@@ -120,11 +121,16 @@ def advance_along_routes(
         Optional ``edge_length_m[route_edges]``, computed once when routes are assigned.  The kernel
         then reads lengths in route order instead of gathering them from ``edge_length_m``, which on a
         large network roughly halves the time per step.  Must match ``route_edges`` (not re-checked).
+    agents
+        Optional indices of the agents to advance (each at most once); the others are not read or
+        touched, so an event-driven population passes only its travellers and pays nothing for the
+        agents at rest.  ``arrived`` is then aligned with ``agents``.
 
     Returns
     -------
     numpy.ndarray
-        Boolean per agent, True for agents that arrived during this step.
+        Boolean per agent (per entry of ``agents`` if given), True for agents that arrived during
+        this step.
 
     Raises
     ------
@@ -165,12 +171,18 @@ def advance_along_routes(
             raise ValueError(
                 f"route_length_m must have the shape of route_edges {edges.shape}, got {route_len.shape}"
             )
+    listed = None
+    if agents is not None:
+        listed = _int_input(agents, "agents", np.int64)
+        if listed.size and (listed.min() < 0 or listed.max() >= n_agents):
+            raise ValueError(f"agents must be indices in [0, {n_agents})")
+    n_out = n_agents if listed is None else listed.shape[0]
     if arrived is None:
-        arrived = np.empty(n_agents, dtype=np.bool_)
+        arrived = np.empty(n_out, dtype=np.bool_)
     else:
-        _state(arrived, "arrived", np.bool_, n_agents)
+        _state(arrived, "arrived", np.bool_, n_out)
     status, bad, _ = _movement.advance(
-        edges, end, length, pos, edge, offset, speed, dt, kind, occ, arrived.view(np.uint8), route_len
+        edges, end, length, pos, edge, offset, speed, dt, kind, occ, arrived.view(np.uint8), route_len, listed
     )
     if status:
         raise ValueError(_MESSAGES[status].format(i=bad))

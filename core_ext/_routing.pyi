@@ -14,6 +14,7 @@ def shortest_path_lengths(
     out_dist: NDArray[np.float64],
     out_label: NDArray[np.int64] | None = None,
     buckets: bool = False,
+    target: int = -1,
 ) -> bool: ...
 
 class DijkstraWorkspace:

@@ -432,8 +432,13 @@ def shortest_path_lengths(
     float64_t[::1] out_dist,
     int64_t[::1] out_label=None,
     bint buckets=False,
+    int64_t target=-1,
 ):
     """Multi-source Dijkstra on fresh dense arrays (``out_dist`` must be all inf on entry).
+
+    With ``target >= 0`` the search stops once ``target`` is settled: its cost and label are final
+    then (and the same as a full search's: the search did the same steps up to that point); the other
+    nodes' entries are partial.
 
     ``out_label`` (optional, any content) receives the index into ``sources`` of each node's nearest
     source, -1 where unreachable.  With ``buckets``, costs alone from one source come from the bucket
@@ -444,7 +449,7 @@ def shortest_path_lengths(
     cdef Graph g = _graph(indptr, indices, weights, closed, None, 0.0)
     cdef Search s
     cdef int status
-    if buckets and out_label is None and sources.shape[0] == 1 and n > 0:
+    if buckets and out_label is None and sources.shape[0] == 1 and n > 0 and target < 0:
         # costs only, from one source: the bucket queue gives the same costs, faster
         if source_cost[0] > cutoff:
             return True
@@ -475,7 +480,7 @@ def shortest_path_lengths(
         for i in range(sources.shape[0]):
             if source_cost[i] <= cutoff:
                 _seed(&s, sources[i], source_cost[i], i, source_cost[i])
-        _run(&g, &s, cutoff, -1)
+        _run(&g, &s, cutoff, target)
     free(s.heap.items)
     free(s.heap.pos)
     return False

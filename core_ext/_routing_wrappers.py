@@ -462,6 +462,24 @@ class Router:
         self.n_trees, self.n_rerouted = int(n_trees), int(n_rerouted)
         return start[inverse], end[inverse], route_edges, cost[inverse]
 
+    def nearest_source_of(self, sources: ArrayLike, node: int) -> tuple[int, float]:
+        """Return the index in ``sources`` of the source nearest to ``node`` (-1 if none reaches it) and its cost.
+
+        The answer :meth:`nearest_sources` gives for ``node`` (ties broken the same way), from a search
+        that stops once ``node`` is settled instead of covering the whole graph.
+        """
+        src = as_index_array(np.atleast_1d(sources), "sources", upper=self.n_nodes)
+        target = as_index(node, "node", upper=self.n_nodes)
+        dist = np.full(self.n_nodes, np.inf)
+        label = np.empty(self.n_nodes, dtype=np.int64)
+        _routing.shortest_path_lengths(
+            self.indptr, self.indices, self.weights, None, src, np.zeros(src.shape[0]), np.inf, dist, label,
+            False, target,
+        )  # fmt: skip
+        if not np.isfinite(dist[target]):
+            return -1, float("inf")
+        return int(label[target]), float(dist[target])
+
     def nearest_sources(
         self,
         sources: ArrayLike,

@@ -10,6 +10,7 @@ unfinished), runs :func:`sim.model.run_simulation` and writes the results atomic
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
@@ -25,6 +26,8 @@ from sim.errors import PrecinctError
 from sim.results import check_run, config_fingerprint, policy_label, write_run
 
 __all__ = ["JobFailed", "main", "run_job"]
+
+_log = logging.getLogger("precinct")
 
 register_resolvers()
 register_schemas()
@@ -51,11 +54,21 @@ def run_job(cfg: DictConfig) -> str:
             if check.complete:
                 _say(f"rerun (configuration changed) {label}: {out_dir}", flush=True)
 
+        from experiments.progress import RunProgress
         from sim.model import run_simulation
+        from sim.progress import peak_memory_bytes
 
+        # a single run shows its own bars; a sweep's callback shows the runs done instead
+        bars = None if multirun or os.environ.get("PRECINCT_QUIET") else RunProgress()
         t0 = time.perf_counter()
-        result = run_simulation(model_cfg)
+        try:
+            result = run_simulation(model_cfg, progress=bars)
+        finally:
+            if bars is not None:
+                bars.close()
         wall = time.perf_counter() - t0
+        peak = peak_memory_bytes()
+        _log.info("run took %.1f s; peak memory %.2f GiB (ru_maxrss)", wall, peak / 2**30)
         write_run(
             out_dir,
             result,
@@ -65,6 +78,7 @@ def run_job(cfg: DictConfig) -> str:
                 "overrides": list(hc.overrides.task),
                 "choices": dict(hc.runtime.choices),
                 "headcounts": result.extra.get("headcounts"),
+                "peak_rss_bytes": peak,
             },
         )
     except PrecinctError as exc:
@@ -73,7 +87,8 @@ def run_job(cfg: DictConfig) -> str:
         where = f"run {out_dir.name}: " if multirun else ""
         raise JobFailed(f"{where}{exc}") from None
     crimes = result.metrics.get("crimes_total", float("nan"))
-    _say(f"done {label} in {wall:.1f} s ({crimes:.0f} crimes): {out_dir}", flush=True)
+    _say(f"done {label} in {wall:.1f} s ({crimes:.0f} crimes, peak memory {peak / 2**30:.2f} GiB): {out_dir}",
+         flush=True)  # fmt: skip
     return "done"
 
 

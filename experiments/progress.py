@@ -1,4 +1,4 @@
-"""A Hydra callback that shows a sweep's progress (runs done / total, time left) on stderr.
+"""Progress on stderr: a Hydra callback for a sweep (runs done / total, time left), bars for a single run.
 
 It watches the sweep folder rather than the workers: each job's folder name is a pure function of
 its overrides (:func:`experiments.configuration.job_dirname`), so the callback knows every job's
@@ -20,7 +20,47 @@ from omegaconf import DictConfig, OmegaConf
 from experiments.configuration import expand_sweep, job_dirname
 from sim.results import COMPLETE_MARKER
 
-__all__ = ["SweepProgress"]
+__all__ = ["RunProgress", "SweepProgress"]
+
+SETUP_NAMES = ("network loaded", "places", "people", "routine trips routed", "ready")
+
+
+class RunProgress:
+    """Two bars for one run on stderr: the set-up's stages, then the simulated steps (with memory).
+
+    Pass an instance as ``progress`` to :func:`sim.model.run_simulation`; call :meth:`close` at the end.
+    """
+
+    def __init__(self, *, mininterval_s: float = 1.0) -> None:
+        self.mininterval_s = mininterval_s
+        self._bar: Any = None
+        self._phase = ""
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        """Advance the bar of ``phase`` to ``done`` of ``total`` (a new phase closes the previous bar)."""
+        from tqdm import tqdm
+
+        from sim.progress import peak_memory_bytes
+
+        if phase != self._phase:
+            self.close()
+            self._phase = phase
+            unit = "stage" if phase == "set-up" else "step"
+            self._bar = tqdm(
+                total=total, desc=phase, unit=unit, file=sys.stderr, mininterval=self.mininterval_s
+            )
+        bar = self._bar
+        if phase == "set-up":
+            bar.set_postfix_str(SETUP_NAMES[min(done, len(SETUP_NAMES)) - 1], refresh=False)
+        elif done == total or time.monotonic() - bar.last_print_t >= self.mininterval_s:
+            bar.set_postfix_str(f"peak {peak_memory_bytes() / 2**30:.2f} GiB", refresh=False)
+        bar.update(done - bar.n)
+
+    def close(self) -> None:
+        """Close the current bar, if any."""
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
 
 
 class SweepProgress(Callback):

@@ -214,7 +214,7 @@ def decide_report(
     trust_victim = r.trust[victim] if victim >= 0 else mean_trust_start
     reported = bool(u_report < min(1.0, base * trust_victim / mean_trust_start * report_factor))
     if not reported and OFFENCES[ctype].witness:
-        witnesses = np.flatnonzero(r.in_public() & (network.edge_segment[r.position_edge] == segment))
+        witnesses = r.public_on_segment(segment)
         witnesses = witnesses[witnesses != victim]
         if witnesses.size:
             w = int(witnesses[int(u_witness * witnesses.size) % witnesses.size])

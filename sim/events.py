@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -28,13 +29,14 @@ class EventLog:
 
     def __init__(self) -> None:
         self._rows: list[dict[str, Any]] = []
+        self._before_freeze: list[Callable[[], None]] = []
 
     def __len__(self) -> int:
         """Return the number of events logged."""
         return len(self._rows)
 
-    def add(self, *, time_min: float, step: int, kind: str, edge: int, segment: int, **fields: Any) -> None:
-        """Append one event; optional columns not given in ``fields`` take their defaults.
+    def add(self, *, time_min: float, step: int, kind: str, edge: int, segment: int, **fields: Any) -> int:
+        """Append one event and return its row; optional columns not given in ``fields`` take their defaults.
 
         Raises
         ------
@@ -46,6 +48,17 @@ class EventLog:
             raise KeyError(f"unknown event fields {sorted(unknown)}")
         self._rows.append({"time_min": float(time_min), "step": int(step), "kind": kind, "edge": int(edge),
                            "segment": int(segment), **_DEFAULTS, **fields})  # fmt: skip
+        return len(self._rows) - 1
+
+    def fill(self, row: int, column: str, value: Any) -> None:
+        """Set an optional column of an event already logged (a value computed later, in a batch)."""
+        if column not in _DEFAULTS:
+            raise KeyError(f"unknown event field {column!r}")
+        self._rows[row][column] = value
+
+    def before_freeze(self, fill: Callable[[], None]) -> None:
+        """Register ``fill`` to run before the log becomes a table (:meth:`to_frame`): it fills deferred values."""
+        self._before_freeze.append(fill)
 
     def rows(self, kind: str | None = None, start: int = 0) -> list[dict[str, Any]]:
         """Return the logged events from the ``start``-th on as dicts, in order; only those of ``kind`` if given."""
@@ -53,6 +66,8 @@ class EventLog:
 
     def to_frame(self, net: Any) -> pd.DataFrame:
         """Return the log as a DataFrame with positions resolved on the network ``net``."""
+        for fill in self._before_freeze:
+            fill()
         df = pd.DataFrame(self._rows, columns=[c for c in EVENT_COLUMNS if c not in ("osm_way_id", "x", "y",
                                                                                       "lon", "lat")])  # fmt: skip
         if df.empty:

@@ -29,7 +29,7 @@ from core_ext import Router, advance_along_routes, count_occupancy
 from sim.agents import offender as off
 from sim.agents import officer as ofc
 from sim.agents import resident as res
-from sim.agents._routes import RouteBook, start_trips
+from sim.agents._routes import RouteBook
 from sim.clock import MINUTES_PER_DAY, Clock
 from sim.config import ModelConfig
 from sim.context import Ledger, ModelContext, ModelParts, load_incidents
@@ -42,11 +42,12 @@ from sim.offending import Offending
 from sim.outputs import SimulationResult, build_result
 from sim.policies import build_policies, random_patrol
 from sim.policing import Policing
+from sim.progress import SETUP_STAGES, Progress, no_progress, peak_memory_bytes
 from sim.scale import resolve_headcounts, with_headcounts
 from sim.survey import Survey
 from sim.timeseries import TimeSeries
 
-__all__ = ["PrecinctModel", "SimulationResult", "run_simulation"]
+__all__ = ["PrecinctModel", "Progress", "SimulationResult", "peak_memory_bytes", "run_simulation"]
 
 _log = logging.getLogger("precinct")
 
@@ -69,14 +70,24 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
     mesa_agents
         Create one Mesa ``Agent`` view per row (needed for ``model.agents`` and agent-level data
         collection; skip it for very large batch runs).
+    progress
+        Optional ``progress(phase, done, total)`` callback, called as the set-up's stages finish
+        (phase ``"set-up"``, ``total`` = :data:`SETUP_STAGES`) and by :meth:`run` after every step
+        (phase ``"run"``).
     """
 
     def __init__(
-        self, config: ModelConfig, *, network: StreetNetwork | None = None, mesa_agents: bool = True
+        self,
+        config: ModelConfig,
+        *,
+        network: StreetNetwork | None = None,
+        mesa_agents: bool = True,
+        progress: Progress | None = None,
     ):
         config.validate()
         super().__init__(seed=config.seed)
         self.config = config
+        self.progress = progress or no_progress
         # independent streams per process, so that the same seed gives the same residents, offenders
         # and routines in every policy arm (common random numbers)
         streams = np.random.SeedSequence(config.seed).spawn(len(RNG_STREAMS))
@@ -84,6 +95,7 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
         net = network or load_network(config.city.path, network_type=config.city.network_type,
                                       cache_dir=config.city.cache_dir)  # fmt: skip
         self.network = net
+        self.progress("set-up", 1, SETUP_STAGES)
         # head-counts given, or scaled with the streets; the results record the numbers used
         self.headcounts = resolve_headcounts(config, net)
         config = self.config = with_headcounts(config, self.headcounts)
@@ -98,16 +110,20 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
             net, config.crime, self.rngs["environment"], self.router, self.land.attractors()
         )
         self.area = grid_areas(net, config.city.area_cell_m)
+        self.progress("set-up", 2, SETUP_STAGES)
         home_w = self.land.home_weights(net)
         self.residents = res.Residents(net, config.population, self.rngs["population"], home_weights=home_w,
                                        work_weights=self.land.work_weights(net),
-                                       leisure_weights=self.land.leisure_weights())  # fmt: skip
+                                       leisure_weights=self.land.leisure_weights(),
+                                       step_min=config.sim.step_min)  # fmt: skip
         self.offenders = off.Offenders(net, config.population, self.rngs["offenders"], self.router, home_w)
         self.officers = ofc.Officers(net, config.police, self._station_nodes())
         self.resident_routes, self.offender_routes, self.officer_routes = (
             RouteBook(self.router, net.edge_source, net.indices, net.edge_length_m) for _ in range(3)
         )
+        self.progress("set-up", 3, SETUP_STAGES)
         self._route_routines()
+        self.progress("set-up", 4, SETUP_STAGES)
         self.occupancy = np.zeros((N_KINDS, net.n_edges), dtype=np.int32)
         self.event_log = EventLog()
         self.series = TimeSeries(self.clock, config.sim.timeseries_every_min)
@@ -144,6 +160,7 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
             policy.setup(ctx)
         self.offender_routes.set_closed(self.env.gated_edges() if self.env.gated.any() else None)
         self.running = True
+        self.progress("set-up", SETUP_STAGES, SETUP_STAGES)
 
     # ------------------------------------------------------------------ set-up helpers
     def _route_routines(self) -> None:
@@ -153,7 +170,8 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
         residents about 5M distinct trips from the few thousand nodes of a city.
         """
         book = self.resident_routes
-        book.trips(*self.residents.routine_trips())
+        start, end, _ = book.trips(*self.residents.routine_trips())
+        self.residents.index_routine_routes(start, end)
         _log.info("routed %s routine trips: %s edges, %.0f MiB", f"{book.n_trips:,}", f"{book.size:,}",
                   book.nbytes / 2**20)  # fmt: skip
 
@@ -175,12 +193,12 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
         c = self.clock
         now, t_end = c.now_min, c.now_min + c.step_min
         if c.is_midnight:
-            self.residents.plan_day(self.rngs["routine"], c.day_start_min(), c.is_weekend)
+            self.residents.plan_day(self.rngs["routine"], c.day_start_min(), c.is_weekend, step=c.step)
             self.offending.update_collective_efficacy()
         self.survey.observe(now, midnight=c.is_midnight)
         for policy, ctx in zip(self.policies, self.contexts, strict=True):
             policy.on_step(ctx)
-        self._start_resident_trips(now)
+        self.residents.depart(self.resident_routes, *self.residents.departures(now, c.step))
         self.offending.routine(now, c.hour_of_day, c.weekday)
         self.policing.dispatch(now)
         choosers = [lambda idle, p=p, ctx=ctx: p.choose_patrol(ctx, idle)
@@ -197,33 +215,27 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
             self.running = False
             self.survey.finish(c.now_min)
 
-    def _start_resident_trips(self, now: float) -> None:
-        r = self.residents
-        who, dest, target = r.departures(now)
-        if who.size:
-            start_trips(r, self.resident_routes, who, dest)
-            r.state[who] = res.TRAVEL
-            r.target_state[who] = target
-
     def _move(self, dt_s: float, t_end: float) -> None:
-        """Advance every traveller along its route; handle arrivals; recount occupancy per edge."""
+        """Advance every traveller along its route; handle arrivals; recount occupancy per edge.
+
+        Residents are event-driven (only travellers move, and their counts per edge are kept); the
+        few offenders and officers are stepped and counted whole.
+        """
         r, o, of = self.residents, self.offenders, self.officers
-        arrived_r = self._advance(r, self.resident_routes, dt_s)
+        r.move(self.resident_routes, self.network.edge_length_m, dt_s, t_end, self.clock.step)
         arrived_o = self._advance(o, self.offender_routes, dt_s)
         arrived_p = self._advance(of, self.officer_routes, dt_s)
         # agents whose trip was empty (already there) arrive at once
-        r.arrive(np.flatnonzero((r.state == res.TRAVEL) & (arrived_r | (r.route_pos >= r.route_end))), t_end)
         self.offending.arrive(np.flatnonzero((o.state == off.TRAVEL) & (arrived_o | (o.route_pos >= o.route_end))),
                               t_end)  # fmt: skip
         for i in np.flatnonzero(arrived_p | (of.route_pos >= of.route_end)):
             self.policing.arrive(int(i), t_end)
-        kinds = np.concatenate([r.occupancy_kind(), o.occupancy_kind(), of.occupancy_kind()])
-        edges = np.concatenate([r.position_edge, o.position_edge, of.position_edge])
+        kinds = np.concatenate([o.occupancy_kind(), of.occupancy_kind()])
+        edges = np.concatenate([o.position_edge, of.position_edge])
         count_occupancy(edges, kinds, N_KINDS, self.network.n_edges, out=self.occupancy)
+        self.occupancy[0] += r.public_per_edge()
 
-    def _advance(
-        self, pop: res.Residents | off.Offenders | ofc.Officers, book: RouteBook, dt_s: float
-    ) -> NDArray[np.bool_]:
+    def _advance(self, pop: off.Offenders | ofc.Officers, book: RouteBook, dt_s: float) -> NDArray[np.bool_]:
         return advance_along_routes(
             book.buffer, pop.route_end, self.network.edge_length_m, pop.route_pos, pop.position_edge,
             pop.position_offset_m, pop.speed_mps, dt_s, route_length_m=book.length_buffer,
@@ -242,9 +254,12 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
 
     # ------------------------------------------------------------------ outputs
     def run(self) -> SimulationResult:
-        """Run to the configured end and return the results."""
+        """Run to the configured end and return the results (peak memory goes to the ``precinct`` log)."""
         while self.running:
             self.step()
+            self.progress("run", self.clock.step, self.clock.n_steps)
+        _log.info("%s: %s steps done; peak memory %.2f GiB (ru_maxrss)", self.config.city.name,
+                  f"{self.clock.step:,}", peak_memory_bytes() / 2**30)  # fmt: skip
         return build_result(self)
 
     def timeseries(self) -> pd.DataFrame:
@@ -264,6 +279,11 @@ def grid_areas(net: StreetNetwork, cell_m: float) -> NDArray[np.int64]:
     return area.astype(np.int64).ravel()
 
 
-def run_simulation(config: ModelConfig, *, network: StreetNetwork | None = None) -> SimulationResult:
-    """Build a model from ``config``, run it to the end and return its results."""
-    return PrecinctModel(config, network=network, mesa_agents=False).run()
+def run_simulation(
+    config: ModelConfig, *, network: StreetNetwork | None = None, progress: Progress | None = None
+) -> SimulationResult:
+    """Build a model from ``config``, run it to the end and return its results.
+
+    ``progress(phase, done, total)`` is told how the set-up and the run advance (see :class:`PrecinctModel`).
+    """
+    return PrecinctModel(config, network=network, mesa_agents=False, progress=progress).run()

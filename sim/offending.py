@@ -119,6 +119,21 @@ class Offending:
         self.report_factor = np.ones(network.n_segments)
         # residents who watch the streets around home while at home: (who, home segment x watched segment)
         self.home_watchers: list[tuple[NDArray[np.bool_], sp.csr_matrix]] = []
+        # crimes whose offender's journey (home to crime, along the network) is still to be measured:
+        # (event row, home node, node, offset); measured in a batch, one search per home, not per crime
+        self._home_dist_todo: list[tuple[int, int, int, float]] = []
+        event_log.before_freeze(self.measure_home_distances)
+
+    def measure_home_distances(self) -> None:
+        """Fill ``offender_home_dist_m`` of the crimes logged so far: one shortest-path search per offender home."""
+        todo, self._home_dist_todo = self._home_dist_todo, []
+        by_home: dict[int, list[tuple[int, int, float]]] = {}
+        for row, home, node, offset in todo:
+            by_home.setdefault(home, []).append((row, node, offset))
+        for home, crimes in by_home.items():
+            dist = self.router.shortest_path_lengths(home)
+            for row, node, offset in crimes:
+                self.event_log.fill(row, "offender_home_dist_m", float(dist[node]) + offset)
 
     # ------------------------------------------------------------------ places
     def nearby_segments(self, segment: int) -> NDArray[np.int64]:
@@ -292,7 +307,6 @@ class Offending:
         net, r, o = self.network, self.residents, self.offenders
         edge = int(o.position_edge[i])
         victim = self._victim(ctype, seg, u_victim)
-        home_dist = self.router.shortest_path_lengths(int(o.home_node[i]))[int(net.edge_source[edge])]
         offset = float(o.position_offset_m[i])
         report = decide_report(ctype, victim, seg, t, self.rngs["reporting"].random(4), config=self.config,
                                residents=r, network=net, mean_trust_start=self.mean_trust_start,
@@ -303,15 +317,15 @@ class Offending:
             call_id = self.policing.open_call(t, t + report.delay_min, call_edge, victim)
             if report.recorded:
                 self.policing.view.record(call_edge, t + report.delay_min, ctype)
-        self.event_log.add(time_min=t, step=self.clock.step, kind="crime", edge=edge, segment=seg,
-                           crime_type=ctype, offender_id=i, victim_id=victim, reported=report.reported,
-                           recorded=report.recorded, call_id=call_id, offender_home_dist_m=float(home_dist) + offset,
-                           offset_m=offset)  # fmt: skip
+        row = self.event_log.add(time_min=t, step=self.clock.step, kind="crime", edge=edge, segment=seg,
+                                 crime_type=ctype, offender_id=i, victim_id=victim, reported=report.reported,
+                                 recorded=report.recorded, call_id=call_id, offset_m=offset)  # fmt: skip
+        self._home_dist_todo.append((row, int(o.home_node[i]), int(net.edge_source[edge]), offset))
         self.env.add_crime(seg)
         self.on_crime(ctype, report.recorded)
         o.offences[i] += 1
         last = int(o.last_success_segment[i])
-        same_patch = last >= 0 and bool(np.isin(seg, self.nearby_segments(last)))
+        same_patch = last >= 0 and bool((self.nearby_segments(last) == seg).any())
         o.patch_streak[i] = o.patch_streak[i] + 1 if same_patch else 0
         o.last_success_segment[i] = seg
         o.last_success_min[i] = t
@@ -327,16 +341,18 @@ class Offending:
         nobody for a business's or visitor's loss (shoplifting, other theft) or where no resident fits
         (a car park's visitor, shut premises).
         """
-        net, r = self.network, self.residents
+        r = self.residents
         kind = OFFENCES[ctype].victim
         if kind == "person":
-            pool = np.flatnonzero(r.in_public() & (net.edge_segment[r.position_edge] == seg))
+            pool = r.public_on_segment(seg)
         elif kind == "home_out":
-            pool = np.flatnonzero((r.home_segment == seg) & (r.state != res.HOME))
+            pool = r.homes_on_segment(seg)
+            pool = pool[r.state[pool] != res.HOME]
         elif kind == "vehicle":
-            pool = np.flatnonzero((r.home_segment == seg) & r.has_vehicle)
+            pool = r.homes_on_segment(seg)
+            pool = pool[r.has_vehicle[pool]]
         elif kind == "home":
-            pool = np.flatnonzero(r.home_segment == seg)
+            pool = r.homes_on_segment(seg)
         else:
             return -1
         return int(pool[min(int(u_victim * pool.size), pool.size - 1)]) if pool.size else -1

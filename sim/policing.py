@@ -129,8 +129,9 @@ class Policing:
                 break
             call = self.calls[self.waiting.pop(0)]
             # one multi-source search from every free officer; the call's node reads off the nearest
-            label, _ = self.router.nearest_sources(net.indices[of.position_edge[free]])
-            chosen = int(free[label[int(net.edge_source[call.edge])]])
+            nearest, _ = self.router.nearest_source_of(net.indices[of.position_edge[free]],
+                                                       int(net.edge_source[call.edge]))  # fmt: skip
+            chosen = int(free[nearest])
             call.officer = chosen
             call.dispatch_min = now
             of.state[chosen] = ofc.RESPOND

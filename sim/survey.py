@@ -138,7 +138,7 @@ class Survey:
             if victim >= 0:
                 own[victim] += 1
                 near_victim[near] += 1
-                own_near[victim] += float(np.isin(r.home_segment[victim], near))
+                own_near[victim] += float((near == r.home_segment[victim]).any())
             if row["crime_type"] == "criminal_damage":
                 near_damage[near] += 1
         self._events_seen = len(self.event_log)

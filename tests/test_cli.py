@@ -138,6 +138,11 @@ def test_run_writes_a_complete_run_then_skips_it(
     assert "done baseline seed=2" in first.stdout
     info = json.loads((run_dir / "run.json").read_text())
     assert info["seed"] == 2 and info["overrides"] == [*TINY, "seed=2"]
+    # a single run shows its set-up and run bars, and logs its peak memory (issue 15)
+    assert "set-up" in first.stderr and "run:" in first.stderr and "GiB" in first.stderr
+    assert "peak memory" in first.stdout and info["peak_rss_bytes"] > 0
+    log = (run_dir / "precinct.log").read_text()
+    assert "peak memory" in log
     config = json.loads((run_dir / "config.json").read_text())
     assert config["city"]["path"] == str(FIXTURE_CITY) and config["sim"]["days"] == 1.0
     marker = run_dir / COMPLETE_MARKER

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from core_ext import Router
 
-__all__ = ["RouteBook", "start_trips"]
+__all__ = ["RouteBook", "follow_slices", "start_trips"]
 
 
 class RouteBook:
@@ -63,6 +63,8 @@ class RouteBook:
         # a lookup is one vectorised binary search, with no Python loop over travellers
         self._keys = np.zeros(0, dtype=np.int64)
         self._slices = np.zeros((0, 2), dtype=np.int64)
+        self._recent_keys = np.zeros(0, dtype=np.int64)
+        self._recent_slices = np.zeros((0, 2), dtype=np.int64)
         self.n_routed = 0
         self.n_unreachable = 0
 
@@ -88,18 +90,23 @@ class RouteBook:
     @property
     def n_trips(self) -> int:
         """Number of distinct (from edge, to edge) trips looked up so far (routed or empty)."""
-        return int(self._keys.size)
+        return int(self._keys.size + self._recent_keys.size)
 
     @property
     def nbytes(self) -> int:
         """Bytes held by the book: stored edges (with spare capacity), trip keys and slices."""
-        return int(self._buf.nbytes + self._keys.nbytes + self._slices.nbytes)
+        tables = (
+            self._keys.nbytes + self._slices.nbytes + self._recent_keys.nbytes + self._recent_slices.nbytes
+        )
+        return int(self._buf.nbytes + tables)
 
     def set_closed(self, closed_edges: NDArray[np.bool_] | None) -> None:
         """Change the closed-edge mask; cached routes that used now-closed edges are forgotten."""
         self.closed_edges = closed_edges
         self._keys = np.zeros(0, dtype=np.int64)
         self._slices = np.zeros((0, 2), dtype=np.int64)
+        self._recent_keys = np.zeros(0, dtype=np.int64)
+        self._recent_slices = np.zeros((0, 2), dtype=np.int64)
 
     def trips(
         self, from_edges: NDArray[np.int64], to_edges: NDArray[np.int64]
@@ -116,18 +123,43 @@ class RouteBook:
         known = np.zeros(unique.size, dtype=bool)
         inside = pos < self._keys.size
         known[inside] = self._keys[pos[inside]] == unique[inside]
+        slices = np.empty((unique.size, 2), dtype=np.int64)
+        slices[known] = self._slices[pos[known]]
         if not known.all():
-            missing = unique[~known]
-            new = self._route_missing(missing // self.n_edges, missing % self.n_edges)
-            at = np.searchsorted(self._keys, missing)
-            self._keys = np.insert(self._keys, at, missing)
-            self._slices = np.insert(self._slices, at, new, axis=0)
-            pos = np.asarray(np.searchsorted(self._keys, unique), dtype=np.int64)
-        slices = self._slices[pos]
+            # trips routed since the last merge sit in a small sorted side table: inserting into it
+            # costs little, where inserting one trip into a city's millions of keys moved them all
+            look = np.flatnonzero(~known)
+            rpos = np.asarray(np.searchsorted(self._recent_keys, unique[look]), dtype=np.int64)
+            found = np.zeros(look.size, dtype=bool)
+            inside = rpos < self._recent_keys.size
+            found[inside] = self._recent_keys[rpos[inside]] == unique[look[inside]]
+            slices[look[found]] = self._recent_slices[rpos[found]]
+            missing_at = look[~found]
+            if missing_at.size:
+                missing = unique[missing_at]
+                new = self._route_missing(missing // self.n_edges, missing % self.n_edges)
+                slices[missing_at] = new
+                if self._keys.size == 0 and self._recent_keys.size == 0:
+                    self._keys, self._slices = missing, new  # the first batch: sorted already
+                else:
+                    at = np.searchsorted(self._recent_keys, missing)
+                    self._recent_keys = np.insert(self._recent_keys, at, missing)
+                    self._recent_slices = np.insert(self._recent_slices, at, new, axis=0)
+                    if self._recent_keys.size > max(4096, self._keys.size // 8):
+                        self._merge_recent()
         start = slices[inverse.ravel(), 0]
         end = slices[inverse.ravel(), 1]
         ok = (end > start) | (from_edges == to_edges)
         return start, end, ok
+
+    def _merge_recent(self) -> None:
+        """Move the side table's trips into the main sorted keys (one merge, not one insert per trip)."""
+        keys = np.concatenate([self._keys, self._recent_keys])
+        order = np.argsort(keys, kind="stable")
+        self._keys = keys[order]
+        self._slices = np.concatenate([self._slices, self._recent_slices])[order]
+        self._recent_keys = np.zeros(0, dtype=np.int64)
+        self._recent_slices = np.zeros((0, 2), dtype=np.int64)
 
     def _route_missing(self, a: NDArray[np.int64], b: NDArray[np.int64]) -> NDArray[np.int64]:
         """Route trips ``a[i] -> b[i]`` into the buffer; return their (start, end) slices."""
@@ -173,6 +205,14 @@ def start_trips(
     Returns ``ok`` per agent (False where the destination cannot be reached: the agent stays put).
     """
     start, end, ok = book.trips(pop.position_edge[who], dest)
+    follow_slices(pop, book, who, start, end)
+    return ok
+
+
+def follow_slices(
+    pop: Any, book: RouteBook, who: NDArray[np.int64], start: NDArray[np.int64], end: NDArray[np.int64]
+) -> None:
+    """Set agents ``who`` on the book's slices ``start:end`` (an empty slice: the agent stays put)."""
     moving = end > start
     w = who[moving]
     pop.route_pos[w] = start[moving]
@@ -182,4 +222,3 @@ def start_trips(
     stay = who[~moving]
     pop.route_pos[stay] = 0
     pop.route_end[stay] = 0
-    return ok

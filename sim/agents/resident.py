@@ -17,6 +17,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from core_ext import advance_along_routes
+from sim.agents._calendar import WakeCalendar
+from sim.agents._routes import RouteBook, follow_slices
 from sim.agents._view import RowView
 from sim.config import PopulationConfig
 from sim.network import StreetNetwork
@@ -25,10 +28,20 @@ __all__ = ["HOME", "LEISURE", "TRAVEL", "WORK", "Resident", "Residents"]
 
 HOME, TRAVEL, WORK, LEISURE = 0, 1, 2, 3
 STATE_NAMES = ("home", "travel", "work", "leisure")
+# the routine trips, columns of Residents' table of route slices: (from, to) anchors
+ROUTINE_TRIPS = (("home", "work"), ("work", "home"), ("home", "leisure0"), ("home", "leisure1"),
+                 ("leisure0", "home"), ("leisure1", "home"))  # fmt: skip
 
 
 class Residents:
-    """All residents as arrays (structure of arrays); row ``i`` is resident ``i``."""
+    """All residents as arrays (structure of arrays); row ``i`` is resident ``i``.
+
+    Stepping is event-driven: a resident at home, at work or out is looked at only when their next
+    departure is due (:attr:`calendar`, filed by :meth:`plan_day` and on arrival), and only the
+    travellers (:attr:`travelling`) are moved. The per-street counts the offenders see (people in
+    public per edge, occupied homes per segment) are kept up to date as residents leave and arrive,
+    so no step passes over the whole population. ``step_min`` is the clock's step.
+    """
 
     kind = "resident"
 
@@ -41,6 +54,7 @@ class Residents:
         home_weights: NDArray[np.float64],
         work_weights: NDArray[np.float64],
         leisure_weights: NDArray[np.float64],
+        step_min: float,
     ) -> None:
         self.net = net
         self.config = config
@@ -78,6 +92,18 @@ class Residents:
         self.activity_end_min = np.full(n, np.inf)
         self.attended_meetings = np.zeros(n, dtype=np.int64)
         self.victimisations = np.zeros(n, dtype=np.int64)
+        # event-driven bookkeeping: who is due when, who travels, who is out, the counts per street
+        self.calendar = WakeCalendar(step_min)
+        self.travelling = np.zeros(0, dtype=np.int64)  # residents in TRAVEL, by row
+        self.at_leisure = np.zeros(0, dtype=np.int64)  # residents at LEISURE, in no particular order
+        self.leisure_per_edge = np.zeros(net.n_edges, dtype=np.int32)
+        self.home_count = np.bincount(self.home_segment, minlength=net.n_segments).astype(np.int64)
+        order = np.argsort(self.home_segment, kind="stable")
+        self._by_home = order.astype(np.int64)  # residents by home segment, ascending within one
+        self._by_home_ptr = np.concatenate([[0], np.cumsum(self.home_count)]).astype(np.int64)
+        self._public: tuple[NDArray[np.int64], NDArray[np.int64]] | None = None
+        self._trip_start = np.zeros((0, len(ROUTINE_TRIPS)), dtype=np.int64)
+        self._trip_len = np.zeros((0, len(ROUTINE_TRIPS)), dtype=np.int32)
 
     # ------------------------------------------------------------------ routine
     def routine_trips(self) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
@@ -92,8 +118,12 @@ class Residents:
         to_edges = np.concatenate([work[w], home[w], leisure[:, 0], leisure[:, 1], home, home])
         return from_edges, to_edges
 
-    def plan_day(self, rng: np.random.Generator, day_start_min: float, weekend: bool) -> None:
-        """Draw today's plan for everyone (fixed-size draws: the same stream in every policy arm)."""
+    def plan_day(self, rng: np.random.Generator, day_start_min: float, weekend: bool, *, step: int) -> None:
+        """Draw today's plan for everyone (fixed-size draws: the same stream in every policy arm).
+
+        Residents at home are filed in the calendar under their first departure (from ``step`` on);
+        the others are filed when they come home.
+        """
         n = self.n
         leave = rng.normal(8.0 * 60, 50.0, n)
         work_len = rng.normal(8.5 * 60, 60.0, n)
@@ -119,16 +149,30 @@ class Residents:
         self.leave_for_leisure_min[:] = np.where(going, day_start_min + start, np.inf)
         self.leisure_duration_min[:] = np.clip(duration, 30, 360)
         self.leisure_choice[:] = choice
+        home = np.flatnonzero(self.state == HOME)
+        self.calendar.push(home, self._next_outing_min(home), not_before=step)
 
-    def departures(self, now_min: float) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int8]]:
-        """Return the residents who leave now, where to (edge) and the state they will be in on arrival."""
-        at_home = self.state == HOME
-        to_work = at_home & (now_min >= self.leave_for_work_min)
-        to_leisure = at_home & ~to_work & (now_min >= self.leave_for_leisure_min)
-        from_activity = ((self.state == WORK) | (self.state == LEISURE)) & (now_min >= self.activity_end_min)
-        who_work = np.flatnonzero(to_work)
-        who_leisure = np.flatnonzero(to_leisure)
-        who_home = np.flatnonzero(from_activity)
+    def _next_outing_min(self, who: NDArray[np.int64]) -> NDArray[np.float64]:
+        out: NDArray[np.float64] = np.minimum(self.leave_for_work_min[who], self.leave_for_leisure_min[who])
+        return out
+
+    def departures(
+        self, now_min: float, step: int
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int8]]:
+        """Return the residents who leave now, where to (edge) and the state they will be in on arrival.
+
+        Only the residents the calendar holds for ``step`` are tested (the test is the one a pass over
+        everyone would make); the order is the same: to work, to go out, home, each by row.
+        """
+        due = self.calendar.pop(step)
+        state = self.state[due]
+        at_home = state == HOME
+        to_work = at_home & (now_min >= self.leave_for_work_min[due])
+        to_leisure = at_home & ~to_work & (now_min >= self.leave_for_leisure_min[due])
+        from_activity = ((state == WORK) | (state == LEISURE)) & (now_min >= self.activity_end_min[due])
+        who_work = due[to_work]
+        who_leisure = due[to_leisure]
+        who_home = due[from_activity]
         self.leave_for_work_min[who_work] = np.inf
         self.leave_for_leisure_min[who_leisure] = np.inf
         self.activity_end_min[who_home] = np.inf
@@ -144,14 +188,118 @@ class Residents:
         ])  # fmt: skip
         return who, dest, target
 
-    def arrive(self, who: NDArray[np.int64], now_min: float) -> None:
-        """Let the residents whose trip ended this step take up the state they travelled for."""
+    def depart(
+        self, book: RouteBook, who: NDArray[np.int64], dest: NDArray[np.int64], target: NDArray[np.int8]
+    ) -> None:
+        """Send residents ``who`` on their way to edges ``dest``, to be in state ``target`` on arrival."""
+        if who.size == 0:
+            return
+        state = self.state[who]
+        left_home = who[state == HOME]
+        self.home_count -= np.bincount(self.home_segment[left_home], minlength=self.home_count.size)
+        left_out = who[state == LEISURE]
+        if left_out.size:
+            self.leisure_per_edge -= np.bincount(
+                self.position_edge[left_out], minlength=self.net.n_edges
+            ).astype(np.int32)
+        start, end = self._routine_slices(book, who, dest)
+        follow_slices(self, book, who, start, end)
+        self.state[who] = TRAVEL
+        self.target_state[who] = target
+        if left_out.size:
+            self.at_leisure = self.at_leisure[self.state[self.at_leisure] == LEISURE]
+        # kept sorted by row, so the movement kernel walks the state arrays in address order (a stable
+        # sort of two sorted runs is a merge)
+        self.travelling = np.sort(np.concatenate([self.travelling, who]), kind="stable")
+        self._public = None
+
+    def move(
+        self, book: RouteBook, edge_length_m: NDArray[np.float64], dt_s: float, t_end: float, step: int
+    ) -> None:
+        """Advance the travellers ``dt_s`` seconds along their routes; those who got there arrive at ``t_end``."""
+        t = self.travelling
+        if t.size == 0:
+            return
+        arrived = advance_along_routes(
+            book.buffer, self.route_end, edge_length_m, self.route_pos, self.position_edge,
+            self.position_offset_m, self.speed_mps, dt_s, route_length_m=book.length_buffer, agents=t,
+        )  # fmt: skip
+        # agents whose trip was empty (already there, or no way there) arrive at once
+        done = arrived | (self.route_pos[t] >= self.route_end[t])
+        self.travelling = t[~done]
+        self._public = None
+        self.arrive(t[done], t_end, step=step)
+
+    def arrive(self, who: NDArray[np.int64], now_min: float, *, step: int) -> None:
+        """Let the residents whose trip ended in ``step`` take up the state they travelled for.
+
+        Each is filed in the calendar under their next departure (from the next step on).
+        """
         self.state[who] = self.target_state[who]
-        at_work = who[self.state[who] == WORK]
-        at_leisure = who[self.state[who] == LEISURE]
+        state = self.state[who]
+        at_work = who[state == WORK]
+        at_leisure = who[state == LEISURE]
+        at_home = who[state == HOME]
         self.activity_end_min[at_work] = np.maximum(self.work_end_min[at_work], now_min)
         self.activity_end_min[at_leisure] = now_min + self.leisure_duration_min[at_leisure]
+        self.home_count += np.bincount(self.home_segment[at_home], minlength=self.home_count.size)
+        if at_leisure.size:
+            self.leisure_per_edge += np.bincount(
+                self.position_edge[at_leisure], minlength=self.net.n_edges
+            ).astype(np.int32)
+            self.at_leisure = np.concatenate([self.at_leisure, at_leisure])
+        self.calendar.push(at_home, self._next_outing_min(at_home), not_before=step + 1)
+        out = who[(state == WORK) | (state == LEISURE)]
+        self.calendar.push(out, self.activity_end_min[out], not_before=step + 1)
 
+    # ------------------------------------------------------------------ routes
+    def index_routine_routes(self, start: NDArray[np.int64], end: NDArray[np.int64]) -> None:
+        """Keep, per resident, the book's slice of each routine trip (:data:`ROUTINE_TRIPS`).
+
+        ``start``, ``end`` are the book's slices of :meth:`routine_trips`, in its order. Departures
+        then read their slice by row instead of searching the book's trip keys; a trip that starts
+        elsewhere (the resident stayed put when a place could not be reached) still asks the book.
+        """
+        # -1: not a trip of this resident's routine (non-workers do not go to work)
+        first = np.full((self.n, len(ROUTINE_TRIPS)), -1, dtype=np.int64)
+        length = np.zeros((self.n, len(ROUTINE_TRIPS)), dtype=np.int32)
+        workers = np.flatnonzero(self.is_worker)
+        at = 0
+        for k, (a, b) in enumerate(ROUTINE_TRIPS):
+            who = workers if "work" in (a, b) else np.arange(self.n)
+            first[who, k] = start[at : at + who.size]
+            length[who, k] = (end[at : at + who.size] - start[at : at + who.size]).astype(np.int32)
+            at += who.size
+        self._trip_start, self._trip_len = first, length
+
+    def _anchors(self) -> dict[str, NDArray[np.int64]]:
+        return {"home": self.home_edge, "work": self.work_edge, "leisure0": self.leisure_edge[:, 0],
+                "leisure1": self.leisure_edge[:, 1]}  # fmt: skip
+
+    def _routine_slices(
+        self, book: RouteBook, who: NDArray[np.int64], dest: NDArray[np.int64]
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """Return the book's (start, end) slices from where ``who`` stand to ``dest`` (as ``book.trips``)."""
+        origin = self.position_edge[who]
+        if self._trip_start.shape[0] != self.n:
+            start, end, _ = book.trips(origin, dest)
+            return start, end
+        anchors = self._anchors()
+        col = np.full(who.size, -1, dtype=np.int64)
+        for k, (a, b) in enumerate(ROUTINE_TRIPS):
+            hit = (col < 0) & (origin == anchors[a][who]) & (dest == anchors[b][who])
+            col[hit] = k
+        start = np.full(who.size, -1, dtype=np.int64)
+        end = np.empty(who.size, dtype=np.int64)
+        hit = np.flatnonzero(col >= 0)
+        start[hit] = self._trip_start[who[hit], col[hit]]
+        end[hit] = start[hit] + self._trip_len[who[hit], col[hit]]
+        known = start >= 0
+        if not known.all():
+            start[~known], end[~known], _ = book.trips(origin[~known], dest[~known])
+        return start, end
+
+    # ------------------------------------------------------------------ who is where
     def in_public(self) -> NDArray[np.bool_]:
         """Return the mask of residents on the street or out at leisure.
 
@@ -163,9 +311,27 @@ class Residents:
         """Return the kind code for occupancy counting: 0 in public, -1 indoors (not counted)."""
         return np.where(self.in_public(), 0, -1).astype(np.int8)
 
+    def public_per_edge(self) -> NDArray[np.int32]:
+        """Return the residents in public per edge (travelling or out), from the travellers and a kept count."""
+        moving = np.bincount(self.position_edge[self.travelling], minlength=self.net.n_edges)
+        out: NDArray[np.int32] = self.leisure_per_edge + moving.astype(np.int32)
+        return out
+
+    def public_on_segment(self, segment: int) -> NDArray[np.int64]:
+        """Return the residents in public on ``segment`` now, by row (as ``flatnonzero`` over a mask)."""
+        if self._public is None:
+            ids = np.concatenate([self.travelling, self.at_leisure])
+            self._public = (ids, self.net.edge_segment[self.position_edge[ids]])
+        ids, segs = self._public
+        return np.sort(ids[segs == segment])
+
+    def homes_on_segment(self, segment: int) -> NDArray[np.int64]:
+        """Return the residents whose home is on ``segment``, by row."""
+        return self._by_home[self._by_home_ptr[segment] : self._by_home_ptr[segment + 1]]
+
     def homes_occupied_per_segment(self) -> NDArray[np.int64]:
-        """Return the number of residents at home on each segment."""
-        return np.bincount(self.home_segment[self.state == HOME], minlength=self.net.n_segments)
+        """Return the number of residents at home on each segment (a kept count, updated on the move)."""
+        return self.home_count.copy()
 
     # ------------------------------------------------------------------ trust
     def adjust_trust(self, who: NDArray[np.int64] | int, delta: float) -> None:

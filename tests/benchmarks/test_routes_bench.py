@@ -49,6 +49,7 @@ def routines(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         home_weights=land.home_weights(net),
         work_weights=land.work_weights(net),
         leisure_weights=land.leisure_weights(),
+        step_min=5.0,
     )
     from_edges, to_edges = residents.routine_trips()
     return {

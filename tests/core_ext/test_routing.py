@@ -368,6 +368,32 @@ def test_random_graph_nearest_sources(g: tuple[NDArray[np.int64], ...], data: st
     np.testing.assert_allclose(per_source[nearest[reached], np.flatnonzero(reached)], cost[reached])
 
 
+@settings(max_examples=200, deadline=None)
+@given(graphs(), st.data())
+def test_random_graph_nearest_source_of_one_node(
+    g: tuple[NDArray[np.int64], ...], data: st.DataObject
+) -> None:
+    """The search stopped at one node gives that node's entry of the full search, ties and all."""
+    indptr, indices, w, _, _ = g
+    n = len(indptr) - 1
+    sources = data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=6))
+    router = core_ext.Router(indptr, indices, w)
+    nearest, cost = router.nearest_sources(sources)
+    for node in range(n):
+        assert router.nearest_source_of(sources, node) == (int(nearest[node]), float(cost[node]))
+
+
+def test_real_network_nearest_source_of_one_node(real_network: object) -> None:
+    net = real_network
+    router = core_ext.Router(net.indptr, net.indices, net.edge_length_m)  # type: ignore[attr-defined]
+    rng = np.random.default_rng(5)
+    for k in (1, 10, 100):
+        sources = rng.integers(0, router.n_nodes, k)
+        nearest, cost = router.nearest_sources(sources)
+        for node in rng.integers(0, router.n_nodes, 20):
+            assert router.nearest_source_of(sources, int(node)) == (int(nearest[node]), float(cost[node]))
+
+
 # ---------------------------------------------------------------- real extracts
 
 
