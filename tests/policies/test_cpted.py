@@ -117,6 +117,8 @@ def test_recorded_hot_spots_are_treated_after_the_warm_up(city) -> None:
                                   base[base["time_min"] < 1440.0].reset_index(drop=True))  # fmt: skip
 
 
+# 24 paired seeds take about 5 minutes on one core: slow, to keep the default run under CI's 30 minutes
+@pytest.mark.slow
 def test_lighting_cuts_night_crime_on_newly_lit_segments_and_not_day_crime(city) -> None:
     """Welsh & Farrington 2008; Chalfin et al. 2022: light removes darkness's help to offenders.
 
