@@ -27,7 +27,6 @@ Mechanism and sources (docs/policies.md has the full table):
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,6 +36,14 @@ from sim.agents import officer as ofc
 from sim.clock import MINUTES_PER_DAY
 from sim.errors import ConfigError
 from sim.policies.base import Policy, PolicyContext
+from sim.policies.checks import (
+    HOUR_OF_DAY,
+    NON_NEGATIVE,
+    NON_NEGATIVE_INT,
+    POSITIVE,
+    POSITIVE_INT,
+    PROBABILITY,
+)
 from sim.policies.registry import ReportRow, register_policy
 
 __all__ = ["CommunityMeetingsConfig", "CommunityMeetingsPolicy"]
@@ -68,41 +75,19 @@ class CommunityMeetingsConfig:
 
     def validate(self) -> None:
         """Raise ConfigError naming the first bad key."""
-        _positive("interval_days", self.interval_days)
-        _positive("duration_min", self.duration_min)
-        _positive("attend_decay_m", self.attend_decay_m)
-        _positive("intelligence_window_days", self.intelligence_window_days)
-        for name in ("travel_lead_min", "cost_per_meeting"):
-            value = getattr(self, name)
-            if not _number(value) or value < 0:
-                raise ConfigError(KEY + name, value, "a non-negative finite number")
-        for name in ("attend_prob", "trust_gain_attendee", "trust_gain_neighbours"):
-            value = getattr(self, name)
-            if not _number(value) or not 0 <= value <= 1:
-                raise ConfigError(KEY + name, value, "a number in [0, 1]")
-        if not _number(self.hour) or not 0 <= self.hour < 24:
-            raise ConfigError(KEY + "hour", self.hour, "an hour of day in [0, 24)")
-        for name in ("first_day", "n_beats"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ConfigError(KEY + name, value, "a non-negative integer")
-        n = self.officers_per_meeting
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ConfigError(KEY + "officers_per_meeting", n, "a positive integer")
+        POSITIVE.check(
+            self, KEY, "interval_days", "duration_min", "attend_decay_m", "intelligence_window_days"
+        )
+        NON_NEGATIVE.check(self, KEY, "travel_lead_min", "cost_per_meeting")
+        PROBABILITY.check(self, KEY, "attend_prob", "trust_gain_attendee", "trust_gain_neighbours")
+        HOUR_OF_DAY.check(self, KEY, "hour")
+        NON_NEGATIVE_INT.check(self, KEY, "first_day", "n_beats")
+        POSITIVE_INT.check(self, KEY, "officers_per_meeting")
         if self.venues not in VENUES:
             raise ConfigError(KEY + "venues", self.venues, f"one of {', '.join(VENUES)}")
         if self.venues == "config" and not self.venue_node_ids:
             raise ConfigError(KEY + "venue_node_ids", self.venue_node_ids,
                               "a non-empty list of OSM node ids with venues=config")  # fmt: skip
-
-
-def _number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _positive(name: str, value: object) -> None:
-    if not _number(value) or value <= 0:  # type: ignore[operator]
-        raise ConfigError(KEY + name, value, "a positive finite number")
 
 
 @register_policy(

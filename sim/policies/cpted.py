@@ -26,7 +26,6 @@ place risk (static attractiveness) as the planner's prior knowledge and installs
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,6 +36,7 @@ from sim.clock import MINUTES_PER_DAY
 from sim.errors import ConfigError
 from sim.policies.areas import AREA_FILES, area_file, segments_in_polygon, segments_of_ways
 from sim.policies.base import Policy, PolicyContext
+from sim.policies.checks import MULTIPLIER, NON_NEGATIVE, POSITIVE, POSITIVE_INT
 from sim.policies.hotspot_map import HotspotMap, historical_hotspots
 from sim.policies.registry import ReportRow, register_policy
 
@@ -94,31 +94,16 @@ class CptedConfig:
             raise ConfigError(
                 KEY + "hotspots_from", self.hotspots_from, "'recorded', 'static' or 'incidents'"
             )
-        if isinstance(self.top_k, bool) or not isinstance(self.top_k, int) or self.top_k < 1:
-            raise ConfigError(KEY + "top_k", self.top_k, "a positive integer number of segments")
-        for name in ("hotspot_warmup_days",):
-            _check(name, getattr(self, name), minimum=0.0)
-        for name in ("hotspot_bandwidth_m", "hotspot_decay_days", "surveillance_factor"):
-            _check(name, getattr(self, name), minimum=0.0, strict=True)
-        if not _number(self.maintenance_factor) or not 0 < self.maintenance_factor <= 1:
-            raise ConfigError(KEY + "maintenance_factor", self.maintenance_factor,
-                              "a multiplier of attractiveness in (0, 1]")  # fmt: skip
+        POSITIVE_INT.check(self, KEY, "top_k")
+        NON_NEGATIVE.check(self, KEY, "hotspot_warmup_days")
+        POSITIVE.check(self, KEY, "hotspot_bandwidth_m", "hotspot_decay_days", "surveillance_factor")
+        MULTIPLIER.check(self, KEY, "maintenance_factor")
         for kind in INTERVENTIONS:
-            _check(f"{kind}_cost_capital", getattr(self, f"{kind}_cost_capital"), minimum=0.0)
-            _check(f"{kind}_cost_per_day", getattr(self, f"{kind}_cost_per_day"), minimum=0.0)
+            NON_NEGATIVE.check(self, KEY, f"{kind}_cost_capital", f"{kind}_cost_per_day")
         if not any(getattr(self, kind) for kind in INTERVENTIONS):
             raise ConfigError(
                 KEY + "lighting", False, f"at least one of {', '.join(INTERVENTIONS)} switched on"
             )
-
-
-def _number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _check(name: str, value: object, *, minimum: float, strict: bool = False) -> None:
-    if not _number(value) or value < minimum or (strict and value == minimum):  # type: ignore[operator]
-        raise ConfigError(KEY + name, value, f"a finite number {'>' if strict else '>='} {minimum:g}")
 
 
 @register_policy(

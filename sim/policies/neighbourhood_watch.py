@@ -42,6 +42,7 @@ from sim.clock import MINUTES_PER_DAY
 from sim.errors import ConfigError
 from sim.policies.areas import AREA_FILES, area_file, segments_in_polygon, segments_in_sight
 from sim.policies.base import Policy, PolicyContext
+from sim.policies.checks import HOUR_OF_DAY, NON_NEGATIVE, POSITIVE, POSITIVE_INT, PROBABILITY
 from sim.policies.registry import ReportRow, register_policy
 
 __all__ = ["NeighbourhoodWatchConfig", "NeighbourhoodWatchPolicy"]
@@ -89,29 +90,12 @@ class NeighbourhoodWatchConfig:
         ):
             raise ConfigError(KEY + "polygon_path", self.polygon_path,
                               f"the path of an existing GeoJSON file or GeoPackage: {AREA_FILES}, with areas_from=polygon")  # fmt: skip
-        for name in ("n_areas", "coordinator_officers"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(KEY + name, value, "a positive integer")
-        for name in ("uptake", "sighting_report_prob"):
-            value = getattr(self, name)
-            if not _number(value) or not 0 <= value <= 1:
-                raise ConfigError(KEY + name, value, "a number in [0, 1]")
-        for name in ("burn_in_days", "watcher_weight", "reporting_gain", "volunteer_hours_per_week",
-                     "volunteer_hour_cost", "signage_cost_capital", "scheme_cost_capital"):  # fmt: skip
-            value = getattr(self, name)
-            if not _number(value) or value < 0:
-                raise ConfigError(KEY + name, value, "a non-negative finite number")
-        for name in ("watch_reach_m", "coordinator_interval_days", "coordinator_session_hours"):
-            value = getattr(self, name)
-            if not _number(value) or value <= 0:
-                raise ConfigError(KEY + name, value, "a positive finite number")
-        if not _number(self.coordinator_hour) or not 0 <= self.coordinator_hour < 24:
-            raise ConfigError(KEY + "coordinator_hour", self.coordinator_hour, "an hour of day in [0, 24)")
-
-
-def _number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        POSITIVE_INT.check(self, KEY, "n_areas", "coordinator_officers")
+        PROBABILITY.check(self, KEY, "uptake", "sighting_report_prob")
+        NON_NEGATIVE.check(self, KEY, "burn_in_days", "watcher_weight", "reporting_gain", "volunteer_hours_per_week",
+                           "volunteer_hour_cost", "signage_cost_capital", "scheme_cost_capital")  # fmt: skip
+        POSITIVE.check(self, KEY, "watch_reach_m", "coordinator_interval_days", "coordinator_session_hours")
+        HOUR_OF_DAY.check(self, KEY, "coordinator_hour")
 
 
 @register_policy(

@@ -44,6 +44,7 @@ from sim.errors import ConfigError
 from sim.offences import CRIME_TYPES
 from sim.policies.areas import segments_in_sight
 from sim.policies.base import PatrolOrders, Policy, PolicyContext
+from sim.policies.checks import MULTIPLIER, NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT, is_number
 from sim.policies.registry import ReportRow, register_policy
 
 __all__ = ["Problem", "ProblemSolvingConfig", "ProblemSolvingPolicy"]
@@ -90,41 +91,23 @@ class ProblemSolvingConfig:
 
     def validate(self) -> None:
         """Raise ConfigError naming the first bad key."""
-        for name in ("team_officers", "min_problem_crimes", "peak_window_hours"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(KEY + name, value, "a positive integer")
+        POSITIVE_INT.check(self, KEY, "team_officers", "min_problem_crimes", "peak_window_hours")
         if not 1 <= self.peak_window_hours <= 24:
             raise ConfigError(KEY + "peak_window_hours", self.peak_window_hours, "hours of day in 1..24")
-        for name in ("n_comparison", "max_adaptations"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ConfigError(KEY + name, value, "a non-negative integer")
-        for name in ("session_hours", "scan_window_days", "place_radius_m", "assess_after_weeks",
-                     "patrol_revisit_min", "manager_guardianship"):  # fmt: skip
-            value = getattr(self, name)
-            if not _number(value) or value <= 0:
-                raise ConfigError(KEY + name, value, "a positive finite number")
-        for name in ("partner_hours_per_week", "scan_after_days", "intelligence_weight", "analysis_days",
-                     "patrol_dwell_min", "partner_hour_cost", "lighting_cost_capital", "lighting_cost_per_day",
-                     "cleanup_cost_capital", "cleanup_cost_per_day", "manager_cost_capital"):  # fmt: skip
-            value = getattr(self, name)
-            if not _number(value) or value < 0:
-                raise ConfigError(KEY + name, value, "a non-negative finite number")
-        for name in ("cleanup_factor", "manager_attractiveness"):
-            value = getattr(self, name)
-            if not _number(value) or not 0 < value <= 1:
-                raise ConfigError(KEY + name, value, "a multiplier of attractiveness in (0, 1]")
-        if not _number(self.success_threshold) or not 0 <= self.success_threshold < 1:
+        NON_NEGATIVE_INT.check(self, KEY, "n_comparison", "max_adaptations")
+        POSITIVE.check(self, KEY, "session_hours", "scan_window_days", "place_radius_m", "assess_after_weeks",
+                       "patrol_revisit_min", "manager_guardianship")  # fmt: skip
+        NON_NEGATIVE.check(self, KEY, "partner_hours_per_week", "scan_after_days", "intelligence_weight",
+                           "analysis_days", "patrol_dwell_min", "partner_hour_cost", "lighting_cost_capital",
+                           "lighting_cost_per_day", "cleanup_cost_capital", "cleanup_cost_per_day",
+                           "manager_cost_capital")  # fmt: skip
+        MULTIPLIER.check(self, KEY, "cleanup_factor", "manager_attractiveness")
+        if not is_number(self.success_threshold) or not 0 <= self.success_threshold < 1:
             raise ConfigError(KEY + "success_threshold", self.success_threshold, "a share in [0, 1)")
         if not (
             self.respond_lighting or self.respond_cleanup or self.respond_place_manager or self.respond_patrol
         ):
             raise ConfigError(KEY + "respond_patrol", False, "at least one respond_* switched on")
-
-
-def _number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _percent(change: float) -> str:

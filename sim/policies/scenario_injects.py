@@ -33,6 +33,7 @@ from sim.clock import MINUTES_PER_DAY
 from sim.errors import ConfigError
 from sim.network import StreetNetwork
 from sim.policies.base import Policy, PolicyContext
+from sim.policies.checks import check_tagged, is_number
 from sim.policies.registry import register_policy
 
 __all__ = ["INJECT_KINDS", "ScenarioInjectsConfig", "ScenarioInjectsPolicy", "area_segments", "check_inject"]
@@ -77,34 +78,17 @@ class ScenarioInjectsConfig:
             check_inject(inject, f"{KEY}injects[{k}]")
 
 
-def _number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def check_inject(inject: Any, where: str) -> dict[str, Any]:
     """Return ``inject`` with its defaults filled in; ConfigError naming the first bad field."""
-    if not isinstance(inject, dict):
-        raise ConfigError(where, inject, "a mapping with a 'kind'")
-    kind = inject.get("kind")
-    if kind not in INJECT_KINDS:
-        raise ConfigError(where + ".kind", kind, f"one of {', '.join(INJECT_KINDS)}")
-    fields = INJECT_KINDS[kind]
-    for key in inject:
-        if key != "kind" and key not in fields:
-            raise ConfigError(f"{where}.{key}", inject[key], f"a key of a {kind} inject: {', '.join(fields)}")
-    out: dict[str, Any] = {"kind": kind}
-    for key, default in fields.items():
-        if key not in inject and default is None:
-            raise ConfigError(f"{where}.{key}", None, f"a value (a {kind} inject needs {key})")
-        out[key] = inject.get(key, default)
+    out = check_tagged(inject, where, INJECT_KINDS, "inject")
     centre = out["centre"]
-    if not (isinstance(centre, list | tuple) and len(centre) == 2 and all(_number(v) for v in centre)
+    if not (isinstance(centre, list | tuple) and len(centre) == 2 and all(is_number(v) for v in centre)
             and -180 <= centre[0] <= 180 and -90 <= centre[1] <= 90):  # fmt: skip
         raise ConfigError(where + ".centre", centre, "[longitude, latitude] in degrees (WGS84)")
     bounds = {"day": (0, 366), "days": (1e-9, 366), "hour": (0, 23.999), "hours": (1e-9, 24),
               "radius_m": (1, 5000), "factor": (0, 20)}  # fmt: skip
     for key, (lo, hi) in bounds.items():
-        if key in out and (not _number(out[key]) or not lo <= out[key] <= hi):
+        if key in out and (not is_number(out[key]) or not lo <= out[key] <= hi):
             raise ConfigError(f"{where}.{key}", out[key], f"a number in [{lo:g}, {hi:g}]")
     for key in ("calls", "items"):
         value = out.get(key, 1)

@@ -21,7 +21,6 @@ reaches this plan; the plan checks only that a decision is well formed.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +31,7 @@ from sim.agents import officer as ofc
 from sim.clock import MINUTES_PER_DAY
 from sim.errors import ConfigError
 from sim.policies.base import PatrolOrders, Policy, PolicyContext
+from sim.policies.checks import POSITIVE, PROBABILITY, check_tagged, is_count, is_number
 from sim.policies.registry import ReportRow, register_policy
 
 __all__ = ["CPTED_MEASURES", "DECISION_KINDS", "TraineeConfig", "TraineePolicy", "check_decision"]
@@ -76,70 +76,41 @@ class TraineeConfig:
 
     def validate(self) -> None:
         """Raise ConfigError naming the first bad key."""
-        positive = {"shift_hours": self.shift_hours, "catchment_m": self.catchment_m,
-                    "attend_decay_m": self.attend_decay_m}  # fmt: skip
-        for name, value in positive.items():
-            if not _number(value) or value <= 0:
-                raise ConfigError(KEY + name, value, "a positive finite number")
-        for name in ("attend_prob", "trust_gain_attendee", "trust_gain_neighbours"):
-            value = getattr(self, name)
-            if not _number(value) or not 0 <= value <= 1:
-                raise ConfigError(KEY + name, value, "a number in [0, 1]")
+        POSITIVE.check(self, KEY, "shift_hours", "catchment_m", "attend_decay_m")
+        PROBABILITY.check(self, KEY, "attend_prob", "trust_gain_attendee", "trust_gain_neighbours")
         for table in ("cpted_cost_per_segment", "cpted_lead_days"):
             values = getattr(self, table)
             for measure in CPTED_MEASURES:
-                if measure not in values or not _number(values[measure]) or values[measure] < 0:
+                if measure not in values or not is_number(values[measure]) or values[measure] < 0:
                     raise ConfigError(f"{KEY}{table}.{measure}", values.get(measure),
                                       "a non-negative number for each of " + ", ".join(CPTED_MEASURES))  # fmt: skip
         for k, decision in enumerate(self.decisions):
             check_decision(decision, f"{KEY}decisions[{k}]")
 
 
-def _number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _count(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def check_decision(decision: Any, where: str) -> dict[str, Any]:
     """Return ``decision`` with its defaults filled in; ConfigError naming the first bad field."""
-    if not isinstance(decision, dict):
-        raise ConfigError(where, decision, "a mapping with a 'kind' and a 'shift'")
-    kind = decision.get("kind")
-    if kind not in DECISION_KINDS:
-        raise ConfigError(where + ".kind", kind, f"one of {', '.join(DECISION_KINDS)}")
-    fields = _FIELDS[kind]
-    for key in decision:
-        if key != "kind" and key not in fields:
-            raise ConfigError(
-                f"{where}.{key}", decision[key], f"a key of a {kind} decision: {', '.join(fields)}"
-            )
-    out: dict[str, Any] = {"kind": kind}
-    for key, default in fields.items():
-        if key not in decision and default is None:
-            raise ConfigError(f"{where}.{key}", None, f"a value (a {kind} decision needs {key})")
-        out[key] = decision.get(key, default)
-    if not _count(out["shift"]) or out["shift"] < 0:
+    out = check_tagged(decision, where, _FIELDS, "decision")
+    if not is_count(out["shift"]) or out["shift"] < 0:
         raise ConfigError(where + ".shift", out["shift"], "a shift number >= 0")
-    if "officers" in out and (not _count(out["officers"]) or out["officers"] < 1):
+    if "officers" in out and (not is_count(out["officers"]) or out["officers"] < 1):
         raise ConfigError(where + ".officers", out["officers"], "a positive whole number of officers")
     if "segments" in out:
         segs = out["segments"]
-        if not isinstance(segs, list) or not segs or not all(_count(s) and s >= 0 for s in segs):
+        if not isinstance(segs, list) or not segs or not all(is_count(s) and s >= 0 for s in segs):
             raise ConfigError(where + ".segments", segs, "a non-empty list of street segment numbers")
+    kind = out["kind"]
     if kind == "patrol":
-        if not _number(out["dwell_min"]) or not 1 <= out["dwell_min"] <= 120:
+        if not is_number(out["dwell_min"]) or not 1 <= out["dwell_min"] <= 120:
             raise ConfigError(where + ".dwell_min", out["dwell_min"], "minutes per stop in [1, 120]")
-        if not isinstance(out["hours"], list) or not all(_count(h) and 0 <= h <= 23 for h in out["hours"]):
+        if not isinstance(out["hours"], list) or not all(is_count(h) and 0 <= h <= 23 for h in out["hours"]):
             raise ConfigError(where + ".hours", out["hours"], "a list of hours of day 0-23 (empty: all)")
     elif kind == "meeting":
-        if not _count(out["segment"]) or out["segment"] < 0:
+        if not is_count(out["segment"]) or out["segment"] < 0:
             raise ConfigError(where + ".segment", out["segment"], "a street segment number")
-        if not _number(out["hour"]) or not 0 <= out["hour"] < 24:
+        if not is_number(out["hour"]) or not 0 <= out["hour"] < 24:
             raise ConfigError(where + ".hour", out["hour"], "an hour of day in [0, 24)")
-        if not _number(out["duration_min"]) or not 15 <= out["duration_min"] <= 240:
+        if not is_number(out["duration_min"]) or not 15 <= out["duration_min"] <= 240:
             raise ConfigError(where + ".duration_min", out["duration_min"], "minutes in [15, 240]")
     elif out["measure"] not in CPTED_MEASURES:
         raise ConfigError(where + ".measure", out["measure"], f"one of {', '.join(CPTED_MEASURES)}")
