@@ -399,6 +399,8 @@ def plan(
 
     settings.validate()
     t0 = time.monotonic()
+    # absolute: joblib's reused worker processes keep the working folder they started in
+    out = out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     runner = _Runner(base, out, settings, budget)
     weights = settings.harm
@@ -490,17 +492,27 @@ def _cut(row: Mapping[str, Any], objective: str) -> str:
     pct, low, high = row[f"{p}change_pct"], row[f"{p}change_pct_low"], row[f"{p}change_pct_high"]
     if not math.isfinite(pct):
         return f"leave {what} unmeasured (the reference runs had none)"
+
+    def num(x: float) -> str:
+        return f"{x + 0.0:.1f}".replace("-0.0", "0.0")  # no "-0.0"
+
     if pct <= 0:
-        return f"cut {what} by {-pct:.1f}% (95% CI {-high:.1f}% to {-low:.1f}%)"
-    return f"raise {what} by {pct:.1f}% (95% CI {low:.1f}% to {high:.1f}%)"
+        return f"cut {what} by {num(-pct)}% (95% CI {num(-high)}% to {num(-low)}%)"
+    return f"raise {what} by {num(pct)}% (95% CI {num(low)}% to {num(high)}%)"
 
 
 def plan_sentence(result: Mapping[str, Any]) -> str:
     """Return the sentence a planner reads first: the budget, the mix, and its effect with its 95% CI."""
     b, c = result["budget"], result["chosen"]
+    objective = result["settings"]["objective"]
+    if not result.get("chosen_policies", [None]):
+        return (
+            f"With {b['officer_hours_per_week']:g} officer-hours and {b['money']:,.0f} per week, no mix tried is "
+            f"expected to cut {objective} more than random patrol alone: keep random patrol (no new strategy)."
+        )
     return (
         f"With {b['officer_hours_per_week']:g} officer-hours and {b['money']:,.0f} per week, this mix is expected "
-        f"to {_cut(c, result['settings']['objective'])}: {c['mix']}."
+        f"to {_cut(c, objective)}: {c['mix']}."
     )
 
 
@@ -527,7 +539,7 @@ def describe(result: dict[str, Any]) -> str:
         *(
             [f"  the interval includes no change: the {s['seeds']} seeds of {s['days']:g} days cannot tell this "
              "mix from random patrol; run more (plan.seeds, plan.days) before acting on it"]
-            if not (c[f"{p}change_pct_high"] < 0 or c[f"{p}change_pct_low"] > 0)
+            if result.get("chosen_policies") and not (c[f"{p}change_pct_high"] < 0 or c[f"{p}change_pct_low"] > 0)
             else []
         ),
         f"  it uses {c['officer_hours_per_week']:.1f} officer-hours and {c['money_per_week']:,.0f} per week "

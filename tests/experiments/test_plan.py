@@ -141,6 +141,22 @@ def test_the_harm_objective_prefers_fewer_robberies_to_fewer_crimes() -> None:
     assert "  s0: cut harm" in text and "officer-hours and 0 per week" in text
 
 
+def test_when_no_mix_beats_random_patrol_within_budget_the_sentence_says_keep_it() -> None:
+    reference = _typed(-1, [10.0, 12.0, 11.0], [50.0, 55.0, 52.0])
+    dear = _typed(0, [5.0, 6.0, 5.0], [40.0, 41.0, 40.0], money=500.0)
+    settings = PlanSettings(objective="harm", seeds=3).validate()
+    budget = Budget(10.0, 100.0)
+    chosen, runners_up = choose_plan([reference, dear], budget, "harm", settings.harm)
+    assert chosen is reference and runners_up == []
+    result = _result(chosen, runners_up, [reference, dear], reference, budget, settings)
+    result.update(sims_run=0, minutes=0.0, chosen_policies=[])
+    assert plan_sentence(result) == (
+        "With 10 officer-hours and 100 per week, no mix tried is expected to cut harm more than random patrol "
+        "alone: keep random patrol (no new strategy)."
+    )
+    assert "-0.0" not in describe(result)
+
+
 def test_objectives_are_read_checked_and_make_the_pareto_front() -> None:
     _, settings, _, _ = _split(["budget.officer_hours_per_week=1", "budget.money=1",
                                 "plan.objectives=[crime,money,trust]"])  # fmt: skip
@@ -177,3 +193,23 @@ def test_plan_on_a_small_city_keeps_to_its_budget(tmp_path: Path, monkeypatch: p
     assert result["sentence"].startswith("With 5 officer-hours and 300 per week, this mix is expected to ")
     assert "harm (Cambridge Crime Harm Index)" in result["sentence"]
     assert "harm_change_pct_low" in chosen and result["settings"]["harm"]["robbery"] == 365
+
+
+@pytest.mark.slow
+def test_plan_runs_its_mixes_on_the_ray_launcher(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip(
+        "ray", reason="the ray extra is not installed (pip install -e '.[ray]'; make test-slow does)"
+    )
+    pytest.importorskip("hydra_plugins.hydra_ray_launcher", reason="hydra-ray-launcher is not installed")
+    from experiments.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["plan", "budget.officer_hours_per_week=5", "budget.money=300", "plan.trials=1", "plan.seeds=2",
+                 "plan.days=1", "city=west_oakland", "hydra/launcher=ray", "hydra.launcher.ray.init.num_cpus=2",
+                 "name=on_ray"]) == 0  # fmt: skip
+    out = tmp_path / "outputs" / "plans" / "on_ray"
+    sweeps = sorted((out / "runs").glob("*/multirun.yaml"))
+    assert sweeps, "no sweep ran"
+    for multirun in sweeps:  # each sweep Hydra launched says which launcher ran it
+        assert "hydra_ray_launcher.ray_launcher.RayLauncher" in multirun.read_text(), multirun
+    assert json.loads((out / "plan.json").read_text())["chosen"]["within_budget"]
