@@ -92,7 +92,9 @@ HOW = {
     "treated_pct": "Crime counted from each street's treatment on; 100 × (strategy mean / baseline mean − 1), "
     "a ratio of means; delta-method 95% CI over paired seeds",
     "survey": "The last survey wave's estimate (mean answer of the residents who responded)",
-    "area": "Grid cell of the city's neighbourhood grid (sim/environment.py), numbered from the south-west",
+    "area": "Neighbourhood: a square city.area_cell_m cell (400 m by default) over the street segments' midpoints "
+    "(sim/model.py grid_areas), numbered column by column from the west, south to north in a column; "
+    "only cells with streets are numbered",
 }
 # How the numbers of the streets tables are computed (each cell's tooltip).
 STREET_HOW = {
