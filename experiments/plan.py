@@ -418,6 +418,10 @@ def plan(
     for t in study.get_trials(deepcopy=False):  # a resumed search: its finished candidates count
         if "candidate" in t.user_attrs:
             candidates.append(Candidate(**t.user_attrs["candidate"]))
+            if not candidates[-1].by_type and candidates[-1].policies:
+                # saved by a version that did not keep crimes per type: its harm would read as zero
+                raise ConfigError("plan.fresh", settings.fresh, f"true: {out} was searched before crimes were kept "
+                                  "per offence type, so its mixes have no harm; start again")  # fmt: skip
     while len(candidates) - 1 < settings.trials:
         trial = study.ask()
         policies, params = _suggest(trial, n_segments)

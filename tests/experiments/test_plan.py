@@ -190,8 +190,15 @@ def test_plan_on_a_small_city_keeps_to_its_budget(tmp_path: Path, monkeypatch: p
     assert all(r["officer_hours_per_week"] <= 5 and r["money_per_week"] <= 300 for r in result["runners_up"])
     assert result["candidates"] == 4 and len(result["robustness"]["rank_per_seed"]) == 2
     assert result["pareto_objectives"] == ["harm", "money", "trust"]
-    assert result["sentence"].startswith("With 5 officer-hours and 300 per week, this mix is expected to ")
-    assert "harm (Cambridge Crime Harm Index)" in result["sentence"]
+    if result["chosen_policies"]:
+        assert result["sentence"].startswith(
+            "With 5 officer-hours and 300 per week, this mix is expected to "
+        )
+        assert "harm (Cambridge Crime Harm Index) by" in result["sentence"]
+    else:  # within so small a budget random patrol may stay best
+        assert result["sentence"].startswith(
+            "With 5 officer-hours and 300 per week, no mix tried is expected to cut harm"
+        )
     assert "harm_change_pct_low" in chosen and result["settings"]["harm"]["robbery"] == 365
 
 
