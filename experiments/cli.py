@@ -7,8 +7,8 @@
     precinct run -m [HYDRA OVERRIDES...]       a sweep, e.g. policy=baseline,cpted 'seed=range(0,20)'
     precinct compare DIR [--out PATH] [--pdf]  report.html (and report.pdf), summary.parquet/csv, results.duckdb
     precinct export DIR --format gpkg|geojson|parquet [--out PATH]   per-street results for QGIS/ArcGIS
-    precinct plan budget.officer_hours_per_week=H budget.money=M [plan.* ...] [OVERRIDES...]
-                                               the mix of strategies that cuts crime most within a budget
+    precinct plan budget.officer_hours_per_week=H budget.money=M [plan.* harm.* ...] [OVERRIDES...]
+                                               the mix that cuts crime (or harm) most within a budget
     precinct demo [--quick] [--fresh]          the default strategy comparison, then its report
     precinct calibrate [HYDRA OVERRIDES...]    fit the city to its incident file, test it on a later
                                                period: outputs/calibration/NAME (docs/calibration.md)

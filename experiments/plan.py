@@ -1,8 +1,9 @@
-"""``precinct plan``: search the strategies and their main settings for the mix that cuts crime most within a budget.
+"""``precinct plan``: search the strategies and their main settings for the mix that cuts crime (or harm) most within a budget.
 
 ::
 
     precinct plan budget.officer_hours_per_week=H budget.money=M [plan.trials=N plan.seeds=S plan.days=D]
+                  [plan.objective=crime|harm] [plan.objectives=[crime,money,...]] [harm.<type>=DAYS]
                   [any run override: city=..., city.calibration=..., population.*, police.*, hydra/launcher=...]
 
 Each candidate mix (which of targeted patrol, CPTED and community meetings, and their main settings:
@@ -10,35 +11,46 @@ Each candidate mix (which of targeted patrol, CPTED and community meetings, and 
 comparison is paired. Its cost is what its runs booked, per week: the officer-hours the strategies
 count as their own (hot-spot dwell, coordination, team time) plus community-meeting hours, and
 money as running cost plus one-off cost spread over ``budget.amortise_years``. A candidate is within
-budget when its mean over seeds is within both limits. Optuna's TPE sampler (multi-objective: crime
-change and money per week, with the budget as constraints) proposes the candidates; each is run
-as a sweep over the seeds with :func:`experiments.launch.run_hydra`, so on whichever launcher the
-overrides name (joblib by default, Ray, SLURM). The chosen plan is the candidate within budget with
-the largest mean fall in crime; its robustness is its rank among the candidates within budget on
-each seed separately. Results: ``outputs/plans/NAME/plan.json`` and ``trials.csv``.
+budget when its mean over seeds is within both limits.
 
-Not built: a harm-weighted objective (e.g. the Cambridge Crime Harm Index) and response time or
-trust as objectives; they are reported for the chosen plan, not searched on.
+``plan.objective`` is what the plan should cut: ``crime`` (all offences counted alike) or ``harm``,
+the Cambridge Crime Harm Index (Sherman, Neyroud & Neyroud 2016): each offence weighted by the days
+of custody its sentencing guideline starts at (``conf/plan/default.yaml``, sources there and in
+docs/experiments.md; ``harm.<type>=DAYS`` changes one). ``plan.objectives`` are what Optuna's TPE
+sampler searches on, jointly (default: the objective and money per week): any of :data:`OBJECTIVES`
+(crime, harm, money, officer_hours, response_time minimised; trust maximised), with the budget as
+constraints. Each candidate runs as a sweep over the seeds with :func:`experiments.launch.run_hydra`,
+so on whichever launcher the overrides name (joblib by default, Ray, SLURM). The chosen plan is the
+candidate within budget with the largest mean fall in the objective; its effect on crime and on harm
+carries a paired 95% CI; its robustness is its rank among the candidates within budget on each seed
+separately; the Pareto front is over the objectives searched. Results:
+``outputs/plans/NAME/plan.json`` (with the plan's sentence) and ``trials.csv``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import shutil
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from experiments.harm import HARM_FILE, check_harm_weights, load_harm_weights
 from sim.errors import ConfigError
+from sim.offences import CRIME_TYPES
 from sim.stats import paired_difference_ci
 
-__all__ = ["SPACE", "Budget", "Candidate", "PlanSettings", "choose_plan", "main", "pareto_front", "plan"]
+__all__ = [
+    "HARM_FILE", "OBJECTIVES", "SPACE", "Budget", "Candidate", "PlanSettings", "choose_plan",
+    "load_harm_weights", "main", "pareto_front", "plan", "plan_sentence",
+]  # fmt: skip
 
 # strategy -> setting -> (low, high, "int" | "float"): the main settings searched
 SPACE: dict[str, dict[str, tuple[float, float, str]]] = {
@@ -46,6 +58,10 @@ SPACE: dict[str, dict[str, tuple[float, float, str]]] = {
     "cpted": {"top_k": (5, 150, "int")},
     "community_meetings": {"interval_days": (7.0, 28.0, "float"), "duration_min": (45.0, 120.0, "float")},
 }
+#: What the search may optimise, and which way: -1 minimise, +1 maximise.
+OBJECTIVES: dict[str, int] = {
+    "crime": -1, "harm": -1, "money": -1, "officer_hours": -1, "response_time": -1, "trust": 1,
+}  # fmt: skip
 WEEK_DAYS = 7.0
 
 
@@ -72,22 +88,40 @@ class Budget:
 
 @dataclass
 class PlanSettings:
-    """``plan.*``: how hard the search works."""
+    """``plan.*``: what the search optimises and how hard it works (and ``harm.*``, the harm weights)."""
 
     trials: int = 12
     seeds: int = 3
     days: float = 7.0
     sampler_seed: int = 0
     fresh: bool = False
+    objective: str = "crime"
+    """What the chosen plan cuts most: ``crime`` or ``harm``."""
+    objectives: list[str] = field(default_factory=list)
+    """What the sampler optimises jointly (names of :data:`OBJECTIVES`); empty: the objective and money."""
+    harm: dict[str, float] = field(default_factory=load_harm_weights)
+    """Days per offence type (Cambridge Crime Harm Index; ``conf/plan/default.yaml``)."""
 
     def validate(self) -> PlanSettings:
-        """Raise ConfigError naming the first bad ``plan.*`` value."""
+        """Raise ConfigError naming the first bad ``plan.*`` or ``harm.*`` value; fill the default objectives."""
         for name in ("trials", "seeds"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < (2 if name == "seeds" else 1):
                 raise ConfigError(f"plan.{name}", value, "a whole number >= 2" if name == "seeds" else ">= 1")
         if not self.days >= 1:
             raise ConfigError("plan.days", self.days, "at least 1 day")
+        if self.objective not in ("crime", "harm"):
+            raise ConfigError("plan.objective", self.objective, "crime or harm")
+        if not self.objectives:
+            self.objectives = [self.objective, "money"]
+        for name in self.objectives:
+            if name not in OBJECTIVES:
+                raise ConfigError(
+                    "plan.objectives", self.objectives, f"a list of names from {', '.join(OBJECTIVES)}"
+                )
+        if len(set(self.objectives)) != len(self.objectives):
+            raise ConfigError("plan.objectives", self.objectives, "each name once")
+        self.harm = check_harm_weights(self.harm)
         return self
 
 
@@ -104,6 +138,8 @@ class Candidate:
     money_week: list[float]
     response_min: list[float] = field(default_factory=list)
     trust_end: list[float] = field(default_factory=list)
+    by_type: dict[str, list[float]] = field(default_factory=dict)
+    """Crimes per run of each offence type, one per seed."""
 
     @property
     def label(self) -> str:
@@ -123,24 +159,49 @@ class Candidate:
             and float(np.mean(self.money_week)) <= budget.money
         )
 
+    def harm(self, weights: Mapping[str, float]) -> list[float]:
+        """Return the harm per run (sum over types of crimes times days), one per seed."""
+        total = np.zeros(len(self.crimes))
+        for ctype, days in weights.items():
+            total += days * np.asarray(self.by_type.get(ctype, np.zeros(len(self.crimes))), dtype=float)
+        return total.tolist()
+
+    def values(self, objective: str, weights: Mapping[str, float] | None = None) -> list[float]:
+        """Return one of :data:`OBJECTIVES` per seed (``harm`` needs ``weights``)."""
+        if objective == "harm":
+            if weights is None:
+                raise ValueError("harm needs the harm weights")
+            return self.harm(weights)
+        return {
+            "crime": self.crimes, "money": self.money_week, "officer_hours": self.hours_week,
+            "response_time": self.response_min, "trust": self.trust_end,
+        }[objective]  # fmt: skip
+
 
 def _short(v: float) -> str:
     return f"{v:g}" if isinstance(v, int) or float(v).is_integer() else f"{v:.3g}"
 
 
-def pareto_front(candidates: Sequence[Candidate]) -> list[Candidate]:
-    """Return the candidates no other beats on mean crime, money and officer-hours per week at once."""
-    points = [(np.mean(c.crimes), np.mean(c.money_week), np.mean(c.hours_week)) for c in candidates]
+def pareto_front(
+    candidates: Sequence[Candidate],
+    objectives: Sequence[str] = ("crime", "money", "officer_hours"),
+    weights: Mapping[str, float] | None = None,
+) -> list[Candidate]:
+    """Return the candidates no other beats on the means of all ``objectives`` at once (best first on the first)."""
+    points = [[-OBJECTIVES[o] * float(np.mean(c.values(o, weights))) for o in objectives] for c in candidates]
     front = []
     for i, p in enumerate(points):
         dominated = any(
-            all(q[k] <= p[k] for k in range(3)) and any(q[k] < p[k] for k in range(3))
+            all(a <= b for a, b in zip(q, p, strict=True)) and any(a < b for a, b in zip(q, p, strict=True))
             for j, q in enumerate(points)
             if j != i
         )
         if not dominated:
             front.append(candidates[i])
-    return _distinct(sorted(front, key=lambda c: float(np.mean(c.crimes))))
+    first = objectives[0]
+    return _distinct(
+        sorted(front, key=lambda c: -OBJECTIVES[first] * float(np.mean(c.values(first, weights))))
+    )
 
 
 def _distinct(candidates: list[Candidate]) -> list[Candidate]:
@@ -154,31 +215,42 @@ def _distinct(candidates: list[Candidate]) -> list[Candidate]:
     return out
 
 
-def choose_plan(candidates: Sequence[Candidate], budget: Budget) -> tuple[Candidate, list[Candidate]]:
-    """Return the plan within budget with the lowest mean crime (cheaper first on ties), and the runners-up.
+def choose_plan(
+    candidates: Sequence[Candidate],
+    budget: Budget,
+    objective: str = "crime",
+    weights: Mapping[str, float] | None = None,
+) -> tuple[Candidate, list[Candidate]]:
+    """Return the plan within budget with the lowest mean ``objective`` (cheaper first on ties), and the runners-up.
 
     Raises ValueError when no candidate is within budget (the reference, which spends nothing, always is).
     """
     inside = [c for c in candidates if c.within(budget)]
     if not inside:
         raise ValueError("no candidate is within the budget")
-    ranked = sorted(inside, key=lambda c: (float(np.mean(c.crimes)), float(np.mean(c.money_week)),
-                                           float(np.mean(c.hours_week))))  # fmt: skip
+    ranked = sorted(inside, key=lambda c: (float(np.mean(c.values(objective, weights))),
+                                           float(np.mean(c.money_week)), float(np.mean(c.hours_week))))  # fmt: skip
     ranked = _distinct(ranked)
     return ranked[0], ranked[1:4]
 
 
-def seed_ranks(chosen: Candidate, candidates: Sequence[Candidate], budget: Budget) -> list[int]:
-    """Return the chosen plan's rank (1 = fewest crimes) among the candidates within budget, seed by seed."""
+def seed_ranks(
+    chosen: Candidate,
+    candidates: Sequence[Candidate],
+    budget: Budget,
+    objective: str = "crime",
+    weights: Mapping[str, float] | None = None,
+) -> list[int]:
+    """Return the chosen plan's rank (1 = lowest ``objective``) among the candidates within budget, seed by seed."""
     inside = _distinct([c for c in candidates if c.within(budget)])
-    crimes = np.array([c.crimes for c in inside])  # candidates x seeds
-    mine = np.asarray(chosen.crimes)
-    return [int((crimes[:, s] < mine[s]).sum()) + 1 for s in range(crimes.shape[1])]
+    table = np.array([c.values(objective, weights) for c in inside])  # candidates x seeds
+    mine = np.asarray(chosen.values(objective, weights))
+    return [int((table[:, s] < mine[s]).sum()) + 1 for s in range(table.shape[1])]
 
 
 # --------------------------------------------------------------------------- running candidates
-def _measures(sweep_dir: Path, policies: list[str], budget: Budget) -> dict[str, list[float]]:
-    """Per seed (in seed order): crimes, officer-hours and money per week, response time and trust."""
+def _measures(sweep_dir: Path, policies: list[str], budget: Budget) -> dict[str, Any]:
+    """Per seed (in seed order): crimes (all and by type), officer-hours and money per week, response time, trust."""
     from sim.policies.registry import policy_specs
     from sim.results import load_sweep
 
@@ -202,7 +274,11 @@ def _measures(sweep_dir: Path, policies: list[str], budget: Budget) -> dict[str,
         "crimes": col("crimes_total").tolist(), "hours_week": (hours * per_week).tolist(),
         "money_week": money.tolist(), "response_min": col("response_time_mean_min").tolist(),
         "trust_end": col("mean_trust_end").tolist(),
+        "by_type": {t: col(f"crimes_{t}").tolist() for t in CRIME_TYPES},
     }  # fmt: skip
+
+
+MEASURES = ("crimes", "hours_week", "money_week", "response_min", "trust_end", "by_type")
 
 
 @dataclass
@@ -213,9 +289,7 @@ class _Runner:
     budget: Budget
     sims_run: int = 0
 
-    def run(
-        self, tag: str, policies: list[str], params: dict[str, dict[str, float]]
-    ) -> dict[str, list[float]]:
+    def run(self, tag: str, policies: list[str], params: dict[str, dict[str, float]]) -> dict[str, Any]:
         from experiments.calibration_runs import _quiet
         from experiments.launch import run_hydra
 
@@ -240,6 +314,12 @@ class _Runner:
         return _measures(sweep_dir, policies, self.budget)
 
 
+def _mix_tag(policies: list[str], params: dict[str, dict[str, float]]) -> str:
+    """Return a folder name for a mix: the same mix (from any trial or search) reuses its runs."""
+    key = json.dumps([policies, params], sort_keys=True)
+    return "mix-" + hashlib.sha1(key.encode()).hexdigest()[:12]
+
+
 def _suggest(trial: Any, n_segments: int) -> tuple[list[str], dict[str, dict[str, float]]]:
     policies, params = [], {}
     for name, space in SPACE.items():
@@ -257,6 +337,14 @@ def _suggest(trial: Any, n_segments: int) -> tuple[list[str], dict[str, dict[str
     return policies, params
 
 
+def _told(cand: Candidate, reference: Candidate, objective: str, weights: Mapping[str, float]) -> float:
+    """Return the value Optuna is told: crime and harm as % change from the reference, the rest as means."""
+    mean = float(np.mean(cand.values(objective, weights)))
+    if objective in ("crime", "harm"):
+        return 100.0 * (mean / max(float(np.mean(reference.values(objective, weights))), 1e-9) - 1.0)
+    return mean
+
+
 def plan(
     base: list[str], budget: Budget, settings: PlanSettings, out: Path, n_segments: int
 ) -> dict[str, Any]:
@@ -266,14 +354,20 @@ def plan(
     from optuna.storages import JournalStorage
     from optuna.storages.journal import JournalFileBackend
 
+    settings.validate()
     t0 = time.monotonic()
+    # absolute: joblib's reused worker processes keep the working folder they started in
+    out = out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     runner = _Runner(base, out, settings, budget)
+    weights = settings.harm
     say(f"plan: reference runs (random patrol only) on seeds 0-{settings.seeds - 1}, {settings.days:g} days")
     reference = Candidate(-1, [], {}, **runner.run("reference", [], {}))
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(
-        study_name="plan", directions=["minimize", "minimize"], load_if_exists=True,
+        # the objectives name the study: a search on other objectives starts its own (the runs are reused)
+        study_name="plan-" + "-".join(settings.objectives), load_if_exists=True,
+        directions=["maximize" if OBJECTIVES[o] > 0 else "minimize" for o in settings.objectives],
         storage=JournalStorage(JournalFileBackend(str(out / "optuna.journal"))),
         sampler=optuna.samplers.TPESampler(seed=settings.sampler_seed, n_startup_trials=min(6, settings.trials)),
     )  # fmt: skip
@@ -281,6 +375,10 @@ def plan(
     for t in study.get_trials(deepcopy=False):  # a resumed search: its finished candidates count
         if "candidate" in t.user_attrs:
             candidates.append(Candidate(**t.user_attrs["candidate"]))
+            if not candidates[-1].by_type and candidates[-1].policies:
+                # saved by a version that did not keep crimes per type: its harm would read as zero
+                raise ConfigError("plan.fresh", settings.fresh, f"true: {out} was searched before crimes were kept "
+                                  "per offence type, so its mixes have no harm; start again")  # fmt: skip
     while len(candidates) - 1 < settings.trials:
         trial = study.ask()
         policies, params = _suggest(trial, n_segments)
@@ -289,38 +387,42 @@ def plan(
             f"plan: trial {number + 1}/{settings.trials}: {Candidate(number, policies, params, [], [], []).label}"
         )
         # no strategy at all is the reference itself: same runs, nothing to simulate again
-        measures = asdict(reference) if not policies else runner.run(f"trial-{number:03d}", policies, params)
-        measures = {
-            k: measures[k] for k in ("crimes", "hours_week", "money_week", "response_min", "trust_end")
-        }
-        cand = Candidate(number, policies, params, **measures)
+        measures = (
+            asdict(reference) if not policies else runner.run(_mix_tag(policies, params), policies, params)
+        )
+        cand = Candidate(number, policies, params, **{k: measures[k] for k in MEASURES})
         # feasible when both are <= 0: the budget is a constraint the sampler learns, not a penalty
         trial.set_constraint("officer_hours", float(np.mean(cand.hours_week)) - budget.officer_hours_per_week)
         trial.set_constraint("money", float(np.mean(cand.money_week)) - budget.money)
         trial.set_user_attr("candidate", asdict(cand))
-        change = 100.0 * (float(np.mean(cand.crimes)) / max(float(np.mean(reference.crimes)), 1e-9) - 1.0)
-        study.tell(trial, [change, float(np.mean(cand.money_week))])
+        study.tell(trial, [_told(cand, reference, o, weights) for o in settings.objectives])
         candidates.append(cand)
-    chosen, runners_up = choose_plan(candidates, budget)
+    chosen, runners_up = choose_plan(candidates, budget, settings.objective, weights)
     result = _result(chosen, runners_up, candidates, reference, budget, settings)
     result["sims_run"] = runner.sims_run
     result["minutes"] = round((time.monotonic() - t0) / 60.0, 2)
+    result["sentence"] = plan_sentence(result)
     (out / "plan.json").write_text(json.dumps(result, indent=2, default=float) + "\n")
-    pd.DataFrame([_row(c, reference, budget) for c in candidates]).to_csv(out / "trials.csv", index=False)
+    pd.DataFrame([_row(c, reference, budget, weights) for c in candidates]).to_csv(
+        out / "trials.csv", index=False
+    )
     return result
 
 
-def _effect(c: Candidate, reference: Candidate) -> dict[str, float]:
-    d = paired_difference_ci(c.crimes, reference.crimes)
-    return {"crimes": d.mean_treatment, "change_pct": d.pct_change, "change_pct_low": d.pct_low,
-            "change_pct_high": d.pct_high, "diff": d.mean_diff, "diff_low": d.diff_low, "diff_high": d.diff_high}  # fmt: skip
+def _effect(treatment: list[float], control: list[float], prefix: str, level: str) -> dict[str, float]:
+    d = paired_difference_ci(treatment, control)
+    return {f"{prefix}{level}": d.mean_treatment, f"{prefix}change_pct": d.pct_change,
+            f"{prefix}change_pct_low": d.pct_low, f"{prefix}change_pct_high": d.pct_high,
+            f"{prefix}diff": d.mean_diff, f"{prefix}diff_low": d.diff_low, f"{prefix}diff_high": d.diff_high}  # fmt: skip
 
 
-def _row(c: Candidate, reference: Candidate, budget: Budget) -> dict[str, Any]:
+def _row(c: Candidate, reference: Candidate, budget: Budget, weights: Mapping[str, float]) -> dict[str, Any]:
+    """One mix's line: its cost, and its effect on crime (``change_pct``...) and on harm (``harm_change_pct``...)."""
     return {
         "trial": c.number, "mix": c.label, "within_budget": c.within(budget),
         "officer_hours_per_week": float(np.mean(c.hours_week)), "money_per_week": float(np.mean(c.money_week)),
-        **_effect(c, reference),
+        **_effect(c.crimes, reference.crimes, "", "crimes"),
+        **_effect(c.harm(weights), reference.harm(weights), "harm_", "days"),
         "response_time_mean_min": float(np.mean(c.response_min)) if c.response_min else float("nan"),
         "trust_end": float(np.mean(c.trust_end)) if c.trust_end else float("nan"),
     }  # fmt: skip
@@ -328,47 +430,88 @@ def _row(c: Candidate, reference: Candidate, budget: Budget) -> dict[str, Any]:
 
 def _result(chosen: Candidate, runners_up: list[Candidate], candidates: list[Candidate], reference: Candidate,
             budget: Budget, settings: PlanSettings) -> dict[str, Any]:  # fmt: skip
-    ranks = seed_ranks(chosen, candidates, budget)
+    w = settings.harm
+    ranks = seed_ranks(chosen, candidates, budget, settings.objective, w)
     n_inside = len(_distinct([c for c in candidates if c.within(budget)]))
     return {
         "budget": asdict(budget), "settings": asdict(settings),
-        "chosen": _row(chosen, reference, budget),
+        "chosen": _row(chosen, reference, budget, w),
         "chosen_policies": chosen.policies, "chosen_params": chosen.params,
-        "runners_up": [_row(c, reference, budget) for c in runners_up],
-        "pareto_front": [_row(c, reference, budget) for c in pareto_front(candidates)],
+        "runners_up": [_row(c, reference, budget, w) for c in runners_up],
+        "pareto_objectives": list(settings.objectives),
+        "pareto_front": [_row(c, reference, budget, w) for c in pareto_front(candidates, settings.objectives, w)],
         "robustness": {"rank_per_seed": ranks, "candidates_within_budget": n_inside,
                        "best_on_seeds": sum(r == 1 for r in ranks)},
         "candidates": len(candidates),
     }  # fmt: skip
 
 
+def _cut(row: Mapping[str, Any], objective: str) -> str:
+    """Return "cut crime by 4.1% (95% CI 0.3% to 7.9%)" (or "raise ... by") from a row of :func:`_row`."""
+    p = "harm_" if objective == "harm" else ""
+    what = "harm (Cambridge Crime Harm Index)" if objective == "harm" else "crime"
+    pct, low, high = row[f"{p}change_pct"], row[f"{p}change_pct_low"], row[f"{p}change_pct_high"]
+    if not math.isfinite(pct):
+        return f"leave {what} unmeasured (the reference runs had none)"
+
+    def num(x: float) -> str:
+        return f"{x + 0.0:.1f}".replace("-0.0", "0.0")  # no "-0.0"
+
+    if pct <= 0:
+        return f"cut {what} by {num(-pct)}% (95% CI {num(-high)}% to {num(-low)}%)"
+    return f"raise {what} by {num(pct)}% (95% CI {num(low)}% to {num(high)}%)"
+
+
+def plan_sentence(result: Mapping[str, Any]) -> str:
+    """Return the sentence a planner reads first: the budget, the mix, and its effect with its 95% CI."""
+    b, c = result["budget"], result["chosen"]
+    objective = result["settings"]["objective"]
+    if not result.get("chosen_policies", [None]):
+        return (
+            f"With {b['officer_hours_per_week']:g} officer-hours and {b['money']:,.0f} per week, no mix tried is "
+            f"expected to cut {objective} more than random patrol alone: keep random patrol (no new strategy)."
+        )
+    return (
+        f"With {b['officer_hours_per_week']:g} officer-hours and {b['money']:,.0f} per week, this mix is expected "
+        f"to {_cut(c, objective)}: {c['mix']}."
+    )
+
+
 def describe(result: dict[str, Any]) -> str:
     """Return the plan in words: the sentence a planner reads first, then the runners-up and the front."""
     b, c, rob = result["budget"], result["chosen"], result["robustness"]
     s = result["settings"]
+    objective = s["objective"]
+    p = "harm_" if objective == "harm" else ""
+    asked = result.get("pareto_objectives", [])
 
     def effect(row: dict[str, Any]) -> str:
-        return (f"{row['change_pct']:+.1f}% crime (95% CI {row['change_pct_low']:+.1f}% to {row['change_pct_high']:+.1f}%), "
-                f"{row['officer_hours_per_week']:.1f} officer-hours and {row['money_per_week']:,.0f} per week")  # fmt: skip
+        extra = "".join(
+            f", {label} {row[key]:.{k}f}" for name, key, label, k in
+            (("response_time", "response_time_mean_min", "mean response (min)", 1), ("trust", "trust_end", "trust at end", 3))
+            if name in asked
+        )  # fmt: skip
+        other = "crime" if objective == "harm" else "harm"
+        return (f"{_cut(row, objective)} [{_cut(row, other)}], "
+                f"costs {row['officer_hours_per_week']:.1f} officer-hours and {row['money_per_week']:,.0f} per week{extra}")  # fmt: skip
 
     lines = [
-        f"With {b['officer_hours_per_week']:g} officer-hours and {b['money']:,.0f} per week, this mix is expected "
-        f"to change crime by {c['change_pct']:+.1f}% (95% CI {c['change_pct_low']:+.1f}% to {c['change_pct_high']:+.1f}%): "
-        f"{c['mix']}.",
+        result.get("sentence") or plan_sentence(result),
         *(
             [f"  the interval includes no change: the {s['seeds']} seeds of {s['days']:g} days cannot tell this "
              "mix from random patrol; run more (plan.seeds, plan.days) before acting on it"]
-            if not (c["change_pct_high"] < 0 or c["change_pct_low"] > 0)
+            if result.get("chosen_policies") and not (c[f"{p}change_pct_high"] < 0 or c[f"{p}change_pct_low"] > 0)
             else []
         ),
         f"  it uses {c['officer_hours_per_week']:.1f} officer-hours and {c['money_per_week']:,.0f} per week "
         f"(one-off costs spread over {b['amortise_years']:g} years)",
-        f"  robustness: fewest crimes of the {rob['candidates_within_budget']} mixes within budget on "
+        f"  and is expected to {_cut(c, 'crime' if objective == 'harm' else 'harm')}",
+        f"  robustness: lowest {objective} of the {rob['candidates_within_budget']} mixes within budget on "
         f"{rob['best_on_seeds']} of {len(rob['rank_per_seed'])} seeds (ranks per seed: "
         f"{', '.join(map(str, rob['rank_per_seed']))})",
-        "runners-up within budget:",
+        "runners-up within budget, and what each costs:",
         *(f"  {r['mix']}: {effect(r)}" for r in result["runners_up"]),
-        "Pareto front (crime, money, officer-hours; within budget or not):",
+        f"Pareto front ({', '.join(asked)}; within budget or not, ! = over budget):",
         *(f"  {'  ' if r['within_budget'] else '! '}{r['mix']}: {effect(r)}" for r in result["pareto_front"]),
         f"{result['candidates']} mixes on {s['seeds']} paired seeds of {s['days']:g} days; "
         f"{result['sims_run']} simulations run by this command in {result['minutes']:.1f} min (a resumed search reuses earlier runs).",
@@ -382,20 +525,42 @@ def say(msg: str) -> None:
 
 
 # --------------------------------------------------------------------------- command line
+def _parse_list(key: str, value: str) -> list[str]:
+    inner = value.strip()
+    if inner.startswith("[") and inner.endswith("]"):
+        inner = inner[1:-1]
+    names = [v.strip() for v in inner.split(",") if v.strip()]
+    if not names:
+        raise ConfigError(key, value, f"a list such as [crime,money] of {', '.join(OBJECTIVES)}")
+    return names
+
+
 def _split(argv: Sequence[str]) -> tuple[Budget, PlanSettings, list[str], str]:
     budget, settings, rest, name = Budget(), PlanSettings(), [], "plan"
     known = {"budget": Budget, "plan": PlanSettings}
     for arg in argv:
         key, _, value = arg.partition("=")
         section, _, field_name = key.partition(".")
-        if section in known:
+        if section == "harm":
+            if field_name not in CRIME_TYPES:
+                raise ConfigError(key, value, f"harm.<type> for a type of {', '.join(CRIME_TYPES)}")
+            try:
+                settings.harm[field_name] = float(value)
+            except ValueError:
+                raise ConfigError(key, value, "days of custody, a number >= 0") from None
+        elif section in known:
             target = budget if section == "budget" else settings
-            if field_name not in {f for f in asdict(target)}:
-                raise ConfigError(key, value, f"one of {', '.join(f'{section}.{f}' for f in asdict(target))}")
+            fields = [f for f in asdict(target) if f != "harm"]
+            if field_name not in fields:
+                raise ConfigError(key, value, f"one of {', '.join(f'{section}.{f}' for f in fields)}")
             current = getattr(target, field_name)
             try:
-                parsed: Any = (value.lower() in ("1", "true", "yes")) if isinstance(current, bool) else (
-                    int(value) if isinstance(current, int) else float(value))  # fmt: skip
+                parsed: Any = (
+                    (value.lower() in ("1", "true", "yes")) if isinstance(current, bool)
+                    else _parse_list(key, value) if isinstance(current, list)
+                    else value if isinstance(current, str)
+                    else int(value) if isinstance(current, int) else float(value)
+                )  # fmt: skip
             except ValueError:
                 raise ConfigError(key, value, "a number") from None
             setattr(target, field_name, parsed)

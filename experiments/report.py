@@ -89,7 +89,31 @@ HOW = {
     "pct": "100 × (strategy mean / baseline mean − 1), a ratio of means; delta-method 95% CI over paired seeds",
     "wdq": "Weighted displacement quotient (Bowers & Johnson 2003) of the pooled counts; paired bootstrap 95% CI",
     "hours": "Officer-hours per 30 days moved between activities, where the 95% CI of the change excludes 0",
+    "treated_pct": "Crime counted from each street's treatment on; 100 × (strategy mean / baseline mean − 1), "
+    "a ratio of means; delta-method 95% CI over paired seeds",
+    "survey": "The last survey wave's estimate (mean answer of the residents who responded)",
+    "area": "Neighbourhood: a square city.area_cell_m cell (400 m by default) over the street segments' midpoints "
+    "(sim/model.py grid_areas), numbered column by column from the west, south to north in a column; "
+    "only cells with streets are numbered",
 }
+# How the numbers of the streets tables are computed (each cell's tooltip).
+STREET_HOW = {
+    "street": "The segment's OpenStreetMap name, else its road number (ref), else 'near' the nearest named street",
+    "way": "OpenStreetMap way id of the street the segment is part of (search for it in JOSM or QGIS)",
+    "segment": "Precinct's index of the street segment (sim/network.py; the GIS export's segment column)",
+    "treated": "Share of replications in which the strategy acted on this segment",
+    "base_week": "Baseline crimes on the segment per week: mean over the baseline replications",
+    "base_week_ci": "Baseline crimes on the segment per week: mean over the replications, Student-t 95% CI",
+    "mine_week": "Crimes on the segment per week with the strategy: mean over its replications",
+    "change_week": "Strategy minus baseline crimes per week on the segment: mean of per-seed differences, Student-t 95% CI",
+}
+
+
+def _title(text: str) -> str:
+    """Return a tooltip attribute (`` title='...'``), quotes and all escaped."""
+    return f" title='{html.escape(text, quote=True)}'"
+
+
 # Measures whose percent change means nothing (a difference from chance can be near zero or negative).
 NO_PERCENT = {"share_crime_top5pct_above_chance"}
 
@@ -127,8 +151,8 @@ def _effects_table(
 ) -> str:
     head = (
         "<tr><th class='text'>Measure</th><th class='text'>Unit</th>"
-        f"<th title='{HOW['base']}'>Baseline (mean)</th><th title='{HOW['mine']}'>With strategy (mean)</th>"
-        f"<th title='{HOW['diff']}'>Difference (unit; 95% CI)</th><th title='{HOW['pct']}'>Change (%; 95% CI)</th></tr>"
+        f"<th{_title(HOW['base'])}>Baseline (mean)</th><th{_title(HOW['mine'])}>With strategy (mean)</th>"
+        f"<th{_title(HOW['diff'])}>Difference (unit; 95% CI)</th><th{_title(HOW['pct'])}>Change (%; 95% CI)</th></tr>"
     )
     rows = []
     heading = ""  # a group's heading is shown with its first row, so a group with none is left out
@@ -150,41 +174,47 @@ def _effects_table(
             continue
         d = e.diff
         digits = 3 if "share" in unit or "0–1" in unit else 1
-        diff = wording.with_ci(d.mean_diff, d.diff_low, d.diff_high, digits)
-        k = wording.pct_digits(d.pct_change, d.pct_low, d.pct_high)
+        diff = wording.with_ci(
+            d.mean_diff, d.diff_low, d.diff_high, wording.ci_digits(d.diff_low, d.diff_high, digits)
+        )
+        k = wording.ci_digits(d.pct_low, d.pct_high, wording.pct_digits(d.pct_change, d.pct_low, d.pct_high))
         pct = (
             wording.with_ci(d.pct_change, d.pct_low, d.pct_high, k, "%") if metric not in NO_PERCENT else "–"
         )
         css = ""
         if better and wording.significant(d.diff_low, d.diff_high):
             css = " class='good'" if np.sign(d.mean_diff) == better else " class='bad'"
+        what = f"{HOW['survey']}. " if metric.startswith("survey_") else ""
         rows.append(
             f"<tr{css}><td>{html.escape(label)}</td><td class='text'>{html.escape(unit)}</td>"
-            f"<td>{wording.fmt(d.mean_control, digits)}</td><td>{wording.fmt(d.mean_treatment, digits)}</td>"
-            f"<td>{diff}</td><td>{pct}</td></tr>"
+            f"<td{_title(what + HOW['base'])}>{wording.fmt(d.mean_control, digits)}</td>"
+            f"<td{_title(what + HOW['mine'])}>{wording.fmt(d.mean_treatment, digits)}</td>"
+            f"<td{_title(what + HOW['diff'])}>{diff}</td><td{_title(what + HOW['pct'])}>{pct}</td></tr>"
         )
     return f"<table>{head}{''.join(rows)}</table>"
 
 
-def _glance_cell(e: Effect | None, *, pct: bool, digits: int, better: int) -> str:
+def _glance_cell(e: Effect | None, *, pct: bool, digits: int, better: int, how: str) -> str:
     if e is None or e.diff.n == 0:
         return "<td>–</td>"
     d = e.diff
     if pct:
-        k = wording.pct_digits(d.pct_change, d.pct_low, d.pct_high)
+        k = wording.ci_digits(d.pct_low, d.pct_high, wording.pct_digits(d.pct_change, d.pct_low, d.pct_high))
         text, sig = (
             wording.with_ci(d.pct_change, d.pct_low, d.pct_high, k, "%"),
             wording.significant(d.pct_low, d.pct_high),
         )
     else:
         text, sig = (
-            wording.with_ci(d.mean_diff, d.diff_low, d.diff_high, digits),
+            wording.with_ci(
+                d.mean_diff, d.diff_low, d.diff_high, wording.ci_digits(d.diff_low, d.diff_high, digits)
+            ),
             wording.significant(d.diff_low, d.diff_high),
         )
     css = ""
     if sig and better:
         css = " class='good'" if np.sign(d.mean_diff) == better else " class='bad'"
-    return f"<td{css}>{text}</td>"
+    return f"<td{css}{_title(how)}>{text}</td>"
 
 
 def _glance_table(comp: Comparison) -> str:
@@ -193,11 +223,11 @@ def _glance_table(comp: Comparison) -> str:
     if not arms:
         return ""
     head = (
-        f"<tr><th class='text'>Strategy</th><th title='{HOW['pct']}'>All crime<br>(% change)</th>"
-        f"<th title='{HOW['pct']}; crime counted from each street's treatment on'>Crime on treated streets<br>(% change)</th>"
-        f"<th title='{HOW['wdq']}'>Nearby streets<br>(WDQ)</th><th title='{HOW['diff']}'>Trust at end<br>(change, 0–1 scale)</th>"
-        f"<th title='{HOW['diff']}'>Mean response time<br>(change, minutes)</th>"
-        f"<th class='text' title='{HOW['hours']}'>Officer time<br>(change, hours per month)</th></tr>"
+        f"<tr><th class='text'>Strategy</th><th{_title(HOW['pct'])}>All crime<br>(% change)</th>"
+        f"<th{_title(HOW['treated_pct'])}>Crime on treated streets<br>(% change)</th>"
+        f"<th{_title(HOW['wdq'])}>Nearby streets<br>(WDQ)</th><th{_title(HOW['diff'])}>Trust at end<br>(change, 0–1 scale)</th>"
+        f"<th{_title(HOW['diff'])}>Mean response time<br>(change, minutes)</th>"
+        f"<th class='text'{_title(HOW['hours'])}>Officer time<br>(change, hours per month)</th></tr>"
     )
     rows = []
     for arm in arms:
@@ -206,23 +236,47 @@ def _glance_table(comp: Comparison) -> str:
         wdq = "<td>–</td>"
         treated = eff.get("crimes_in_treated")
         if w is not None and treated is not None and wording.wdq_assessable(w, treated.diff):
-            wdq = f"<td>{wording.fmt(w.wdq, 2)}<span class='ci'>{wording.fmt(w.low, 2)} to {wording.fmt(w.high, 2)}</span></td>"
+            wdq = f"<td{_title(HOW['wdq'])}>{wording.fmt(w.wdq, 2)}<span class='ci'>{wording.fmt(w.low, 2)} to {wording.fmt(w.high, 2)}</span></td>"
         elif w is not None:
             wdq = "<td class='wrap'><span class='ci'>not assessable: no clear fall on treated streets</span></td>"
         shifts = wording.hour_shifts(eff, comp.days)[:3]
         hours = "<br>".join(f"{wording.signed(h, 0)} {p}" for h, p in shifts) or "–"
         rows.append(
             f"<tr><td>{html.escape(wording.arm_title(arm))}</td>"
-            + _glance_cell(eff.get("crimes_total"), pct=True, digits=1, better=-1)
+            + _glance_cell(
+                eff.get("crimes_total"),
+                pct=True,
+                digits=1,
+                better=-1,
+                how=f"All crimes per run: {HOW['pct']}",
+            )
             + (
-                _glance_cell(eff.get("crimes_in_treated"), pct=True, digits=1, better=-1)
+                _glance_cell(
+                    eff.get("crimes_in_treated"),
+                    pct=True,
+                    digits=1,
+                    better=-1,
+                    how=f"Crimes on treated streets since treatment: {HOW['pct']}",
+                )
                 if w
                 else "<td>–</td>"
             )
             + wdq
-            + _glance_cell(eff.get("mean_trust_end"), pct=False, digits=3, better=1)
-            + _glance_cell(eff.get("response_time_mean_min"), pct=False, digits=1, better=-1)
-            + f"<td class='wrap'>{hours}</td></tr>"
+            + _glance_cell(
+                eff.get("mean_trust_end"),
+                pct=False,
+                digits=3,
+                better=1,
+                how=f"Residents' mean trust (0–1) at the end: {HOW['diff']}",
+            )
+            + _glance_cell(
+                eff.get("response_time_mean_min"),
+                pct=False,
+                digits=1,
+                better=-1,
+                how=f"Mean minutes from crime to an officer's arrival: {HOW['diff']}",
+            )
+            + f"<td class='wrap'{_title(HOW['hours'])}>{hours}</td></tr>"
         )
     note = (
         "<p class='note'>Each cell: the estimate, and under it its 95% confidence interval. Green: better than "
@@ -235,16 +289,16 @@ def _areas_table(areas: pd.DataFrame, top: int = 8) -> str:
     if areas.empty:
         return ""
     head = (
-        f"<tr><th class='text'>Neighbourhood (grid cell id)</th><th title='{HOW['base']}'>Baseline crimes (per run)</th>"
-        f"<th title='{HOW['mine']}'>With strategy (per run)</th><th title='{HOW['pct']}'>Change (%; 95% CI)</th></tr>"
+        f"<tr><th class='text'>Neighbourhood (grid cell id)</th><th{_title(HOW['base'])}>Baseline crimes (per run)</th>"
+        f"<th{_title(HOW['mine'])}>With strategy (per run)</th><th{_title(HOW['pct'])}>Change (%; 95% CI)</th></tr>"
     )
     rows = []
     for r in areas.head(top).to_dict("records"):
         k = wording.pct_digits(r["pct_change"], r["pct_low"], r["pct_high"])
         pct = wording.with_ci(r["pct_change"], r["pct_low"], r["pct_high"], k, "%")
         rows.append(
-            f"<tr><td>{r['area']}</td><td>{wording.fmt(r['mean_control'])}</td><td>{wording.fmt(r['mean_treatment'])}</td>"
-            f"<td>{pct}</td></tr>"
+            f"<tr><td{_title(HOW['area'])}>{r['area']}</td><td{_title(HOW['base'])}>{wording.fmt(r['mean_control'])}</td>"
+            f"<td{_title(HOW['mine'])}>{wording.fmt(r['mean_treatment'])}</td><td{_title(HOW['pct'])}>{pct}</td></tr>"
         )
     note = f"<p class='note'>The {min(top, len(areas))} neighbourhoods with most crime in baseline, of {len(areas)}.</p>"
     return f"<table>{head}{''.join(rows)}</table>{note}"
@@ -332,22 +386,23 @@ def _arm_section(
 def _street_tables(arm: Arm, frame: pd.DataFrame) -> str:
     """Return the streets a strategy treated and those whose crime changed most: sortable, as CSV."""
     key = streets.arm_key(arm)
-    change = [("baseline_crimes_week", "Baseline crimes / week", "num"),
-              (f"{key}_crimes_week", "With strategy / week", "num"),
-              (f"{key}_change_week", "Change / week (95% CI)", "signed")]  # fmt: skip
-    ids = [("street", "Street", "text"), ("osm_way_id", "OSM way", "int"), ("segment", "Segment", "int")]
+    change = [("baseline_crimes_week", "Baseline crimes / week", "num", STREET_HOW["base_week"]),
+              (f"{key}_crimes_week", "With strategy / week", "num", STREET_HOW["mine_week"]),
+              (f"{key}_change_week", "Change / week (95% CI)", "signed", STREET_HOW["change_week"])]  # fmt: skip
+    ids = [("street", "Street", "text", STREET_HOW["street"]), ("osm_way_id", "OSM way", "int", STREET_HOW["way"]),
+           ("segment", "Segment", "int", STREET_HOW["segment"])]  # fmt: skip
     out = []
     treated = streets.treated_streets(frame, arm)
     if len(treated):
         out.append(f"<h3>Streets it treated ({len(treated)} segments)</h3>" + streets.sortable_table(
-            f"treated-{key}", treated, [*ids, (f"{key}_treated", "Replications treated", "share"), *change],
+            f"treated-{key}", treated, [*ids, (f"{key}_treated", "Replications treated", "share", STREET_HOW["treated"]), *change],
             csv_name=f"treated_streets_{key}.csv",
             note="Segments the strategy acted on in any replication; crimes per week are means over replications.",
         ))  # fmt: skip
     changed = streets.changed_streets(frame, arm)
     if len(changed):
         out.append("<h3>Streets whose crime changed most</h3>" + streets.sortable_table(
-            f"changed-{key}", changed, [*ids, *change, (f"{key}_treated", "Replications treated", "share")],
+            f"changed-{key}", changed, [*ids, *change, (f"{key}_treated", "Replications treated", "share", STREET_HOW["treated"])],
             csv_name=f"changed_streets_{key}.csv",
             note="The segments with the largest mean change, strategy minus baseline, per week (paired seeds, "
                  "Student-t 95% CI); green: clearly fewer crimes, red: clearly more.",
@@ -359,9 +414,10 @@ def _hotspot_table(frame: pd.DataFrame) -> str:
     hot = streets.hotspot_streets(frame)
     if hot.empty:
         return ""
-    cols = [("rank", "Rank", "int"), ("street", "Street", "text"), ("osm_way_id", "OSM way", "int"),
-            ("segment", "Segment", "int"), ("highway", "Road class", "text"),
-            ("baseline_crimes_week", "Crimes / week (95% CI)", "ci")]  # fmt: skip
+    cols = [("rank", "Rank", "int", "Rank by baseline crimes per week, 1 = most"), ("street", "Street", "text", STREET_HOW["street"]),
+            ("osm_way_id", "OSM way", "int", STREET_HOW["way"]), ("segment", "Segment", "int", STREET_HOW["segment"]),
+            ("highway", "Road class", "text", ""),
+            ("baseline_crimes_week", "Crimes / week (95% CI)", "ci", STREET_HOW["base_week_ci"])]  # fmt: skip
     return "<h3>Hot spots by name</h3>" + streets.sortable_table(
         "hotspots", hot, cols, csv_name="hotspots.csv",
         note=f"The top 5% of street segments by baseline crime ({len(hot)} with any crime), crimes per week "

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import json
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -206,29 +207,35 @@ def changed_streets(frame: pd.DataFrame, arm: Arm, top: int = 15) -> pd.DataFram
 
 
 # --------------------------------------------------------------------------- HTML
-def _cell(value: Any, kind: str, low: Any = None, high: Any = None) -> str:
+def _cell(value: Any, kind: str, low: Any = None, high: Any = None, how: str = "") -> str:
+    title = f" title='{html.escape(how, quote=True)}'" if how else ""
     if kind == "text":
-        return f"<td class='text' data-v='{html.escape(str(value))}'>{html.escape(str(value))}</td>"
+        return f"<td class='text' data-v='{html.escape(str(value))}'{title}>{html.escape(str(value))}</td>"
     v = float(value) if value is not None and not pd.isna(value) else float("nan")
     data = f"{v!r}" if math.isfinite(v) else ""
     if kind == "int":
-        return f"<td data-v='{data}'>{int(v) if math.isfinite(v) else '–'}</td>"
+        return f"<td data-v='{data}'{title}>{int(v) if math.isfinite(v) else '–'}</td>"
     if kind == "share":
-        return f"<td data-v='{data}'>{wording.fmt(100 * v, 0)}%</td>"
+        return f"<td data-v='{data}'{title}>{wording.fmt(100 * v, 0)}%</td>"
     if kind == "signed":
-        cell = wording.with_ci(v, float(low), float(high), 2)
+        cell = wording.with_ci(v, float(low), float(high), wording.ci_digits(float(low), float(high), 2))
         css = ""
         if wording.significant(float(low), float(high)):
             css = " class='good'" if v < 0 else " class='bad'"
-        return f"<td{css} data-v='{data}'>{cell}</td>"
+        return f"<td{css} data-v='{data}'{title}>{cell}</td>"
     text = wording.fmt(v, 2)
     if low is not None and math.isfinite(float(low)) and math.isfinite(float(high)):
         text += f"<span class='ci'>{wording.fmt(float(low), 2)} to {wording.fmt(float(high), 2)}</span>"
-    return f"<td data-v='{data}'>{text}</td>"
+    return f"<td data-v='{data}'{title}>{text}</td>"
 
 
 def sortable_table(
-    table_id: str, frame: pd.DataFrame, columns: list[tuple[str, str, str]], *, csv_name: str, note: str = ""
+    table_id: str,
+    frame: pd.DataFrame,
+    columns: Sequence[tuple[str, str, str] | tuple[str, str, str, str]],
+    *,
+    csv_name: str,
+    note: str = "",
 ) -> str:
     """Render a table that sorts on a header click and downloads as CSV from the page (no server).
 
@@ -239,25 +246,27 @@ def sortable_table(
     frame
         Rows to show; every column of it goes into the CSV.
     columns
-        ``(column, header, kind)``: kind ``text``, ``int``, ``num``, ``share`` (0-1 shown as %),
-        or ``ci`` / ``signed`` (the column with ``_low`` / ``_high`` beside it; ``signed`` is coloured
-        green when clearly lower, red when clearly higher).
+        ``(column, header, kind)`` or ``(column, header, kind, how)``: kind ``text``, ``int``, ``num``,
+        ``share`` (0-1 shown as %), or ``ci`` / ``signed`` (the column with ``_low`` / ``_high`` beside
+        it; ``signed`` is coloured green when clearly lower, red when clearly higher); ``how``, how the
+        column's numbers are computed, is each cell's tooltip.
     csv_name
         File name the download is offered under.
     note
         A sentence under the table saying how its numbers were computed.
     """
+    spec = [(c[0], c[1], c[2], c[3] if len(c) > 3 else "") for c in columns]
     head = "".join(
         f"<th class='{'text' if kind == 'text' else 'num'}' title='Sort by {html.escape(header)}'>{html.escape(header)}</th>"
-        for _, header, kind in columns
+        for _, header, kind, _ in spec
     )
     body = []
     for rec in frame.to_dict("records"):
         cells = [
-            _cell(rec.get(col), kind, rec.get(f"{col}_low"), rec.get(f"{col}_high"))
+            _cell(rec.get(col), kind, rec.get(f"{col}_low"), rec.get(f"{col}_high"), how)
             if kind in ("ci", "signed")
-            else _cell(rec.get(col), kind)
-            for col, _, kind in columns
+            else _cell(rec.get(col), kind, how=how)
+            for col, _, kind, how in spec
         ]
         body.append("<tr>" + "".join(cells) + "</tr>")
     data = json.dumps(

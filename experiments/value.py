@@ -111,7 +111,9 @@ def value_table(values: list[Value], days: float) -> str:
     for v in values:
         p = v.prevented
         # prevented = baseline - strategy: the paired difference of baseline against strategy
-        prevented = wording.with_ci(p.mean_diff, p.diff_low, p.diff_high, 1)
+        prevented = wording.with_ci(
+            p.mean_diff, p.diff_low, p.diff_high, wording.ci_digits(p.diff_low, p.diff_high, 1)
+        )
         css = " class='good'" if wording.significant(p.diff_low, p.diff_high) and p.mean_diff > 0 else ""
         rows.append(
             f"<tr><td>{html.escape(wording.arm_title(v.arm))}</td>"

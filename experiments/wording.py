@@ -111,6 +111,18 @@ def pct_digits(value: float, low: float = float("nan"), high: float = float("nan
     return 0 if width >= 4 or (math.isfinite(value) and abs(value) >= 10) else 1
 
 
+def ci_digits(low: float, high: float, digits: int) -> int:
+    """Return at least ``digits`` decimals, more when the interval excludes 0: its bound nearest 0 gets 2 significant figures.
+
+    So a significant change never reads as zero (a trust change of +0.0003, 95% CI +0.0001 to
+    +0.0005, prints as such, not as "0.000 (0.000 to 0.000)" coloured green).
+    """
+    if not significant(low, high):
+        return digits
+    nearest = min(abs(low), abs(high))
+    return min(max(digits, 1 - math.floor(math.log10(nearest))), 9)
+
+
 def significant(lo: float, hi: float) -> bool:
     """Return whether the interval ``[lo, hi]`` is finite and excludes 0."""
     return math.isfinite(lo) and math.isfinite(hi) and (lo > 0 or hi < 0)

@@ -348,3 +348,23 @@ def test_month_only_files_split_on_whole_months() -> None:
     assert p.fit_start == pd.Timestamp("2023-05-01") and p.test_end == pd.Timestamp("2025-01-01")
     assert p.fit_end == pd.Timestamp("2024-08-01")  # the last quarter of 20 months, from a month's start
     assert not p.timed and p.fit_days == (p.fit_end - p.fit_start).days
+
+
+@pytest.mark.slow
+def test_a_plan_on_the_calibrated_city_runs_every_mix_on_it(calibrated: Path, tmp_path: Path) -> None:
+    """`precinct plan city.calibration=DIR`: the reference and every mix tried run on the calibrated city."""
+    from experiments.cli import main as cli_main
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(tmp_path)
+        assert cli_main(["plan", "budget.officer_hours_per_week=1000", "budget.money=100000", "plan.trials=1",
+                         "plan.seeds=2", "plan.days=1", f"city.calibration={calibrated}", "name=cal"]) == 0  # fmt: skip
+    runs = tmp_path / "outputs" / "plans" / "cal" / "runs"
+    configs = sorted(runs.glob("*/*/config.json"))
+    assert len(configs) >= 2 and (runs / "reference").is_dir()
+    fitted = load_calibration(calibrated).crime
+    for path in configs:
+        config = json.loads(path.read_text())
+        assert config["city"]["calibration"] == str(calibrated), path
+        assert config["crime"]["segment_prior"] == str(calibrated / "segments.parquet"), path
+        assert config["crime"]["prior_strength"] == pytest.approx(fitted["prior_strength"]), path

@@ -8,8 +8,24 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from experiments.plan import Budget, Candidate, PlanSettings, _split, choose_plan, pareto_front, seed_ranks
+from experiments.plan import (
+    HARM_FILE,
+    OBJECTIVES,
+    Budget,
+    Candidate,
+    PlanSettings,
+    _result,
+    _split,
+    choose_plan,
+    describe,
+    load_harm_weights,
+    pareto_front,
+    plan_sentence,
+    seed_ranks,
+)
 from sim.errors import ConfigError
+from sim.offences import CRIME_TYPES
+from sim.stats import paired_difference_ci
 
 
 def _cand(n: int, crimes: list[float], hours: float, money: float) -> Candidate:
@@ -62,16 +78,145 @@ def test_budget_and_settings_are_read_and_checked() -> None:
     assert np.isnan(Budget().money)
 
 
+def _typed(n: int, robberies: list[float], thefts: list[float], money: float = 0.0) -> Candidate:
+    """A mix whose crimes are robberies (365 days each) and thefts from the person (2 days each)."""
+    by_type = {t: [0.0] * len(robberies) for t in CRIME_TYPES}
+    by_type["robbery"], by_type["theft_from_person"] = robberies, thefts
+    crimes = [r + t for r, t in zip(robberies, thefts, strict=True)]
+    return Candidate(n, [f"s{n}"], {}, crimes, [1.0] * len(crimes), [money] * len(crimes),
+                     [10.0] * len(crimes), [0.5] * len(crimes), by_type)  # fmt: skip
+
+
+def test_harm_weights_are_the_stated_cchi_days_for_every_offence_type() -> None:
+    weights = load_harm_weights()
+    assert list(weights) == list(CRIME_TYPES)
+    assert weights["robbery"] == 365 and weights["theft_from_person"] == 2 and weights["shoplifting"] == 1
+    text = HARM_FILE.read_text()
+    assert "Sherman, Neyroud & Neyroud 2016" in text and "mapped to" in text  # the source and the mappings
+    assert PlanSettings().harm == weights
+
+
+def test_bad_harm_weights_name_the_file_and_the_type(tmp_path: Path) -> None:
+    missing = tmp_path / "harm.yaml"
+    missing.write_text("harm:\n  robbery: 365\n")
+    with pytest.raises(ConfigError, match=r"harm\.yaml: harm\.burglary"):
+        load_harm_weights(missing)
+    typo = tmp_path / "typo.yaml"
+    typo.write_text("harm:\n  robery: 365\n")
+    with pytest.raises(ConfigError, match=r"harm\.robery.*one of robbery"):
+        load_harm_weights(typo)
+    with pytest.raises(ConfigError, match=r"harm\.violence"):
+        _split(["budget.officer_hours_per_week=1", "budget.money=1", "harm.violence=-3"])
+    with pytest.raises(ConfigError, match=r"harm\.murder"):
+        _split(["budget.officer_hours_per_week=1", "budget.money=1", "harm.murder=5475"])
+    _, settings, _, _ = _split(["budget.officer_hours_per_week=1", "budget.money=1", "harm.violence=10"])
+    assert settings.harm["violence"] == 10 and settings.harm["robbery"] == 365
+
+
+def test_the_harm_objective_prefers_fewer_robberies_to_fewer_crimes() -> None:
+    reference = _typed(-1, [10.0, 12.0, 11.0], [50.0, 55.0, 52.0])
+    fewer_thefts = _typed(0, [10.0, 12.0, 11.0], [30.0, 33.0, 31.0])  # 20 fewer crimes, as harmful
+    fewer_robberies = _typed(1, [6.0, 7.0, 7.0], [56.0, 61.0, 57.0])  # 4 fewer robberies, more crimes
+    budget = Budget(10.0, 10.0)
+    everyone = [reference, fewer_thefts, fewer_robberies]
+    weights = load_harm_weights()
+    assert choose_plan(everyone, budget)[0] is fewer_thefts
+    assert choose_plan(everyone, budget, "harm", weights)[0] is fewer_robberies
+    assert seed_ranks(fewer_robberies, everyone, budget, "harm", weights) == [1, 1, 1]
+    settings = PlanSettings(objective="harm", seeds=3).validate()
+    assert settings.objectives == ["harm", "money"]
+    result = _result(fewer_robberies, [fewer_thefts, reference], everyone, reference, budget, settings)
+    result.update(sims_run=0, minutes=0.0)
+    d = paired_difference_ci(fewer_robberies.harm(weights), reference.harm(weights))
+    assert d.pct_change < 0
+    sentence = plan_sentence(result)
+    assert sentence == (
+        f"With 10 officer-hours and 10 per week, this mix is expected to cut harm (Cambridge Crime Harm Index) by "
+        f"{-d.pct_change:.1f}% (95% CI {-d.pct_high:.1f}% to {-d.pct_low:.1f}%): s1."
+    )
+    assert result["chosen"]["harm_change_pct"] == pytest.approx(d.pct_change)
+    assert result["chosen"]["change_pct"] > 0  # more crimes, less harm: both are reported
+    text = describe(result)
+    assert text.splitlines()[0] == sentence and "runners-up within budget, and what each costs:" in text
+    assert "  s0: cut harm" in text and "officer-hours and 0 per week" in text
+
+
+def test_when_no_mix_beats_random_patrol_within_budget_the_sentence_says_keep_it() -> None:
+    reference = _typed(-1, [10.0, 12.0, 11.0], [50.0, 55.0, 52.0])
+    dear = _typed(0, [5.0, 6.0, 5.0], [40.0, 41.0, 40.0], money=500.0)
+    settings = PlanSettings(objective="harm", seeds=3).validate()
+    budget = Budget(10.0, 100.0)
+    chosen, runners_up = choose_plan([reference, dear], budget, "harm", settings.harm)
+    assert chosen is reference and runners_up == []
+    result = _result(chosen, runners_up, [reference, dear], reference, budget, settings)
+    result.update(sims_run=0, minutes=0.0, chosen_policies=[])
+    assert plan_sentence(result) == (
+        "With 10 officer-hours and 100 per week, no mix tried is expected to cut harm more than random patrol "
+        "alone: keep random patrol (no new strategy)."
+    )
+    assert "-0.0" not in describe(result)
+
+
+def test_objectives_are_read_checked_and_make_the_pareto_front() -> None:
+    _, settings, _, _ = _split(["budget.officer_hours_per_week=1", "budget.money=1",
+                                "plan.objectives=[crime,money,trust]"])  # fmt: skip
+    assert settings.objectives == ["crime", "money", "trust"] and settings.objective == "crime"
+    with pytest.raises(ConfigError, match=r"plan\.objectives.*response_time"):
+        _split(["budget.officer_hours_per_week=1", "budget.money=1", "plan.objectives=[crime,cost]"])
+    with pytest.raises(ConfigError, match=r"plan\.objective\b"):
+        _split(["budget.officer_hours_per_week=1", "budget.money=1", "plan.objective=money"])
+    assert OBJECTIVES["trust"] == 1 and OBJECTIVES["response_time"] == -1
+    low_trust = Candidate(0, ["a"], {}, [10.0], [1.0], [5.0], [9.0], [0.40])
+    high_trust = Candidate(1, ["b"], {}, [10.0], [1.0], [5.0], [9.0], [0.45])  # same crime, more trust
+    slow = Candidate(2, ["c"], {}, [8.0], [1.0], [5.0], [20.0], [0.40])
+    # trust is maximised: the mix with less trust and nothing else better is dominated
+    assert pareto_front([low_trust, high_trust, slow], ["crime", "trust"]) == [slow, high_trust]
+    # on crime and response time, slow answers slower but has fewer crimes: both fronts stay
+    assert pareto_front([low_trust, slow], ["crime", "response_time"]) == [slow, low_trust]
+
+
 @pytest.mark.slow
 def test_plan_on_a_small_city_keeps_to_its_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from experiments.cli import main
 
     monkeypatch.chdir(tmp_path)
     assert main(["plan", "budget.officer_hours_per_week=5", "budget.money=300", "plan.trials=3", "plan.seeds=2",
-                 "plan.days=1", "city=west_oakland", "name=small"]) == 0  # fmt: skip
+                 "plan.days=1", "plan.objective=harm", "plan.objectives=[harm,money,trust]", "city=west_oakland",
+                 "name=small"]) == 0  # fmt: skip
     result = json.loads((tmp_path / "outputs" / "plans" / "small" / "plan.json").read_text())
     chosen = result["chosen"]
     assert chosen["within_budget"]
     assert chosen["officer_hours_per_week"] <= 5 and chosen["money_per_week"] <= 300
     assert all(r["officer_hours_per_week"] <= 5 and r["money_per_week"] <= 300 for r in result["runners_up"])
     assert result["candidates"] == 4 and len(result["robustness"]["rank_per_seed"]) == 2
+    assert result["pareto_objectives"] == ["harm", "money", "trust"]
+    if result["chosen_policies"]:
+        assert result["sentence"].startswith(
+            "With 5 officer-hours and 300 per week, this mix is expected to "
+        )
+        assert "harm (Cambridge Crime Harm Index) by" in result["sentence"]
+    else:  # within so small a budget random patrol may stay best
+        assert result["sentence"].startswith(
+            "With 5 officer-hours and 300 per week, no mix tried is expected to cut harm"
+        )
+    assert "harm_change_pct_low" in chosen and result["settings"]["harm"]["robbery"] == 365
+
+
+@pytest.mark.slow
+def test_plan_runs_its_mixes_on_the_ray_launcher(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip(
+        "ray", reason="the ray extra is not installed (pip install -e '.[ray]'; make test-slow does)"
+    )
+    pytest.importorskip("hydra_plugins.hydra_ray_launcher", reason="hydra-ray-launcher is not installed")
+    from experiments.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["plan", "budget.officer_hours_per_week=5", "budget.money=300", "plan.trials=1", "plan.seeds=2",
+                 "plan.days=1", "city=west_oakland", "hydra/launcher=ray", "hydra.launcher.ray.init.num_cpus=2",
+                 "name=on_ray"]) == 0  # fmt: skip
+    out = tmp_path / "outputs" / "plans" / "on_ray"
+    sweeps = sorted((out / "runs").glob("*/multirun.yaml"))
+    assert sweeps, "no sweep ran"
+    for multirun in sweeps:  # each sweep Hydra launched says which launcher ran it
+        assert "hydra_ray_launcher.ray_launcher.RayLauncher" in multirun.read_text(), multirun
+    assert json.loads((out / "plan.json").read_text())["chosen"]["within_budget"]

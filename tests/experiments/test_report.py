@@ -103,7 +103,7 @@ def test_each_arm_shows_its_strategies_own_measures(report: Path) -> None:
         if mine:
             assert body.index("Total cost") < body.index(STRATEGY_GROUP), "after the base rows"
         for label in mine:  # the reference runs did none of it: their column reads 0
-            row = rf"<td>{re.escape(label)}</td><td class='text'>[^<]*</td><td>0\.0</td>"
+            row = rf"<td>{re.escape(label)}</td><td class='text'>[^<]*</td><td title='[^']+'>0\.0</td>"
             assert re.search(row, body), label
         assert not [label for label in everyone - mine if f"<td>{label}</td>" in body]
 
@@ -228,7 +228,7 @@ def test_report_renders_in_headless_chromium(report: Path, tmp_path: Path) -> No
     assert result["rendered"] == result["images"], "every image decodes and renders"
     assert result["resources"] == [], f"the report requested {result['resources']}"
     # significant cells of the at-a-glance table and rows of the detail tables are shaded, not white
-    assert len(result["shaded"]) >= report.read_text().count("<td class='good'>") > 0
+    assert len(result["shaded"]) >= len(re.findall(r"<td class='good'[ >]", report.read_text())) > 0
     assert set(result["shaded"]) <= {"rgb(234, 246, 234)", "rgb(253, 236, 234)"}, set(result["shaded"])
 
 
@@ -275,7 +275,7 @@ def test_concentration_row_is_shown_against_chance(report: Path) -> None:
     row = re.search(r"<td>Share of crime on the top 5% of streets, above chance</td>(.*?)</tr>", body)
     assert row and "not estimable" not in row.group(1)
     # baseline and strategy columns are shares above chance: small numbers, not the raw 1.000
-    values = re.findall(r"<td>(−?\d\.\d{3})</td>", row.group(1))
+    values = re.findall(r"<td[^>]*>(−?\d\.\d{3})</td>", row.group(1))
     assert len(values) == 2 and all(abs(float(v.replace("−", "-"))) < 0.5 for v in values)
 
 
@@ -385,3 +385,64 @@ def test_pdf_without_chromium_is_a_clear_error(
     with pytest.raises(ResultsError, match=r"no Chromium to print report\.html to PDF: install it"):
         print_pdf(report)
     assert not (tmp_path / "report.pdf").exists()
+
+
+NUMBER = re.compile(r"^[+\-−]?\d")
+
+
+def _numeric_cells(page: str) -> list[tuple[str, str]]:
+    """Return (title, text) of every table cell of the page whose text starts with a number."""
+    from html.parser import HTMLParser
+
+    cells: list[tuple[str, str]] = []
+
+    class Cells(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.open: list[tuple[str, list[str]]] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag == "td":
+                self.open.append((dict(attrs).get("title") or "", []))
+
+        def handle_data(self, data: str) -> None:
+            if self.open:
+                self.open[-1][1].append(data)
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag == "td" and self.open:
+                title, text = self.open.pop()
+                joined = "".join(text).strip()
+                if NUMBER.match(joined):
+                    cells.append((title, joined))
+
+    Cells().feed(page)
+    return cells
+
+
+def test_every_number_in_the_report_tables_says_how_it_was_computed(report: Path) -> None:
+    page = report.read_text()
+    cells = _numeric_cells(page)
+    # the at-a-glance, measures, value-for-money, neighbourhood and streets tables all hold numbers
+    assert len(cells) > 200
+    untitled = [text for title, text in cells if not title.strip()]
+    assert not untitled, f"{len(untitled)} numbers without a tooltip, e.g. {untitled[:5]}"
+    titles = {title for title, _ in cells}
+    assert any("last survey wave" in t for t in titles), "the survey rows say they are the survey's estimate"
+    assert any("OpenStreetMap way id" in t for t in titles) and any("Fieller" in t for t in titles)
+    assert any(t.startswith("Residents' mean trust") for t in titles)  # the at-a-glance trust cells
+
+
+def test_a_significant_small_change_never_reads_as_zero() -> None:
+    from experiments.report import _glance_cell
+    from experiments.wording import ci_digits
+
+    tiny = PairedDifference(10, 0.6003, 0.6, 0.0003, 0.0001, 0.0005, 0.01, 0.05, 0.02, 0.08, "delta", 0.95)
+    cell = _glance_cell(Effect("mean_trust_end", tiny, []), pct=False, digits=3, better=1, how="how")
+    assert "class='good'" in cell and "title='how'" in cell
+    assert "+0.00030<span class='ci'>+0.00010 to +0.00050</span>" in cell
+    assert "0.000<" not in cell
+    # a change that is not significant keeps the column's usual decimals, and so does a large one
+    assert ci_digits(-0.0001, 0.0005, 3) == 3 and ci_digits(0.02, 0.05, 3) == 3
+    pct = _glance_cell(Effect("crimes_total", tiny, []), pct=True, digits=1, better=-1, how="how")
+    assert "+0.050%<span class='ci'>+0.020% to +0.080%</span>" in pct and "class='bad'" in pct
