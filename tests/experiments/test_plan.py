@@ -220,3 +220,28 @@ def test_plan_runs_its_mixes_on_the_ray_launcher(tmp_path: Path, monkeypatch: py
     for multirun in sweeps:  # each sweep Hydra launched says which launcher ran it
         assert "hydra_ray_launcher.ray_launcher.RayLauncher" in multirun.read_text(), multirun
     assert json.loads((out / "plan.json").read_text())["chosen"]["within_budget"]
+
+
+@pytest.mark.slow
+def test_plan_runs_its_mixes_through_submitit_the_slurm_launchers_plugin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``submitit_local`` is the SLURM launcher's plugin with a local executor: jobs pickled, run and collected.
+
+    No SLURM cluster exists here; this runs every piece of that path except ``sbatch``.
+    """
+    from experiments.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["plan", "budget.officer_hours_per_week=5", "budget.money=300", "plan.trials=1", "plan.seeds=2",
+                 "plan.days=1", "city=west_oakland", "hydra/launcher=submitit_local",
+                 "hydra.launcher.timeout_min=20", "name=on_submitit"]) == 0  # fmt: skip
+    out = tmp_path / "outputs" / "plans" / "on_submitit"
+    sweeps = sorted((out / "runs").glob("*/multirun.yaml"))
+    assert sweeps, "no sweep ran"
+    for multirun in sweeps:  # each sweep Hydra launched says which launcher ran it
+        assert "hydra_submitit_launcher.submitit_launcher.LocalLauncher" in multirun.read_text(), multirun
+        assert list(multirun.parent.glob(".submitit/*/*_result.pkl")) or list(
+            multirun.parent.rglob("*_result.pkl")
+        ), f"submitit kept no job results under {multirun.parent}"
+    assert json.loads((out / "plan.json").read_text())["chosen"]["within_budget"]
