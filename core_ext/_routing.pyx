@@ -72,17 +72,69 @@ cdef inline void _seed(Search* s, int64_t node, float64_t cost, int64_t lab, flo
         heap_push_or_decrease(&s.heap, <node_t>node, key)
 
 
-cdef bint _run(const Graph* g, Search* s, float64_t cutoff, int64_t target) noexcept nogil:
-    """Settle nodes in order until the heap empties or ``target`` (>= 0) is settled; True if it was."""
-    cdef const int64_t* indptr = g.indptr
+cdef inline void _prefetch_adjacency(const Graph* g, int64_t v) noexcept nogil:
+    """Start fetching ``v``'s out-edges (targets and weights) so the cache misses overlap other work."""
+    cdef int64_t e = g.indptr[v]
+    __builtin_prefetch(&g.indices[e])
+    __builtin_prefetch(&g.weights[e])
+
+
+cdef inline void _relax(
+    const Graph* g, Search* s, int64_t u, float64_t du, float64_t cutoff, bint astar, float64_t tx,
+    float64_t ty, int64_t lab, bint tree,
+) noexcept nogil:
+    """Relax the open out-edges of ``u`` (settled at cost ``du``): the inner loop of every heap search.
+
+    Before relaxing, fetch the adjacency of the heap top, usually the next node to settle.  ``astar``
+    keys the heap by cost + heuristic towards (tx, ty); ``lab`` is copied to improved nodes' labels.
+    ``tree`` (a constant at each call, so the compiler drops what a search does not use) also keeps
+    ``s.parent`` and marks in ``s.tie`` nodes a second edge reaches at exactly their cost.
+    """
     cdef const int64_t* indices = g.indices
     cdef const float64_t* weights = g.weights
     cdef const uint8_t* closed = g.closed
     cdef float64_t* dist = s.dist
     cdef int32_t* pos = s.heap.pos
+    cdef float64_t nd, key
+    cdef int64_t e, v
+    if s.heap.size > 0:
+        _prefetch_adjacency(g, s.heap.items[0].node)
+    for e in range(g.indptr[u], g.indptr[u + 1]):
+        if closed != NULL and closed[e]:
+            continue
+        v = indices[e]
+        nd = du + weights[e]
+        # No "settled?" test: weights are >= 0 (and the A* heuristic consistent), so a settled
+        # node never improves; skipping the test saves a random read per relaxation.
+        if nd < dist[v] and nd <= cutoff:
+            if pos[v] == -1:
+                # First reach: fetch v's adjacency now, long before v is settled, so that its
+                # cache misses overlap with the work in between (about 20% of a full search).
+                _prefetch_adjacency(g, v)
+                if s.touched != NULL:
+                    s.touched[s.n_touched] = v
+                    s.n_touched += 1
+            dist[v] = nd
+            if s.pred_edge != NULL:
+                s.pred_edge[v] = e
+            if tree:
+                s.parent[v] = <int32_t>u
+                s.tie[v] = 0
+            elif s.label != NULL:
+                s.label[v] = lab
+            key = nd
+            if astar:
+                key = nd + _heuristic(g, v, tx, ty)
+            heap_push_or_decrease(&s.heap, <node_t>v, key)
+        elif tree and nd == dist[v] and v != u:
+            s.tie[v] = 1
+
+
+cdef bint _run(const Graph* g, Search* s, float64_t cutoff, int64_t target) noexcept nogil:
+    """Settle nodes in order until the heap empties or ``target`` (>= 0) is settled; True if it was."""
     cdef bint astar = g.xy != NULL and target >= 0
-    cdef float64_t tx = 0.0, ty = 0.0, du, nd, key
-    cdef int64_t u, v, e, e_end, nxt, ev, lab = -1
+    cdef float64_t tx = 0.0, ty = 0.0
+    cdef int64_t u, lab = -1
     if astar:
         tx = g.xy[2 * target]
         ty = g.xy[2 * target + 1]
@@ -93,43 +145,9 @@ cdef bint _run(const Graph* g, Search* s, float64_t cutoff, int64_t target) noex
             s.n_order += 1
         if u == target:
             return True
-        du = dist[u]
         if s.label != NULL:
             lab = s.label[u]
-        if s.heap.size > 0:
-            # The next node to settle is usually the current heap top: start fetching its adjacency
-            # now so the cache misses overlap with this node's relaxations.
-            nxt = s.heap.items[0].node
-            e = indptr[nxt]
-            __builtin_prefetch(&indices[e])
-            __builtin_prefetch(&weights[e])
-        e_end = indptr[u + 1]
-        for e in range(indptr[u], e_end):
-            if closed != NULL and closed[e]:
-                continue
-            v = indices[e]
-            nd = du + weights[e]
-            # No "settled?" test: weights are >= 0 (and the A* heuristic consistent), so a settled
-            # node never improves; skipping the test saves a random read per relaxation.
-            if nd < dist[v] and nd <= cutoff:
-                if pos[v] == -1:
-                    # First reach: fetch v's adjacency now, long before v is settled, so that its
-                    # cache misses overlap with the work in between (about 20% of a full search).
-                    ev = indptr[v]
-                    __builtin_prefetch(&indices[ev])
-                    __builtin_prefetch(&weights[ev])
-                    if s.touched != NULL:
-                        s.touched[s.n_touched] = v
-                        s.n_touched += 1
-                dist[v] = nd
-                if s.pred_edge != NULL:
-                    s.pred_edge[v] = e
-                if s.label != NULL:
-                    s.label[v] = lab
-                key = nd
-                if astar:
-                    key = nd + _heuristic(g, v, tx, ty)
-                heap_push_or_decrease(&s.heap, <node_t>v, key)
+        _relax(g, s, u, s.dist[u], cutoff, astar, tx, ty, lab, False)
     return False
 
 
@@ -266,49 +284,16 @@ cdef void _run_tree(const Graph* g, Search* s, const int64_t* mark, int64_t stam
     Settling the nodes that tie with the dearest target means every edge that could reach a target's
     path at exactly its cost has been relaxed, so ``s.tie`` is complete along those paths.
     """
-    cdef const int64_t* indptr = g.indptr
-    cdef const int64_t* indices = g.indices
-    cdef const float64_t* weights = g.weights
-    cdef const uint8_t* closed = g.closed
-    cdef float64_t* dist = s.dist
-    cdef int64_t* pred = s.pred_edge
-    cdef uint8_t* tie = s.tie
-    cdef int32_t* parent = s.parent
-    cdef int32_t* pos = s.heap.pos
-    cdef float64_t du, nd, last_cost = INFINITY
-    cdef int64_t u, v, e, e_end, nxt, ev
+    cdef float64_t du, last_cost = INFINITY
+    cdef int64_t u
     while s.heap.size > 0 and s.heap.items[0].key <= last_cost:
         u = heap_pop(&s.heap)
-        du = dist[u]
+        du = s.dist[u]
         if mark[u] == stamp:
             n_marked -= 1
             if n_marked == 0:
                 last_cost = du
-        if s.heap.size > 0:
-            nxt = s.heap.items[0].node
-            e = indptr[nxt]
-            __builtin_prefetch(&indices[e])
-            __builtin_prefetch(&weights[e])
-        e_end = indptr[u + 1]
-        for e in range(indptr[u], e_end):
-            if closed != NULL and closed[e]:
-                continue
-            v = indices[e]
-            nd = du + weights[e]
-            if nd < dist[v]:
-                if pos[v] == -1:
-                    ev = indptr[v]
-                    __builtin_prefetch(&indices[ev])
-                    __builtin_prefetch(&weights[ev])
-                    s.touched[s.n_touched] = v
-                    s.n_touched += 1
-                dist[v] = nd
-                pred[v] = e
-                parent[v] = <int32_t>u
-                tie[v] = 0
-                heap_push_or_decrease(&s.heap, <node_t>v, nd)
-            elif nd == dist[v] and v != u:
-                tie[v] = 1
+        _relax(g, s, u, du, INFINITY, False, 0.0, 0.0, -1, True)
 
 
 cdef struct EdgeBuffer:

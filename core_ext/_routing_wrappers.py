@@ -427,6 +427,13 @@ class Router:
             raise ValueError("routes_from_trees stores edge ids in 32 bits: the graph has too many edges")
         # one key per distinct pair, sorted by origin: the groups are runs of equal origins
         key = o * self.n_edges + last if last is not None else o * self.n_nodes + d
+        if (
+            self.node_xy is not None
+            and key.size < self.MIN_TREE_TARGETS
+            and len(set(key.tolist())) == key.size
+        ):
+            # too few pairs for any tree: one A* per pair, as below, without the sort that groups them
+            return self._tree_routes(np.arange(key.size + 1, dtype=np.int64), o, d, last, closed_edges)
         pairs, inverse = np.unique(key, return_inverse=True)
         inverse = inverse.ravel()
         if last is not None:
@@ -439,9 +446,27 @@ class Router:
         new_group[1:] = u_origin[1:] != u_origin[:-1]
         group_start = np.flatnonzero(new_group)
         group_indptr = np.append(group_start, pairs.size).astype(np.int64)
-        start = np.empty(pairs.size, dtype=np.int64)
-        end = np.empty(pairs.size, dtype=np.int64)
-        cost = np.empty(pairs.size, dtype=np.float64)
+        start, end, route_edges, cost = self._tree_routes(
+            group_indptr,
+            np.ascontiguousarray(u_origin[group_start]),
+            np.ascontiguousarray(u_target),
+            None if u_last is None else np.ascontiguousarray(u_last),
+            closed_edges,
+        )
+        return start[inverse], end[inverse], route_edges, cost[inverse]
+
+    def _tree_routes(
+        self,
+        group_indptr: NDArray[np.int64],
+        group_origin: NDArray[np.int64],
+        targets: NDArray[np.int64],
+        last_edges: NDArray[np.int64] | None,
+        closed_edges: ArrayLike | None,
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int32], NDArray[np.float64]]:
+        n_pairs = targets.shape[0]
+        start = np.empty(n_pairs, dtype=np.int64)
+        end = np.empty(n_pairs, dtype=np.int64)
+        cost = np.empty(n_pairs, dtype=np.float64)
         route_edges, n_trees, n_rerouted = self._workspace.tree_routes(
             self.indptr,
             self.indices,
@@ -451,16 +476,16 @@ class Router:
             self.node_xy,
             self.heuristic_scale,
             group_indptr,
-            np.ascontiguousarray(u_origin[group_start]),
-            np.ascontiguousarray(u_target),
-            None if u_last is None else np.ascontiguousarray(u_last),
+            group_origin,
+            targets,
+            last_edges,
             self.MIN_TREE_TARGETS,
             start,
             end,
             cost,
         )
         self.n_trees, self.n_rerouted = int(n_trees), int(n_rerouted)
-        return start[inverse], end[inverse], route_edges, cost[inverse]
+        return start, end, route_edges, cost
 
     def nearest_source_of(self, sources: ArrayLike, node: int) -> tuple[int, float]:
         """Return the index in ``sources`` of the source nearest to ``node`` (-1 if none reaches it) and its cost.

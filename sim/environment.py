@@ -134,6 +134,13 @@ class Environment:
         self.police_minutes = np.zeros(n)
         self._incidence = node_segment_incidence(net)
         self._reach: dict[int, tuple[NDArray[np.int64], NDArray[np.float64]]] = {}
+        # the same reaches, flat (segments and weights of segment s at [_reach_start[s], _reach_end[s]);
+        # -1: not yet computed), so a step gathers every source's reach without a loop over sources
+        self._reach_start = np.full(n, -1, dtype=np.int64)
+        self._reach_end = np.full(n, -1, dtype=np.int64)
+        self._reach_segs = np.zeros(0, dtype=np.int64)
+        self._reach_weights = np.zeros(0)
+        self._reach_size = 0
 
     @property
     def n_segments(self) -> int:
@@ -221,14 +228,34 @@ class Environment:
         sources = np.flatnonzero(seen > DETERRENCE_FLOOR)
         deterrence, watched = np.zeros(self.n_segments), np.zeros(self.n_segments)
         if sources.size:
-            reach = [self.reach(int(s)) for s in sources]
-            segs = np.concatenate([r[0] for r in reach])
-            weights = np.concatenate([r[1] for r in reach])
-            src = np.repeat(sources, [r[0].size for r in reach])
+            segs, weights, src = self._gather_reach(sources)
             np.maximum.at(deterrence, segs, weights * seen[src])
             w_src = watch[src]
             np.maximum.at(watched, segs, weights * np.where(w_src > DETERRENCE_FLOOR, w_src, 0.0))
         return k * deterrence, k * watched
+
+    def _gather_reach(
+        self, sources: NDArray[np.int64]
+    ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.int64]]:
+        """Return the reach of every segment in ``sources``, concatenated: (segments, weights, source)."""
+        for s in sources[self._reach_start[sources] < 0].tolist():
+            self.reach(s)
+        start = self._reach_start[sources]
+        count = self._reach_end[sources] - start
+        at = np.repeat(start - (np.cumsum(count) - count), count) + np.arange(int(count.sum()))
+        return self._reach_segs[at], self._reach_weights[at], np.repeat(sources, count)
+
+    def _keep_reach(self, segment: int, segs: NDArray[np.int64], weights: NDArray[np.float64]) -> None:
+        """Append a computed reach to the flat arrays (grown by half again when full)."""
+        a, b = self._reach_size, self._reach_size + segs.size
+        if b > self._reach_segs.size:
+            cap = max(b, self._reach_segs.size + self._reach_segs.size // 2 + 1024)
+            self._reach_segs = np.concatenate([self._reach_segs[:a], np.zeros(cap - a, dtype=np.int64)])
+            self._reach_weights = np.concatenate([self._reach_weights[:a], np.zeros(cap - a)])
+        self._reach_segs[a:b] = segs
+        self._reach_weights[a:b] = weights
+        self._reach_start[segment], self._reach_end[segment] = a, b
+        self._reach_size = b
 
     def reach(self, segment: int) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         """Return the segments within ``deterrence_reach_m`` of the middle of ``segment`` and their weights.
@@ -252,6 +279,7 @@ class Environment:
             segs, weights = node_weights_to_segments(inc.indptr, inc.indices, nodes, 1.0 - dist / reach_m)
             weights[segs == segment] = 1.0
         self._reach[segment] = (segs, weights)
+        self._keep_reach(segment, segs, weights)
         return segs, weights
 
     def darkness_multiplier(self, is_dark: bool) -> tuple[NDArray[np.float64], NDArray[np.float64]]:

@@ -292,16 +292,30 @@ class Offending:
                                    offender_id=int(i), offset_m=float(o.position_offset_m[i]))  # fmt: skip
             self.send_home(deterred[give_up])
             o.search_until_min[deterred[~give_up]] = t
+        # the trips that follow the crimes are routed in two batches after the loop: a trip changes
+        # only its own offender's position, which no later crime of the step reads
+        onward: list[tuple[int, int]] = []  # (offender, destination edge) of sprees
+        home: list[int] = []
         for k in np.flatnonzero(offend):
             i = int(out[k])
             cum = np.cumsum(haz[k]) / total[k]
             ctype = int(min(np.searchsorted(cum, u_type[i], side="right"), len(CRIME_TYPES) - 1))
             self._commit(i, int(segs[k]), CRIME_TYPES[ctype], float(u_victim[i]), t)
-            if u_spree[i] < cfg.spree_prob:
-                self._continue_spree(i, int(segs[k]), float(u_where[i]))
+            nxt = (
+                self._next_spree_edge(int(segs[k]), float(u_where[i]))
+                if u_spree[i] < cfg.spree_prob
+                else None
+            )
+            if nxt is None or nxt < 0:
+                if nxt is None:
+                    o.rest_until_min[i] = t + cfg.cooldown_days * MINUTES_PER_DAY
+                home.append(i)
             else:
-                o.rest_until_min[i] = t + cfg.cooldown_days * MINUTES_PER_DAY
-                self.send_home(np.array([i]))
+                onward.append((i, nxt))
+        if onward:
+            who, dest = np.array(onward, dtype=np.int64).T
+            self._travel(who, dest)
+        self.send_home(np.array(home, dtype=np.int64))
 
     def _commit(self, i: int, seg: int, ctype: str, u_victim: float, t: float) -> None:
         net, r, o = self.network, self.residents, self.offenders
@@ -357,12 +371,14 @@ class Offending:
             return -1
         return int(pool[min(int(u_victim * pool.size), pool.size - 1)]) if pool.size else -1
 
-    def _continue_spree(self, i: int, seg: int, u_where: float) -> None:
-        """Search on nearby: offenders often strike several targets close together in one outing."""
+    def _next_spree_edge(self, seg: int, u_where: float) -> int:
+        """Return the edge where a spree goes on, or -1 for none (the offender goes home).
+
+        Offenders often strike several targets close together in one outing: they search on nearby.
+        """
         options = self.nearby_segments(seg)
         options = options[~self.env.gated[options] & (options != seg)]
         if options.size == 0:
-            self.send_home(np.array([i]))
-            return
+            return -1
         nxt = int(options[min(int(u_where * options.size), options.size - 1)])
-        self._travel(np.array([i]), np.array([self.network.segment_edge[nxt]]))
+        return int(self.network.segment_edge[nxt])

@@ -123,6 +123,9 @@ class Policing:
             self.pending = [cid for cid in self.pending if self.calls[cid].call_time_min > now]
             self.waiting.extend(sorted(due, key=lambda cid: (self.calls[cid].call_time_min, cid)))
         of, net = self.officers, self.network
+        # the responders' routes are routed in one batch after the loop: a chosen officer is no
+        # longer free, so no later search reads where they stand
+        sent: list[tuple[int, int]] = []
         while self.waiting:
             free = np.flatnonzero(of.available())
             if free.size == 0:
@@ -137,10 +140,13 @@ class Policing:
             of.state[chosen] = ofc.RESPOND
             of.call[chosen] = call.call_id
             of.needs_orders[chosen] = False
-            start_trips(of, self.routes, np.array([chosen]), np.array([call.edge]))
+            sent.append((chosen, call.edge))
             self.event_log.add(time_min=now, step=self.clock.step, kind="dispatch", edge=call.edge,
                                segment=int(net.edge_segment[call.edge]), officer_id=chosen,
                                call_id=call.call_id)  # fmt: skip
+        if sent:
+            who, dest = np.array(sent, dtype=np.int64).T
+            start_trips(of, self.routes, who, dest)
         self.view.calls_waiting = len(self.waiting)
 
     # ------------------------------------------------------------------ orders

@@ -21,6 +21,9 @@ from core_ext import Router
 
 __all__ = ["RouteBook", "follow_slices", "start_trips"]
 
+# batches up to this size skip the sort that merges repeated trips (a few spree steps or orders)
+SMALL_BATCH = 8
+
 
 class RouteBook:
     """Routes from the end of one edge to the end of another, as slices of :attr:`buffer`.
@@ -63,8 +66,10 @@ class RouteBook:
         # a lookup is one vectorised binary search, with no Python loop over travellers
         self._keys = np.zeros(0, dtype=np.int64)
         self._slices = np.zeros((0, 2), dtype=np.int64)
-        self._recent_keys = np.zeros(0, dtype=np.int64)
-        self._recent_slices = np.zeros((0, 2), dtype=np.int64)
+        # trips routed since the last merge, by key: one dict insert per trip, where inserting into a
+        # sorted side table moved it all (at 1M residents, each spree step or patrol order copied
+        # hundreds of thousands of keys)
+        self._recent: dict[int, tuple[int, int]] = {}
         self.n_routed = 0
         self.n_unreachable = 0
 
@@ -90,14 +95,15 @@ class RouteBook:
     @property
     def n_trips(self) -> int:
         """Number of distinct (from edge, to edge) trips looked up so far (routed or empty)."""
-        return int(self._keys.size + self._recent_keys.size)
+        return int(self._keys.size + len(self._recent))
 
     @property
     def nbytes(self) -> int:
-        """Bytes held by the book: stored edges (with spare capacity), trip keys and slices."""
-        tables = (
-            self._keys.nbytes + self._slices.nbytes + self._recent_keys.nbytes + self._recent_slices.nbytes
-        )
+        """Bytes held by the book: stored edges (with spare capacity), trip keys and slices.
+
+        Trips not yet merged into the sorted tables are counted at the 24 bytes a merged one costs.
+        """
+        tables = self._keys.nbytes + self._slices.nbytes + 24 * len(self._recent)
         return int(self._buf.nbytes + tables)
 
     def set_closed(self, closed_edges: NDArray[np.bool_] | None) -> None:
@@ -105,8 +111,7 @@ class RouteBook:
         self.closed_edges = closed_edges
         self._keys = np.zeros(0, dtype=np.int64)
         self._slices = np.zeros((0, 2), dtype=np.int64)
-        self._recent_keys = np.zeros(0, dtype=np.int64)
-        self._recent_slices = np.zeros((0, 2), dtype=np.int64)
+        self._recent = {}
 
     def trips(
         self, from_edges: NDArray[np.int64], to_edges: NDArray[np.int64]
@@ -118,48 +123,57 @@ class RouteBook:
         from_edges = np.asarray(from_edges, dtype=np.int64)
         to_edges = np.asarray(to_edges, dtype=np.int64)
         keys = from_edges * self.n_edges + to_edges
-        unique, inverse = np.unique(keys, return_inverse=True)
-        pos = np.asarray(np.searchsorted(self._keys, unique), dtype=np.int64)
-        known = np.zeros(unique.size, dtype=bool)
-        inside = pos < self._keys.size
-        known[inside] = self._keys[pos[inside]] == unique[inside]
-        slices = np.empty((unique.size, 2), dtype=np.int64)
-        slices[known] = self._slices[pos[known]]
-        if not known.all():
-            # trips routed since the last merge sit in a small sorted side table: inserting into it
-            # costs little, where inserting one trip into a city's millions of keys moved them all
-            look = np.flatnonzero(~known)
-            rpos = np.asarray(np.searchsorted(self._recent_keys, unique[look]), dtype=np.int64)
-            found = np.zeros(look.size, dtype=bool)
-            inside = rpos < self._recent_keys.size
-            found[inside] = self._recent_keys[rpos[inside]] == unique[look[inside]]
-            slices[look[found]] = self._recent_slices[rpos[found]]
-            missing_at = look[~found]
-            if missing_at.size:
-                missing = unique[missing_at]
-                new = self._route_missing(missing // self.n_edges, missing % self.n_edges)
-                slices[missing_at] = new
-                if self._keys.size == 0 and self._recent_keys.size == 0:
-                    self._keys, self._slices = missing, new  # the first batch: sorted already
-                else:
-                    at = np.searchsorted(self._recent_keys, missing)
-                    self._recent_keys = np.insert(self._recent_keys, at, missing)
-                    self._recent_slices = np.insert(self._recent_slices, at, new, axis=0)
-                    if self._recent_keys.size > max(4096, self._keys.size // 8):
-                        self._merge_recent()
-        start = slices[inverse.ravel(), 0]
-        end = slices[inverse.ravel(), 1]
+        if keys.size > SMALL_BATCH:
+            unique, inverse = np.unique(keys, return_inverse=True)
+            slices = self._look_up(unique)[inverse.ravel()]
+        else:  # a spree step, a send home, a patrol order: a sort costs more than the rare repeat
+            slices = self._look_up(keys)
+        start = slices[:, 0]
+        end = slices[:, 1]
         ok = (end > start) | (from_edges == to_edges)
         return start, end, ok
 
+    def _look_up(self, keys: NDArray[np.int64]) -> NDArray[np.int64]:
+        """Return the (start, end) slice of each trip key, routing the unseen ones (keys may repeat)."""
+        slices = np.empty((keys.size, 2), dtype=np.int64)
+        found = np.zeros(keys.size, dtype=bool)
+        if self._keys.size:
+            pos = np.minimum(np.searchsorted(self._keys, keys), self._keys.size - 1)
+            found = self._keys[pos] == keys
+            slices[found] = self._slices[pos[found]]
+        missing_at = np.flatnonzero(~found)
+        if missing_at.size and self._recent:
+            recent = self._recent
+            left = []
+            for k, key in zip(missing_at.tolist(), keys[missing_at].tolist(), strict=True):
+                hit = recent.get(key)
+                if hit is None:
+                    left.append(k)
+                else:
+                    slices[k] = hit
+            missing_at = np.asarray(left, dtype=np.int64)
+        if missing_at.size:
+            missing, again = np.unique(keys[missing_at], return_inverse=True)
+            new = self._route_missing(missing // self.n_edges, missing % self.n_edges)
+            slices[missing_at] = new[again.ravel()]
+            if self._keys.size == 0 and not self._recent:
+                self._keys, self._slices = missing, new  # the first batch: sorted already
+            else:
+                self._recent.update(zip(missing.tolist(), map(tuple, new.tolist()), strict=True))
+                if len(self._recent) > max(4096, self._keys.size // 8):
+                    self._merge_recent()
+        return slices
+
     def _merge_recent(self) -> None:
-        """Move the side table's trips into the main sorted keys (one merge, not one insert per trip)."""
-        keys = np.concatenate([self._keys, self._recent_keys])
+        """Move the recent trips into the main sorted keys (one merge, not one insert per trip)."""
+        n = len(self._recent)
+        recent_keys = np.fromiter(self._recent.keys(), dtype=np.int64, count=n)
+        recent_slices = np.array(list(self._recent.values()), dtype=np.int64).reshape(n, 2)
+        keys = np.concatenate([self._keys, recent_keys])
         order = np.argsort(keys, kind="stable")
         self._keys = keys[order]
-        self._slices = np.concatenate([self._slices, self._recent_slices])[order]
-        self._recent_keys = np.zeros(0, dtype=np.int64)
-        self._recent_slices = np.zeros((0, 2), dtype=np.int64)
+        self._slices = np.concatenate([self._slices, recent_slices])[order]
+        self._recent = {}
 
     def _route_missing(self, a: NDArray[np.int64], b: NDArray[np.int64]) -> NDArray[np.int64]:
         """Route trips ``a[i] -> b[i]`` into the buffer; return their (start, end) slices."""

@@ -95,6 +95,18 @@ class StreetNetwork:
         return {kind: _readonly(self.segment_place_counts[:, k]) for k, kind in enumerate(self.place_kinds)}
 
     @cached_property
+    def segment_length_cdf(self) -> NDArray[np.float64]:
+        """Cumulative share of street length by segment, ending at 1: draws proportional to length.
+
+        ``cdf.searchsorted(rng.random(k), side="right")`` draws exactly what
+        ``rng.choice(n_segments, size=k, p=segment_length_m / segment_length_m.sum())`` draws, without
+        checking and summing ``p`` again on every call.
+        """
+        cdf = (self.segment_length_m / self.segment_length_m.sum()).cumsum()
+        cdf /= cdf[-1]
+        return _readonly(cdf)
+
+    @cached_property
     def edge_midpoint_xy(self) -> NDArray[np.float64]:
         """Point halfway along each edge's geometry, projected metres, shape (n_edges, 2)."""
         return self.edge_point(np.arange(self.n_edges), self.edge_length_m / 2.0)

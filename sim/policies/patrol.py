@@ -26,9 +26,9 @@ def random_patrol(
     """
     net = ctx.network
     rng = ctx.rng("patrol")
-    weights = net.segment_length_m / net.segment_length_m.sum()
-    segments = rng.choice(net.n_segments, size=officers.size, p=weights)
+    segments = net.segment_length_cdf.searchsorted(rng.random(officers.size), side="right")
     if use_beats:
+        weights = net.segment_length_m / net.segment_length_m.sum()
         beats = ctx.beats()
         for k, i in enumerate(officers):
             in_beat = np.flatnonzero(beats.segment_beat == beats.officer_beat[i])
