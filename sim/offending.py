@@ -87,6 +87,7 @@ class Offending:
         area: NDArray[np.int64],
         land: LandUse,
         on_crime: Callable[[str, bool], None],
+        on_expected: Callable[[float], None] | None = None,
     ) -> None:
         self.network = network
         self.router = router
@@ -102,6 +103,7 @@ class Offending:
         self.area = area
         self.n_areas = int(area.max()) + 1
         self.on_crime = on_crime
+        self.on_expected = on_expected
         self.heading_home = np.zeros(offenders.n, dtype=bool)
         self.homes_per_segment = np.bincount(residents.home_segment, minlength=network.n_segments)
         self.vehicles_per_segment = np.bincount(
@@ -323,7 +325,10 @@ class Offending:
         """Add this step's expected recorded crimes: chance to offend x chance it is recorded, per segment."""
         reported = np.minimum(1.0, self._record_chance[None, :] * self.report_factor[segs][:, None])
         share = np.divide((haz * reported).sum(axis=1), total, out=np.zeros_like(total), where=total > 0)
-        np.add.at(self.expected_recorded, segs, p * share * self.config.recording_rate)
+        expected = p * share * self.config.recording_rate
+        np.add.at(self.expected_recorded, segs, expected)
+        if self.on_expected is not None:
+            self.on_expected(float(expected.sum()))
 
     def _commit(self, i: int, seg: int, ctype: str, u_victim: float, t: float) -> None:
         net, r, o = self.network, self.residents, self.offenders
