@@ -623,7 +623,7 @@ def _check_targets(measures: pd.DataFrame) -> pd.DataFrame:
         if not why and math.isfinite(r.get("naive_ratio", math.nan)):
             shifted = not lo_v <= r["naive_ratio"] <= hi_v
             reason += (f"; the fit period's own rate, {r['naive']:.3g} per day, is {r['naive_ratio']:.2f}x the test "
-                       f"period's ({'the data itself changed between the periods' if shifted else 'within the band'})")  # fmt: skip
+                       f"period's ({'outside the band too: the real rate itself changed between the periods, by season or by chance' if shifted else 'within the band'})")  # fmt: skip
         ok = None if why else bool(lo_v <= r["ratio"] <= hi_v)
         rows.append(
             _target(

@@ -237,7 +237,7 @@ def test_the_fit_periods_own_rate_is_shown_beside_the_models(
     assert rows.loc["volume_all", "naive_ratio"] == pytest.approx(1.0)
     assert np.isnan(rows.loc["concentration", "naive_ratio"])
     reason = v.targets.set_index("target").loc[f"volume_{shifted}", "reason"]
-    assert "the data itself changed between the periods" in reason or "not measurable" in reason
+    assert "the real rate itself changed between the periods" in reason or "not measurable" in reason
     assert "within the band" in v.targets.set_index("target").loc["volume_all", "reason"]
     _, html_path = write_validation(v, tmp_path, net=net, meta=META)
     assert "Fit period ÷ real" in html_path.read_text()
