@@ -22,7 +22,7 @@ from sim.calibration import MODEL_VERSION, file_sha256
 from sim.config import ModelConfig
 from sim.network import StreetNetwork
 
-__all__ = ["headline", "validate_test_period"]
+__all__ = ["fit_rates", "headline", "score_forecasts", "validate_test_period"]
 
 # Shown wherever the crime data or anything derived from it is (data/incidents/README.md).
 ATTRIBUTION = {
@@ -56,6 +56,7 @@ def validate_test_period(
     runner.base = [*saved, *extra]
     try:
         sims = runner.run([out], s.test_replications, days, "test")[out]
+        risk = np.mean(runner.expected_recorded([out], s.test_replications, days, "test")[out], axis=0)
     finally:
         runner.base = saved
     for frame in sims:  # sim_frame counted weekdays from Monday; this run starts on the test's weekday
@@ -66,10 +67,10 @@ def validate_test_period(
     real_days = days if p.timed else p.test_days
     real_t = real_frame(real, test_start)
     v = validate(sims, real_t, net, sim_days=days, real_days=real_days, timed=p.timed,
-                 start_weekday=test_start.weekday())  # fmt: skip
+                 start_weekday=test_start.weekday(), sim_risk=risk, fit_rates=fit_rates(p))  # fmt: skip
     forecasts = None
     if s.forecasts and p.timed:
-        forecasts = score_forecasts(net, p, sims, days)
+        forecasts = score_forecasts(net, p, risk, days)
         if forecasts is not None:
             v = v.with_forecasts(forecasts)
     meta = {
@@ -89,10 +90,20 @@ def validate_test_period(
     return headline(v.to_dict())
 
 
-def score_forecasts(
-    net: StreetNetwork, p: Periods, sims: list[pd.DataFrame], days: float
-) -> pd.DataFrame | None:
-    """Score weekly hot-spot forecasts over the test period, the calibrated model's mean simulated crime among them."""
+def fit_rates(p: Periods) -> dict[str, float]:
+    """Return the fit period's recorded crimes per day, ``"all"`` and per type: the naive "same as the fit period"."""
+    per_type = p.fit["crime_type"].astype(str).value_counts()
+    out = {"all": len(p.fit) / p.fit_days}
+    out.update({str(k): float(v) / p.fit_days for k, v in per_type.items()})
+    return out
+
+
+def score_forecasts(net: StreetNetwork, p: Periods, risk: np.ndarray, days: float) -> pd.DataFrame | None:
+    """Score weekly hot-spot forecasts over the test period, the calibrated model's own risk among them.
+
+    ``risk`` is the model's expected recorded crime per segment over the simulated test period,
+    the mean over its replications (``crimes_recorded_expected``, docs/calibration.md).
+    """
     from sim import forecast
 
     weeks = int(days // 7)
@@ -100,8 +111,6 @@ def score_forecasts(
         return None
     events = real_frame(pd.concat([p.fit, p.test]), p.fit_start)
     start = (p.fit_end - p.fit_start).total_seconds() / 60.0
-    counts = [np.bincount(sim["segment"].to_numpy(np.int64), minlength=net.n_segments) for sim in sims]
-    risk = np.mean(counts, axis=0).astype(float)
     chosen = {
         name: forecast.FORECASTERS[name]
         for name in ("prior_counts", "grid_kde", "network_kde", "prospective")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from sim.errors import ConfigError, PrecinctError
 
@@ -211,8 +212,48 @@ class Runner:
         self, folders: Sequence[Path], seeds: int, days: float, tag: str
     ) -> dict[Path, list[pd.DataFrame]]:
         """Simulate every calibration folder ``seeds`` times for ``days``; recorded crimes per folder and seed."""
-        from experiments.configuration import expand_sweep, job_dirname
         from experiments.launch import run_hydra
+
+        overrides, jobs = self._jobs(folders, seeds, days, tag)
+        todo = [path for _, path in jobs if not (path / "_COMPLETE").is_file()]
+        if todo:
+            with _quiet(self.quiet):
+                run_hydra(overrides, multirun=True)
+            self.sims_run += len(todo)
+        out: dict[Path, list[pd.DataFrame]] = {Path(f): [] for f in folders}
+        for folder, path in jobs:
+            ev = pd.read_parquet(
+                path / "events.parquet",
+                columns=["kind", "recorded", "segment", "x", "y", "time_min", "crime_type"],
+            )
+            out[folder].append(sim_frame(ev))
+        return out
+
+    def expected_recorded(
+        self, folders: Sequence[Path], seeds: int, days: float, tag: str
+    ) -> dict[Path, list[NDArray[np.float64]]]:
+        """Return each finished run's expected recorded crimes per segment (``crimes_recorded_expected``).
+
+        The runs are those :meth:`run` made with the same arguments; a run written by a version
+        that did not keep the column is refused with the fix.
+        """
+        _, jobs = self._jobs(folders, seeds, days, tag)
+        out: dict[Path, list[NDArray[np.float64]]] = {Path(f): [] for f in folders}
+        for folder, path in jobs:
+            table = pd.read_parquet(path / "segments.parquet")
+            if "crimes_recorded_expected" not in table.columns:
+                raise CalibrationDataError(
+                    f"{path}: this run has no crimes_recorded_expected (written by an older version); "
+                    f"delete {path.parent} or rerun with calibrate.fresh=true"
+                )
+            out[folder].append(table["crimes_recorded_expected"].to_numpy(np.float64))
+        return out
+
+    def _jobs(
+        self, folders: Sequence[Path], seeds: int, days: float, tag: str
+    ) -> tuple[list[str], list[tuple[Path, Path]]]:
+        """Return the multirun's overrides and, per job, its calibration folder and run folder."""
+        from experiments.configuration import expand_sweep, job_dirname
 
         sweep_dir = self.out / "runs" / tag
         overrides = [
@@ -226,21 +267,11 @@ class Runner:
             "hydra/job_logging=disabled",
             "~hydra.callbacks.progress",
         ]
-        jobs = expand_sweep(overrides)
-        todo = [j for j in jobs if not (sweep_dir / job_dirname(j) / "_COMPLETE").is_file()]
-        if todo:
-            with _quiet(self.quiet):
-                run_hydra(overrides, multirun=True)
-            self.sims_run += len(todo)
-        out: dict[Path, list[pd.DataFrame]] = {Path(f): [] for f in folders}
-        for job in jobs:
+        jobs = []
+        for job in expand_sweep(overrides):
             folder = Path(next(o for o in job if o.startswith("city.calibration=")).partition("=")[2])
-            ev = pd.read_parquet(
-                sweep_dir / job_dirname(job) / "events.parquet",
-                columns=["kind", "recorded", "segment", "x", "y", "time_min", "crime_type"],
-            )
-            out[folder].append(sim_frame(ev))
-        return out
+            jobs.append((folder, sweep_dir / job_dirname(job)))
+        return overrides, jobs
 
 
 @contextlib.contextmanager

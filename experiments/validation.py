@@ -68,7 +68,7 @@ MODEL_FORECASTER = "model"
 PASS, FAIL, NOT_MEASURABLE = "pass", "fail", "not measurable"
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MEASURE_COLUMNS = ["measure", "group", "label", "unit", "sim", "sim_lo", "sim_hi", "real", "real_lo", "real_hi",
-                   "chance", "ratio", "note"]  # fmt: skip
+                   "chance", "ratio", "naive", "naive_ratio", "note"]  # fmt: skip
 TARGET_COLUMNS = ["target", "measure", "label", "value", "threshold", "status", "reason"]
 PROFILE_COLUMNS = ["sim", "sim_lo", "sim_hi", "real", "real_lo", "real_hi"]
 _TV = "total variation (0 same, 1 disjoint)"
@@ -146,7 +146,8 @@ class Validation:
             "format": "precinct-validation/1", "info": dict(self.info),
             "measures": self.measures.to_dict("records"), "targets": self.targets.to_dict("records"),
             "hours": self.hours.to_dict("records"), "weekdays": self.weekdays.to_dict("records"),
-            "segments": {c: self.segments[c].tolist() for c in ("sim_mean", "real")},
+            "segments": {c: self.segments[c].tolist() for c in ("sim_mean", "sim_expected", "real")
+                         if c in self.segments.columns},
         })  # fmt: skip
         return out
 
@@ -157,6 +158,8 @@ class Validation:
         segments = pd.DataFrame({"segment": np.arange(len(seg["real"]), dtype=np.int64),
                                  "sim_mean": np.asarray(seg["sim_mean"], dtype=float),
                                  "real": np.asarray(seg["real"], dtype=np.int64)})  # fmt: skip
+        if seg.get("sim_expected") is not None:
+            segments["sim_expected"] = np.asarray(seg["sim_expected"], dtype=float)
         return cls(
             _frame(data["measures"], MEASURE_COLUMNS), _frame(data["targets"], TARGET_COLUMNS),
             _frame(data["hours"], ["hour", *PROFILE_COLUMNS]),
@@ -182,7 +185,9 @@ class Validation:
 def _frame(records: Sequence[Mapping[str, Any]], columns: list[str]) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(list(records), columns=columns)
     for c in columns:
-        if c in ("sim", "real", "chance", "ratio", "value") or c.endswith(("_lo", "_hi")):
+        if c in ("sim", "real", "chance", "ratio", "naive", "naive_ratio", "value") or c.endswith(
+            ("_lo", "_hi")
+        ):
             frame[c] = frame[c].astype(float)
     return frame
 
@@ -277,6 +282,7 @@ class _Data:
     start_weekday: int
     n_boot: int
     timed: bool
+    fit_rates: Mapping[str, float] | None = None
 
     @property
     def by_reps(self) -> bool:
@@ -294,10 +300,11 @@ class _Data:
 
 
 def _row(measure: str, sim: _Estimate = _NAN3, real: _Estimate = _NAN3, chance: float = math.nan, note: str = "",
-         *, label: str = "") -> dict[str, Any]:  # fmt: skip
+         *, label: str = "", naive: float = math.nan) -> dict[str, Any]:  # fmt: skip
     group, default, unit = _MEASURES.get(measure, ("volume", "", "recorded crimes per day"))
     ratio = sim[0] / real[0] if real[0] > 0 and math.isfinite(sim[0]) else math.nan
-    values = (measure, group, label or default, unit, *sim, *real, chance, ratio, note)
+    naive_ratio = naive / real[0] if real[0] > 0 and math.isfinite(naive) else math.nan
+    values = (measure, group, label or default, unit, *sim, *real, chance, ratio, naive, naive_ratio, note)
     return dict(zip(MEASURE_COLUMNS, values, strict=True))
 
 
@@ -316,6 +323,8 @@ def validate(
     rng: int = 0,
     n_boot: int = 500,
     start_weekday: int = 0,
+    sim_risk: NDArray[np.float64] | None = None,
+    fit_rates: Mapping[str, float] | None = None,
 ) -> Validation:
     """Compare simulated replications of the test period with its real recorded crime.
 
@@ -341,6 +350,15 @@ def validate(
         Bootstrap draws per interval.
     start_weekday
         Weekday of the test period's first day (0 = Monday); ``time_min`` 0 is its midnight.
+    sim_risk
+        The model's expected recorded crimes per segment over the period, mean over the
+        replications (the runs' ``crimes_recorded_expected``); the spatial agreement and hit rate
+        rank segments by it. Without it they rank by the mean simulated count.
+    fit_rates
+        Recorded crimes per day in the fit period, ``"all"`` and per type: the naive forecast "the
+        test period is like the fit period". Each volume row then shows it beside the model's
+        (``naive``, ``naive_ratio``), so a miss the data's own change between the periods explains
+        (a season) is told apart from one that is the model's.
 
     Returns
     -------
@@ -358,14 +376,21 @@ def validate(
     dated = known != "month" if known is not None else np.full(len(real), timed)
     clock = (known == "minute") & timed if known is not None else np.full(len(real), timed)
     d = _Data([m.select_crimes(s) for s in sims], real, real[clock], real[dated], net, float(sim_days),
-              float(real_days), int(start_weekday), int(n_boot), bool(timed))  # fmt: skip
+              float(real_days), int(start_weekday), int(n_boot), bool(timed),
+              None if fit_rates is None else dict(fit_rates))  # fmt: skip
     # one stream per measure, so that adding a measure never changes another's draws
     gens = [np.random.default_rng(s) for s in np.random.SeedSequence(rng).spawn(6)]
     sim_mean = np.mean([m.count_crimes_per_segment(s, net.n_segments) for s in d.sims], axis=0)
+    if sim_risk is not None:
+        sim_risk = np.asarray(sim_risk, dtype=np.float64)
+        if sim_risk.shape != (net.n_segments,) or not np.all(np.isfinite(sim_risk) & (sim_risk >= 0)):
+            raise ValueError(
+                f"validate: sim_risk must be {net.n_segments} finite numbers >= 0, one per segment"
+            )
     hour_row, hours = _hours(d, gens[3])
     week_row, weekdays = _weekdays(d, gens[4])
     rows = [*_volume_rows(d, gens[0]), _concentration_row(d, gens[1]), _knox_row(d, gens[2]), hour_row, week_row,
-            *_space_rows(d, sim_mean, gens[5])]  # fmt: skip
+            *_space_rows(d, sim_mean if sim_risk is None else sim_risk, gens[5], expected=sim_risk is not None)]  # fmt: skip
     measures = pd.DataFrame(rows, columns=MEASURE_COLUMNS)
     interval = (f"Student-t interval of the mean across {len(d.sims)} replications" if d.by_reps else
                 f"bootstrap over simulated events or days ({len(d.sims)} replication(s), fewer than 3)")  # fmt: skip
@@ -377,6 +402,8 @@ def validate(
     }  # fmt: skip
     real_counts = m.count_crimes_per_segment(real, net.n_segments)
     segments = pd.DataFrame({"segment": np.arange(net.n_segments), "sim_mean": sim_mean, "real": real_counts})
+    if sim_risk is not None:
+        segments["sim_expected"] = sim_risk
     return Validation(measures, _check_targets(measures), hours, weekdays, segments, info)
 
 
@@ -402,7 +429,9 @@ def _volume_rows(d: _Data, gen: np.random.Generator) -> list[dict[str, Any]]:
         )
         note = "" if len(theirs) >= MIN_TYPE_EVENTS else (
             f"not measurable: only {len(theirs)} real crimes ({MIN_TYPE_EVENTS} are needed to test a 20% band)")  # fmt: skip
-        rows.append(_row(f"volume_{kind}", sim, (len(theirs) / d.real_days, *lo_hi), note=note, label=label))
+        naive = float(d.fit_rates.get(kind, 0.0)) if d.fit_rates is not None else math.nan
+        rows.append(_row(f"volume_{kind}", sim, (len(theirs) / d.real_days, *lo_hi), note=note, label=label,
+                         naive=naive))  # fmt: skip
     return rows
 
 
@@ -526,8 +555,14 @@ def _weekdays(d: _Data, gen: np.random.Generator) -> tuple[dict[str, Any], pd.Da
     return _profile_row("weekday_tv", x, d.dated, (sim_profile, real_profile), d, gen)
 
 
-def _space_rows(d: _Data, sim_mean: NDArray[np.float64], gen: np.random.Generator) -> list[dict[str, Any]]:
-    """Spearman over segments (bootstrap over segments); hit rate at 5% of street length (over real crimes)."""
+def _space_rows(
+    d: _Data, sim_mean: NDArray[np.float64], gen: np.random.Generator, *, expected: bool = False
+) -> list[dict[str, Any]]:
+    """Spearman over segments (bootstrap over segments); hit rate at 5% of street length (over real crimes).
+
+    ``sim_mean`` is the mean simulated count per segment, or with ``expected`` the model's expected
+    recorded crime per segment (the labels say which).
+    """
     k = d.net.n_segments
     real_counts = m.count_crimes_per_segment(d.real, k).astype(float)
     rho = _spearman(sim_mean, real_counts)
@@ -549,10 +584,16 @@ def _space_rows(d: _Data, sim_mean: NDArray[np.float64], gen: np.random.Generato
 
     draws = [hit_rate(gen.choice(segments, segments.size)) for _ in range(d.n_boot)]
     pei_text = f"; PEI {pei:.2f}" if math.isfinite(pei) else ""
+    labels = {"spearman": "", "hit_rate": ""}
+    if expected:
+        labels = {"spearman": "Rank correlation over segments (Spearman) of the model's expected and the real counts",
+                  "hit_rate": f"Hit rate at {HIT_COVERAGE:.0%} of street length, segments ranked by the model's "
+                              "expected recorded crime per metre"}  # fmt: skip
     return [
-        _row("spearman", (rho, *_interval(boot)), chance=0.0, note=note),
+        _row("spearman", (rho, *_interval(boot)), chance=0.0, note=note, label=labels["spearman"]),
         _row("hit_rate", (hit, *_interval(draws)), (oracle, math.nan, math.nan), HIT_COVERAGE,
-             f"real: the oracle's hit rate, segments ranked by real crimes per metre{pei_text}"),
+             f"real: the oracle's hit rate, segments ranked by real crimes per metre{pei_text}",
+             label=labels["hit_rate"]),
     ]  # fmt: skip
 
 
@@ -579,6 +620,10 @@ def _check_targets(measures: pd.DataFrame) -> pd.DataFrame:
             why
             or f"{r['label']}: simulated {r['sim']:.3g} per day is {r['ratio']:.2f}x the real {r['real']:.3g}"
         )
+        if not why and math.isfinite(r.get("naive_ratio", math.nan)):
+            shifted = not lo_v <= r["naive_ratio"] <= hi_v
+            reason += (f"; the fit period's own rate, {r['naive']:.3g} per day, is {r['naive_ratio']:.2f}x the test "
+                       f"period's ({'outside the band too: the real rate itself changed between the periods, by season or by chance' if shifted else 'within the band'})")  # fmt: skip
         ok = None if why else bool(lo_v <= r["ratio"] <= hi_v)
         rows.append(
             _target(
@@ -804,13 +849,14 @@ def _measures_table(v: Validation) -> str:
     status = dict(zip(v.targets["measure"], v.targets["status"], strict=True))
     head = (
         "<tr><th class='text'>Measure</th><th class='text'>Unit</th><th>Simulated (mean; 95% interval)</th>"
-        "<th>Real (95% interval)</th><th>Chance</th><th>Simulated ÷ real</th><th>Target</th></tr>"
+        "<th>Real (95% interval)</th><th>Chance</th><th>Simulated ÷ real</th><th>Fit period ÷ real</th>"
+        "<th>Target</th></tr>"
     )
     rows, group = [], ""
     for r in v.measures.to_dict("records"):
         if r["group"] != group:
             group = r["group"]
-            rows.append(f"<tr class='group'><td colspan='7'>{_esc(_GROUPS.get(group, group))}</td></tr>")
+            rows.append(f"<tr class='group'><td colspan='8'>{_esc(_GROUPS.get(group, group))}</td></tr>")
         digits = _DIGITS.get(r["measure"], _DIGITS.get(r["group"], 2))
         s = status.get(r["measure"])
         note = f"<span class='ci'>{_esc(r['note'])}</span>" if r["note"] else ""
@@ -818,7 +864,7 @@ def _measures_table(v: Validation) -> str:
             f"<tr><td>{_esc(r['label'])}{note}</td><td class='text'>{_esc(r['unit'])}</td>"
             f"<td>{_cell(r['sim'], r['sim_lo'], r['sim_hi'], digits)}</td>"
             f"<td>{_cell(r['real'], r['real_lo'], r['real_hi'], digits)}</td><td>{_cell(r['chance'], digits=digits)}</td>"
-            f"<td>{_cell(r['ratio'])}</td>"
+            f"<td>{_cell(r['ratio'])}</td><td>{_cell(r.get('naive_ratio', math.nan))}</td>"
             + (f"<td class='{_STATUS_CSS[s]}'>{_esc(s)}</td>" if s else "<td>–</td>")
             + "</tr>"
         )
@@ -826,7 +872,9 @@ def _measures_table(v: Validation) -> str:
         f"<table>{''.join([head, *rows])}</table><p class='note'>Simulated intervals: {_esc(v.info['sim_interval'])}. "
         "Real intervals: a bootstrap over the test period's days (volume; an exact Poisson interval when dates are "
         "known to the month only) or its crimes. Hit rate: the interval is a bootstrap over real crimes, and "
-        "the real column is the oracle's hit rate.</p>"
+        "the real column is the oracle's hit rate. Fit period ÷ real: the naive forecast that the test period "
+        "records crime at the fit period's rate; where it misses too, the data changed between the periods "
+        "(a season), not only the model.</p>"
     )
 
 
@@ -908,11 +956,12 @@ def _maps(v: Validation, net: StreetNetwork) -> str:
         label="recorded crimes per segment",
         width_in=5.5,
     )
+    expected = "sim_expected" in v.segments.columns
     sim = figures.crime_map(
         net,
-        v.segments["sim_mean"].to_numpy(dtype=float),
-        "Simulated, mean of replications",
-        label="recorded crimes per segment (mean)",
+        v.segments["sim_expected" if expected else "sim_mean"].to_numpy(dtype=float),
+        "The model's expected crime" if expected else "Simulated, mean of replications",
+        label="expected recorded crimes per segment" if expected else "recorded crimes per segment (mean)",
         width_in=5.5,
     )
     return (

@@ -240,13 +240,13 @@ def prospective(
 def model(
     events: pd.DataFrame, net: StreetNetwork, t_min: float, /, *, risk: ArrayLike | None = None
 ) -> NDArray[np.float64]:
-    """Return ``risk`` as given: the calibrated model's mean simulated crime per segment.
+    """Return ``risk`` as given: the calibrated model's expected recorded crime per segment.
 
     Bind it first, e.g. ``functools.partial(model, risk=mean_crimes)``; ``events`` and ``t_min``
     are ignored.
     """
     if risk is None:
-        raise ValueError("forecast.model: needs risk=..., the mean simulated crime per segment "
+        raise ValueError("forecast.model: needs risk=..., the model's expected crime per segment "
                          "(functools.partial(forecast.model, risk=array))")  # fmt: skip
     arr = np.array(risk, dtype=np.float64)
     if arr.shape != (net.n_segments,) or not np.all(np.isfinite(arr)):

@@ -133,7 +133,8 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
         self.offending = Offending(network=net, router=self.router, clock=self.clock, config=config.crime,
                                    rngs=self.rngs, offenders=self.offenders, residents=self.residents, env=self.env,
                                    routes=self.offender_routes, event_log=self.event_log, policing=self.policing,
-                                   area=self.area, land=self.land, on_crime=self.series.crime)  # fmt: skip
+                                   area=self.area, land=self.land, on_crime=self.series.crime,
+                                   on_expected=self.series.expected)  # fmt: skip
         self.mean_trust_start = self.offending.mean_trust_start
         self.survey = Survey(config.survey, self.rngs["survey"], residents=self.residents, event_log=self.event_log,
                              policing=self.policing, nearby=self.offending.nearby_segments,

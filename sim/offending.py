@@ -87,6 +87,7 @@ class Offending:
         area: NDArray[np.int64],
         land: LandUse,
         on_crime: Callable[[str, bool], None],
+        on_expected: Callable[[float], None] | None = None,
     ) -> None:
         self.network = network
         self.router = router
@@ -102,6 +103,7 @@ class Offending:
         self.area = area
         self.n_areas = int(area.max()) + 1
         self.on_crime = on_crime
+        self.on_expected = on_expected
         self.heading_home = np.zeros(offenders.n, dtype=bool)
         self.homes_per_segment = np.bincount(residents.home_segment, minlength=network.n_segments)
         self.vehicles_per_segment = np.bincount(
@@ -117,6 +119,15 @@ class Offending:
         self.places = PlaceTargets.from_land_use(land, self.homes_per_segment)
         # multiplier of the chance a crime on each segment is reported (strategies raise it)
         self.report_factor = np.ones(network.n_segments)
+        # the recorded crime each segment should see, given where offenders were: the sum over steps
+        # of each offender's chance to offend there, times the chance that offence is recorded at its
+        # type's base reporting rate (trust and witnesses left out). It draws no random number, so the
+        # event stream is unchanged; it is the model's expected intensity per segment, far less noisy
+        # than the crimes a run happens to draw (the calibrated model's hot-spot forecast, sim.forecast.model)
+        self.expected_recorded = np.zeros(network.n_segments)
+        self._record_chance = np.array(
+            [min(1.0, config.report_base.get(k, OFFENCES[k].report_base)) for k in CRIME_TYPES]
+        )
         # residents who watch the streets around home while at home: (who, home segment x watched segment)
         self.home_watchers: list[tuple[NDArray[np.bool_], sp.csr_matrix]] = []
         # crimes whose offender's journey (home to crime, along the network) is still to be measured:
@@ -279,6 +290,7 @@ class Offending:
         haz *= np.where(searching, 1.0, cfg.enroute_factor)[:, None]
         total = haz.sum(axis=1)
         p = 1.0 - np.exp(-total * self.clock.step_min / 60.0)
+        self._add_expected(segs, haz, total, p)
         offend = u_offend[out] < p
         # a searcher who notices that police watch this place (standing here, or lately) leaves: gives
         # up the outing or moves on to search elsewhere (displacement), CrimeConfig.deterred_give_up_prob
@@ -316,6 +328,21 @@ class Offending:
             who, dest = np.array(onward, dtype=np.int64).T
             self._travel(who, dest)
         self.send_home(np.array(home, dtype=np.int64))
+
+    def _add_expected(
+        self,
+        segs: NDArray[np.int64],
+        haz: NDArray[np.float64],
+        total: NDArray[np.float64],
+        p: NDArray[np.float64],
+    ) -> None:
+        """Add this step's expected recorded crimes: chance to offend x chance it is recorded, per segment."""
+        reported = np.minimum(1.0, self._record_chance[None, :] * self.report_factor[segs][:, None])
+        share = np.divide((haz * reported).sum(axis=1), total, out=np.zeros_like(total), where=total > 0)
+        expected = p * share * self.config.recording_rate
+        np.add.at(self.expected_recorded, segs, expected)
+        if self.on_expected is not None:
+            self.on_expected(float(expected.sum()))
 
     def _commit(self, i: int, seg: int, ctype: str, u_victim: float, t: float) -> None:
         net, r, o = self.network, self.residents, self.offenders

@@ -21,6 +21,7 @@ from sim.crime import CRIME_TYPES
 from sim.environment import Environment
 from sim.events import EventLog
 from sim.network import StreetNetwork
+from sim.offending import Offending
 from sim.policies.base import Policy
 from sim.policing import Policing
 from sim.scale import Headcounts
@@ -67,6 +68,7 @@ class FinishedModel(Protocol):
     policing: Policing
     officers: Officers
     residents: Residents
+    offending: Offending
     policies: list[Policy]
     contexts: list[ModelContext]
     ledger: Ledger
@@ -154,6 +156,7 @@ def build_result(model: FinishedModel) -> SimulationResult:
         "crimes_recorded": np.bincount(seg[recorded], minlength=n_seg),
         "crimes_night": np.bincount(seg[night], minlength=n_seg),
         "crimes_day": np.bincount(seg[~night], minlength=n_seg),
+        "crimes_recorded_expected": model.offending.expected_recorded,
         "police_min": model.env.police_minutes, "treated": treated, "buffer": buffer,
         "treated_from_min": treated_from, "buffer_from_min": buffer_from,
     })  # fmt: skip

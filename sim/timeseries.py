@@ -29,12 +29,17 @@ class TimeSeries:
     def _reset(self) -> None:
         self.counts = dict.fromkeys(CRIME_TYPES, 0)
         self.recorded = 0
+        self.recorded_expected = 0.0
         self.officer_min = np.zeros(len(STATE_NAMES))
 
     def crime(self, ctype: str, recorded: bool) -> None:
         """Count one crime of type ``ctype`` in the current interval."""
         self.counts[ctype] += 1
         self.recorded += int(recorded)
+
+    def expected(self, amount: float) -> None:
+        """Add the model's expected recorded crimes of a step (:meth:`sim.offending.Offending._add_expected`)."""
+        self.recorded_expected += amount
 
     def end_step(
         self, now: float, officer_minutes: NDArray[np.float64], trust: NDArray[np.float64], waiting: int
@@ -55,7 +60,8 @@ class TimeSeries:
             hour = int(hour)
         row: dict[str, float] = {
             "hour": hour, "day": int((hour + start_h) // 24), "hour_of_day": int((hour + start_h) % 24),
-            "crimes": sum(self.counts.values()), "crimes_recorded": self.recorded, **self.counts,
+            "crimes": sum(self.counts.values()), "crimes_recorded": self.recorded,
+            "crimes_recorded_expected": self.recorded_expected, **self.counts,
             "mean_trust": float(trust.mean()), "calls_waiting": waiting,
         }  # fmt: skip
         for name, minutes in zip(STATE_NAMES, self.officer_min, strict=True):

@@ -8,6 +8,7 @@ the parameter-recovery test is slow and runs a realistic one.
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from pathlib import Path
 
@@ -262,8 +263,10 @@ def test_the_dense_period_leaves_out_a_tail_of_late_reports() -> None:
 @pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
-    reason="not met yet (measured 2026-11-30): volume comes back within 15%, but the hour profile is at "
-    "total variation 0.103 from the truth's, not 0.05; the runs are seeded, so this fails the same way each time",
+    reason="not met yet (measured 2026-11-30, 12:31 UTC): volume comes back at 1.044x the truth's; the expected "
+    "hour profiles are at total variation 0.056 from the truth's, not 0.05 (was 0.103 measured on drawn crimes; "
+    "now 0.091 on drawn crimes, where the truth against itself gives 0.074). The fit sees 758 crimes, whose own "
+    "hour shares are that noisy; the runs are seeded, so this fails the same way each time",
 )
 def test_parameters_come_back_from_a_city_with_known_values(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -291,16 +294,35 @@ def test_parameters_come_back_from_a_city_with_known_values(
         {"city": {"calibration": str(tmp_path / "outputs/calibration/recovery")}, "policy": {"baseline": {}}},
         overrides=["city.calibration=x"],
     )
-    sims, real = [], []
+    sims, real, again, expected = [], [], [], {"fitted": np.zeros(24), "truth": np.zeros(24)}
     for seed in range(3):  # fresh seeds: neither the file's nor the fit's
-        for cfg, out in ((fitted, sims), (truth, real)):
-            c = ModelConfig(**{**cfg.__dict__, "seed": 500 + seed})
+        for cfg, out, base, who in (
+            (fitted, sims, 500, "fitted"),
+            (truth, real, 500, "truth"),
+            (truth, again, 600, ""),
+        ):
+            c = ModelConfig(**{**cfg.__dict__, "seed": base + seed})
             c.sim.days = 60
-            ev = run_simulation(c).events
+            run = run_simulation(c)
+            ev = run.events
             out.append(ev[(ev["kind"] == "crime") & ev["recorded"]])
-    s, r = pd.concat(sims), pd.concat(real)
+            if who:
+                by_hour = run.timeseries.groupby("hour_of_day")["crimes_recorded_expected"].sum()
+                expected[who] += by_hour.reindex(range(24), fill_value=0.0).to_numpy()
+    s, r, r2 = pd.concat(sims), pd.concat(real), pd.concat(again)
+
+    def tv_from(x: pd.DataFrame, y: pd.DataFrame) -> float:
+        return total_variation(hour_profile(x["time_min"].to_numpy()), hour_profile(y["time_min"].to_numpy()))
+
+    # The hour profile is the model's expected recorded crime per hour of day (no draw noise): two
+    # draws of about 1,500 crimes from one profile differ by a total variation near 0.07, more than the
+    # target, as the truth against itself (other seeds) shows; both are printed beside it
+    tv = total_variation(
+        expected["fitted"] / expected["fitted"].sum(), expected["truth"] / expected["truth"].sum()
+    )
+    print(f"recovery: volume {len(s) / len(r):.3f} of the truth's; hour TV {tv:.3f} of the expected profiles, "
+          f"{tv_from(s, r):.3f} of the drawn crimes (truth vs truth {tv_from(r2, r):.3f})")  # fmt: skip
     assert len(s) / len(r) == pytest.approx(1.0, abs=0.15)
-    tv = total_variation(hour_profile(s["time_min"].to_numpy()), hour_profile(r["time_min"].to_numpy()))
     assert tv <= 0.05
 
 
@@ -368,3 +390,17 @@ def test_a_plan_on_the_calibrated_city_runs_every_mix_on_it(calibrated: Path, tm
         assert config["city"]["calibration"] == str(calibrated), path
         assert config["crime"]["segment_prior"] == str(calibrated / "segments.parquet"), path
         assert config["crime"]["prior_strength"] == pytest.approx(fitted["prior_strength"]), path
+
+
+def test_the_volume_step_pools_the_rounds_elasticity() -> None:
+    """Volume = outings ** 2 (self-exciting offending): the pooled slope finds 2, where a bound of 1.5 overshot."""
+    x = np.log([4.0, 3.1, 3.4, 3.3])
+    noise = np.array([0.02, -0.03, 0.01, 0.0])
+    history = list(zip(x, 2.0 * x + 0.5 + noise, strict=True))
+    assert cal.pooled_elasticity(history) == pytest.approx(2.0, abs=0.2)
+    assert cal.pooled_elasticity(history[:1], default=0.6) == 0.6, "one round: the previous stage's"
+    assert cal.pooled_elasticity([(1.0, 2.0), (1.01, 5.0)], default=0.7) == 0.7, "rounds too close"
+    assert cal.pooled_elasticity([(0.0, 0.0), (1.0, 10.0)]) == 3.0, "bounded"
+    # a secant step on it lands near the target in one round from 11.6 to 8.4 a day
+    step = math.log(8.4 / 11.6) / cal.pooled_elasticity(history)
+    assert math.exp(2.0 * step) * 11.6 == pytest.approx(8.4, rel=0.1)

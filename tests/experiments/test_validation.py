@@ -204,3 +204,40 @@ def test_weekday_profile_counts_each_weekday_per_occurrence() -> None:
     shifted = weekday_profile(np.array([0.0]), 7.0, start_weekday=4)
     assert shifted[4] == 1.0 and shifted.sum() == 1.0
     assert np.isnan(weekday_profile(np.array([0.0]), 3.0)[5]), "a weekday that does not occur"
+
+
+def test_the_models_expected_crime_ranks_the_streets_when_given(runs, net: StreetNetwork) -> None:
+    """With ``sim_risk`` the spatial rows rank by it: the real counts themselves reach the oracle's hit rate."""
+    sims, real = runs
+    counts = np.bincount(real["segment"].to_numpy(np.int64), minlength=net.n_segments).astype(float)
+    v = validate(sims, real, net, sim_days=DAYS, real_days=DAYS, timed=True, n_boot=50, sim_risk=counts)
+    hit = v.measures.set_index("measure").loc["hit_rate"]
+    assert hit["sim"] == pytest.approx(hit["real"]), "ranked by the real counts: the oracle"
+    assert "expected" in hit["label"]
+    plain = validate(sims, real, net, sim_days=DAYS, real_days=DAYS, timed=True, n_boot=50)
+    assert plain.measures.set_index("measure").loc["hit_rate", "sim"] < hit["sim"]
+    again = Validation.from_dict(v.to_dict())
+    assert again.segments["sim_expected"].to_numpy() == pytest.approx(counts)
+    with pytest.raises(ValueError, match="sim_risk must be"):
+        validate(sims, real, net, sim_days=DAYS, real_days=DAYS, timed=True, sim_risk=counts[:-1])
+
+
+def test_the_fit_periods_own_rate_is_shown_beside_the_models(
+    runs, net: StreetNetwork, tmp_path: Path
+) -> None:
+    """A type whose real volume changed between the periods is told apart from the model's own misses."""
+    sims, real = runs
+    real_rate = real["crime_type"].astype(str).value_counts() / DAYS
+    shifted = str(real_rate.index[0])
+    rates = {"all": len(real) / DAYS, **{k: float(v) for k, v in real_rate.items()}}
+    rates[shifted] *= 2.0  # the fit period saw twice this type's test-period rate
+    v = validate(sims, real, net, sim_days=DAYS, real_days=DAYS, timed=True, n_boot=50, fit_rates=rates)
+    rows = v.measures.set_index("measure")
+    assert rows.loc[f"volume_{shifted}", "naive_ratio"] == pytest.approx(2.0)
+    assert rows.loc["volume_all", "naive_ratio"] == pytest.approx(1.0)
+    assert np.isnan(rows.loc["concentration", "naive_ratio"])
+    reason = v.targets.set_index("target").loc[f"volume_{shifted}", "reason"]
+    assert "the real rate itself changed between the periods" in reason or "not measurable" in reason
+    assert "within the band" in v.targets.set_index("target").loc["volume_all", "reason"]
+    _, html_path = write_validation(v, tmp_path, net=net, meta=META)
+    assert "Fit period ÷ real" in html_path.read_text()

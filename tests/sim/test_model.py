@@ -104,6 +104,12 @@ def test_every_call_is_answered_or_still_queued(city) -> None:
     # what the police side sees is exactly the recorded crime
     edges, _ = model.policing.view.recorded_crimes()
     assert edges.size == int(crimes["recorded"].sum())
+    # the model's expected recorded crime (sim.forecast's model risk): positive wherever a crime happened,
+    # and about as much as was recorded (all crimes, or crimes unrecorded, would be 3-4 times off)
+    seg = result.segments
+    expected = seg["crimes_recorded_expected"].to_numpy()
+    assert (expected >= 0).all() and (expected[seg["crimes"].to_numpy() > 0] > 0).all()
+    assert 0.5 < expected.sum() / seg["crimes_recorded"].sum() < 2.0
 
 
 def test_event_table_schema(city) -> None:
