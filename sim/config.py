@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
+from sim.checks import NON_NEGATIVE, POSITIVE, is_number
 from sim.errors import ConfigError
 from sim.offences import CRIME_TYPES, OFFENCES
 
@@ -343,15 +344,15 @@ class SurveyConfig:
         n = self.sample_size
         if isinstance(n, bool) or not isinstance(n, int) or n < 2:
             raise ConfigError("survey.sample_size", n, "an integer >= 2 (residents approached per wave)")
-        _check_positive(self, "survey", ("interval_weeks", "fear_alpha", "fear_beta", "fear_memory_days"))
-        _check_nonneg(self, "survey", ("first_day", "response_trust_power"))
+        POSITIVE.check(self, "survey.", "interval_weeks", "fear_alpha", "fear_beta", "fear_memory_days")
+        NON_NEGATIVE.check(self, "survey.", "first_day", "response_trust_power")
         _check_range(self, "survey", {"fear_victim": (0, 1), "fear_nearby_victim": (0, 1),
                                       "fear_nearby_disorder": (0, 1), "fear_good_contact": (0, 1),
                                       "satisfaction_trust_share": (0, 1), "satisfaction_good_contact": (0, 1),
                                       "satisfaction_bad_contact": (0, 1)})  # fmt: skip
         for name in ("response_rate", "confidence"):
             value = getattr(self, name)
-            if not _is_number(value) or not 0 < value <= 1 or (name == "confidence" and value == 1):
+            if not is_number(value) or not 0 < value <= 1 or (name == "confidence" and value == 1):
                 raise ConfigError(f"survey.{name}", value, "a number in (0, 1]" if name == "response_rate"
                                   else "a number in (0, 1), e.g. 0.95")  # fmt: skip
 
@@ -372,7 +373,7 @@ class ModelConfig:
 
     def validate(self) -> ModelConfig:
         """Check every value; raise ConfigError naming the first bad key, else return self."""
-        _check_positive(self.sim, "sim", ("days", "step_min", "timeseries_every_min"))
+        POSITIVE.check(self.sim, "sim.", "days", "step_min", "timeseries_every_min")
         _check_range(self.sim, "sim", {"start_weekday": (0, 6), "sunrise_hour": (0, 24), "sunset_hour": (0, 24),
                                        "start_hour": (0, 24)})  # fmt: skip
         if self.sim.sunrise_hour >= self.sim.sunset_hour:
@@ -386,25 +387,25 @@ class ModelConfig:
         if self.sim.timeseries_every_min % self.sim.step_min:
             raise ConfigError("sim.timeseries_every_min", self.sim.timeseries_every_min,
                               f"a multiple of sim.step_min ({self.sim.step_min:g} minutes)")  # fmt: skip
-        _check_positive(self.city, "city", ("area_cell_m",))
+        POSITIVE.check(self.city, "city.", "area_cell_m")
         _check_count(self.population.n_residents, "population.n_residents", minimum=1)
         _check_count(self.population.n_offenders, "population.n_offenders", minimum=0)
         _check_count(self.police.n_officers, "police.n_officers", minimum=1)
         _check_count(self.police.foot_per_shift, "police.foot_per_shift", minimum=0)
         _check_count(self.police.cars_per_shift, "police.cars_per_shift", minimum=0)
-        _check_positive(self.population, "population", ("residents_per_street_km", "residents_per_building", "min_residential_per_street_km", "walk_speed_mps", "offender_speed_mps",
-                                                        "anchor_decay_m", "awareness_radius_m", "trust_alpha",
-                                                        "trust_beta"))  # fmt: skip
-        _check_nonneg(self.population, "population", ("offenders_per_resident",))
+        POSITIVE.check(self.population, "population.", "residents_per_street_km", "residents_per_building", "min_residential_per_street_km", "walk_speed_mps", "offender_speed_mps",
+                       "anchor_decay_m", "awareness_radius_m", "trust_alpha",
+                       "trust_beta")  # fmt: skip
+        NON_NEGATIVE.check(self.population, "population.", "offenders_per_resident")
         _check_range(self.population, "population", {"vehicle_ownership": (0, 1), "work_share": (0, 1),
                                                       "leisure_prob": (0, 1)})  # fmt: skip
-        _check_nonneg(self.crime, "crime", ("base_rate_per_hour", "boost_theta", "boost_decay_per_day",
-                                            "guardian_effect", "collective_efficacy_weight", "risky_facility_sigma", "place_attraction", "generator_strength", "return_decay_days",
-                                            "boost_max_multiplier", "residual_deterrence_min", "deterrence_reach_m",
-                                            "darkness_robbery_multiplier", "darkness_other_multiplier",
-                                            "cooldown_days", "report_delay_mean_min", "outings_per_day", "outing_max_hours",
-                                            "active_spell_days", "dormant_spell_days", "attraction_power", "near_repeat_m", "trust_loss_victim",
-                                            "trust_gain_good_response", "trust_loss_slow_response"))  # fmt: skip
+        NON_NEGATIVE.check(self.crime, "crime.", "base_rate_per_hour", "boost_theta", "boost_decay_per_day",
+                           "guardian_effect", "collective_efficacy_weight", "risky_facility_sigma", "place_attraction", "generator_strength", "return_decay_days",
+                           "boost_max_multiplier", "residual_deterrence_min", "deterrence_reach_m",
+                           "darkness_robbery_multiplier", "darkness_other_multiplier",
+                           "cooldown_days", "report_delay_mean_min", "outings_per_day", "outing_max_hours",
+                           "active_spell_days", "dormant_spell_days", "attraction_power", "near_repeat_m", "trust_loss_victim",
+                           "trust_gain_good_response", "trust_loss_slow_response")  # fmt: skip
         _check_range(self.crime, "crime", {"boost_spread_eta": (0, 1), "police_deterrence": (0, 1), "deterred_give_up_prob": (0, 1), "return_prob": (0, 1), "patch_stay": (0, 1), "spree_prob": (0, 1),
                                            "enroute_factor": (0, 1),
                                            "recording_rate": (0, 1)})  # fmt: skip
@@ -422,20 +423,20 @@ class ModelConfig:
         for ctype, rate in self.crime.report_base.items():
             if ctype not in CRIME_TYPES:
                 raise ConfigError(f"crime.report_base.{ctype}", rate, f"keys among {types}")
-            if not _is_number(rate) or not 0 <= rate <= 1:
+            if not is_number(rate) or not 0 <= rate <= 1:
                 raise ConfigError(f"crime.report_base.{ctype}", rate, "a probability in [0, 1]")
         for ctype, weight in self.crime.type_weight.items():
             if ctype not in CRIME_TYPES:
                 raise ConfigError(f"crime.type_weight.{ctype}", weight, f"keys among {types}")
-            if not _is_number(weight) or weight < 0:
+            if not is_number(weight) or weight < 0:
                 raise ConfigError(f"crime.type_weight.{ctype}", weight, "a non-negative finite number")
         if (self.police.foot_per_shift, self.police.cars_per_shift) == (0, 0):
             raise ConfigError(
                 "police.foot_per_shift", 0, "at least one officer on foot or in a car per shift"
             )
-        _check_positive(self.police, "police", ("street_km_per_foot_officer", "street_km_per_car", "speed_foot_mps", "speed_car_mps", "on_scene_min",
-                                                "response_target_min"))  # fmt: skip
-        _check_nonneg(self.police, "police", ("patrol_dwell_min",))
+        POSITIVE.check(self.police, "police.", "street_km_per_foot_officer", "street_km_per_car", "speed_foot_mps", "speed_car_mps", "on_scene_min",
+                       "response_target_min")  # fmt: skip
+        NON_NEGATIVE.check(self.police, "police.", "patrol_dwell_min")
         if self.police.mode not in ("foot", "car"):
             raise ConfigError("police.mode", self.police.mode, "'foot' or 'car'")
         budget = self.police.budget_hours_per_day
@@ -448,11 +449,11 @@ class ModelConfig:
         if self.crime.segment_prior and not Path(self.crime.segment_prior).is_file():
             raise ConfigError("crime.segment_prior", self.crime.segment_prior,
                               "the path of a calibration's segments.parquet (or empty)")  # fmt: skip
-        if not (_is_number(self.crime.prior_strength) and self.crime.prior_strength > 0):
+        if not (is_number(self.crime.prior_strength) and self.crime.prior_strength > 0):
             raise ConfigError(
                 "crime.prior_strength", self.crime.prior_strength, "a positive number of pseudo-crimes"
             )
-        if not (_is_number(self.incidents.snap_m) and self.incidents.snap_m > 0):
+        if not (is_number(self.incidents.snap_m) and self.incidents.snap_m > 0):
             raise ConfigError("incidents.snap_m", self.incidents.snap_m, "a positive distance in metres")
         self.survey.validate()
         if not isinstance(self.seed, int) or self.seed < 0:
@@ -462,30 +463,10 @@ class ModelConfig:
         return self
 
 
-def _values(obj: Any, names: tuple[str, ...]) -> list[tuple[str, Any]]:
-    return [(n, getattr(obj, n)) for n in names]
-
-
-def _is_number(v: Any) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
-
-
-def _check_positive(obj: Any, prefix: str, names: tuple[str, ...]) -> None:
-    for name, value in _values(obj, names):
-        if not _is_number(value) or value <= 0:
-            raise ConfigError(f"{prefix}.{name}", value, "a positive finite number")
-
-
-def _check_nonneg(obj: Any, prefix: str, names: tuple[str, ...]) -> None:
-    for name, value in _values(obj, names):
-        if not _is_number(value) or value < 0:
-            raise ConfigError(f"{prefix}.{name}", value, "a non-negative finite number")
-
-
 def _check_range(obj: Any, prefix: str, bounds: dict[str, tuple[float, float]]) -> None:
     for name, (lo, hi) in bounds.items():
         value = getattr(obj, name)
-        if not _is_number(value) or not lo <= value <= hi:
+        if not is_number(value) or not lo <= value <= hi:
             raise ConfigError(f"{prefix}.{name}", value, f"a number in [{lo}, {hi}]")
 
 
@@ -496,9 +477,7 @@ def _check_count(value: Any, key: str, *, minimum: int) -> None:
 
 def _check_profile(values: Any, key: str, n: int) -> None:
     ok = (
-        isinstance(values, list | tuple)
-        and len(values) == n
-        and all(_is_number(v) and v >= 0 for v in values)
+        isinstance(values, list | tuple) and len(values) == n and all(is_number(v) and v >= 0 for v in values)
     )
     if not ok or sum(values) <= 0:
         raise ConfigError(key, values, f"{n} non-negative weights, not all zero")

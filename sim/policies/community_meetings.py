@@ -33,10 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.agents import officer as ofc
-from sim.clock import MINUTES_PER_DAY
-from sim.errors import ConfigError
-from sim.policies.base import Policy, PolicyContext
-from sim.policies.checks import (
+from sim.checks import (
     HOUR_OF_DAY,
     NON_NEGATIVE,
     NON_NEGATIVE_INT,
@@ -44,6 +41,9 @@ from sim.policies.checks import (
     POSITIVE_INT,
     PROBABILITY,
 )
+from sim.clock import MINUTES_PER_DAY
+from sim.errors import ConfigError
+from sim.policies.base import Policy, PolicyContext
 from sim.policies.registry import ReportRow, register_policy
 
 __all__ = ["CommunityMeetingsConfig", "CommunityMeetingsPolicy"]

@@ -32,11 +32,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from core_ext import select_hotspots
+from sim.checks import MULTIPLIER, NON_NEGATIVE, POSITIVE, POSITIVE_INT
 from sim.clock import MINUTES_PER_DAY
 from sim.errors import ConfigError
 from sim.policies.areas import AREA_FILES, area_file, segments_in_polygon, segments_of_ways
 from sim.policies.base import Policy, PolicyContext
-from sim.policies.checks import MULTIPLIER, NON_NEGATIVE, POSITIVE, POSITIVE_INT
 from sim.policies.hotspot_map import HotspotMap, historical_hotspots
 from sim.policies.registry import ReportRow, register_policy
 

@@ -38,11 +38,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from sim.checks import HOUR_OF_DAY, NON_NEGATIVE, POSITIVE, POSITIVE_INT, PROBABILITY
 from sim.clock import MINUTES_PER_DAY
 from sim.errors import ConfigError
 from sim.policies.areas import AREA_FILES, area_file, segments_in_polygon, segments_in_sight
 from sim.policies.base import Policy, PolicyContext
-from sim.policies.checks import HOUR_OF_DAY, NON_NEGATIVE, POSITIVE, POSITIVE_INT, PROBABILITY
 from sim.policies.registry import ReportRow, register_policy
 
 __all__ = ["NeighbourhoodWatchConfig", "NeighbourhoodWatchPolicy"]

@@ -39,12 +39,12 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from sim.checks import MULTIPLIER, NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT, is_number
 from sim.clock import MINUTES_PER_DAY
 from sim.errors import ConfigError
 from sim.offences import CRIME_TYPES
 from sim.policies.areas import segments_in_sight
 from sim.policies.base import PatrolOrders, Policy, PolicyContext
-from sim.policies.checks import MULTIPLIER, NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT, is_number
 from sim.policies.registry import ReportRow, register_policy
 
 __all__ = ["Problem", "ProblemSolvingConfig", "ProblemSolvingPolicy"]

@@ -29,11 +29,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from sim.checks import check_tagged, is_number
 from sim.clock import MINUTES_PER_DAY
 from sim.errors import ConfigError
 from sim.network import StreetNetwork
 from sim.policies.base import Policy, PolicyContext
-from sim.policies.checks import check_tagged, is_number
 from sim.policies.registry import register_policy
 
 __all__ = ["INJECT_KINDS", "ScenarioInjectsConfig", "ScenarioInjectsPolicy", "area_segments", "check_inject"]

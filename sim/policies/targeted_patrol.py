@@ -42,6 +42,7 @@ from numpy.typing import NDArray
 
 from core_ext import select_hotspots
 from sim.agents import officer as ofc
+from sim.checks import is_number
 from sim.errors import ConfigError
 from sim.forecast import DEFAULT_FORECASTERS, FORECASTERS, risk_per_metre
 from sim.network import StreetNetwork
@@ -86,13 +87,13 @@ class TargetedPatrolConfig:
                     "grid_cell_m": self.grid_cell_m, "refresh_hours": self.refresh_hours,
                     "revisit_min": self.revisit_min}  # fmt: skip
         for name, value in positive.items():
-            if not _finite(value) or value <= 0:
+            if not is_number(value) or value <= 0:
                 raise ConfigError(key + name, value, "a positive finite number")
-        if not _finite(self.dwell_min) or self.dwell_min < 0:
+        if not is_number(self.dwell_min) or self.dwell_min < 0:
             raise ConfigError(
                 key + "dwell_min", self.dwell_min, "a non-negative number of minutes (Koper: 15)"
             )
-        if not _finite(self.intelligence_weight) or self.intelligence_weight < 0:
+        if not is_number(self.intelligence_weight) or self.intelligence_weight < 0:
             raise ConfigError(key + "intelligence_weight", self.intelligence_weight, "a non-negative weight")
         if self.kernel not in KERNELS:
             raise ConfigError(key + "kernel", self.kernel, f"one of {', '.join(KERNELS)}")
@@ -118,10 +119,6 @@ class TargetedPatrolConfig:
             or (self.min_known_crimes < 1)
         ):
             raise ConfigError(key + "min_known_crimes", self.min_known_crimes, "a positive integer")
-
-
-def _finite(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and bool(np.isfinite(value))
 
 
 def _forecast_risk(

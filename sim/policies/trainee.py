@@ -28,10 +28,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.agents import officer as ofc
+from sim.checks import POSITIVE, PROBABILITY, check_tagged, is_count, is_number
 from sim.clock import MINUTES_PER_DAY
 from sim.errors import ConfigError
 from sim.policies.base import PatrolOrders, Policy, PolicyContext
-from sim.policies.checks import POSITIVE, PROBABILITY, check_tagged, is_count, is_number
 from sim.policies.registry import ReportRow, register_policy
 
 __all__ = ["CPTED_MEASURES", "DECISION_KINDS", "TraineeConfig", "TraineePolicy", "check_decision"]

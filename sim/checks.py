@@ -1,8 +1,9 @@
-"""The field checks every strategy's ``validate`` is made of: one rule, one wording, one error.
+"""The field checks config ``validate`` methods are made of: one rule, one wording, one error.
 
-A strategy's config is a dataclass; its ``validate`` names the first bad field with a
-:class:`~sim.errors.ConfigError` (key, value, what is allowed). The rules below are the ones the
-shipped strategies share, so the same kind of field is checked and worded the same way in each::
+A config is a dataclass; its ``validate`` names the first bad field with a
+:class:`~sim.errors.ConfigError` (key, value, what is allowed). The rules below are shared by the
+model's config (:mod:`sim.config`) and every shipped strategy's, so the same kind of field is
+checked and worded the same way in each::
 
     POSITIVE.check(self, KEY, "interval_days", "duration_min")
     PROBABILITY.check(self, KEY, "attend_prob")

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from sim.errors import ConfigError
-from sim.policies.checks import (
+from sim.checks import (
     HOUR_OF_DAY,
     MULTIPLIER,
     NON_NEGATIVE,
@@ -19,6 +18,7 @@ from sim.policies.checks import (
     Rule,
     check_tagged,
 )
+from sim.errors import ConfigError
 
 
 @dataclass
