@@ -7,11 +7,11 @@ model's offence types is mapped to are in the YAML file and in docs/experiments.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from sim.checks import is_number
 from sim.errors import ConfigError
 from sim.offences import CRIME_TYPES
 
@@ -49,11 +49,7 @@ def check_harm_weights(table: Mapping[str, Any], *, where: str = "harm") -> dict
     out = {}
     for key in CRIME_TYPES:
         value = table.get(key)
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not (math.isfinite(value) and value >= 0)
-        ):
+        if not (is_number(value) and value >= 0):
             raise ConfigError(
                 f"{where}.{key}", value, "days of custody, a number >= 0 (every type needs one)"
             )

@@ -541,9 +541,7 @@ def _split(argv: Sequence[str]) -> tuple[Budget, PlanSettings, list[str], str]:
     for arg in argv:
         key, _, value = arg.partition("=")
         section, _, field_name = key.partition(".")
-        if section == "harm":
-            if field_name not in CRIME_TYPES:
-                raise ConfigError(key, value, f"harm.<type> for a type of {', '.join(CRIME_TYPES)}")
+        if section == "harm":  # the type and the value's range are checked with the file's, in validate
             try:
                 settings.harm[field_name] = float(value)
             except ValueError:
