@@ -174,13 +174,8 @@ def _effects_table(
             continue
         d = e.diff
         digits = 3 if "share" in unit or "0–1" in unit else 1
-        diff = wording.with_ci(
-            d.mean_diff, d.diff_low, d.diff_high, wording.ci_digits(d.diff_low, d.diff_high, digits)
-        )
-        k = wording.ci_digits(d.pct_low, d.pct_high, wording.pct_digits(d.pct_change, d.pct_low, d.pct_high))
-        pct = (
-            wording.with_ci(d.pct_change, d.pct_low, d.pct_high, k, "%") if metric not in NO_PERCENT else "–"
-        )
+        diff = wording.diff_with_ci(d, digits)
+        pct = wording.pct_with_ci(d) if metric not in NO_PERCENT else "–"
         css = ""
         if better and wording.significant(d.diff_low, d.diff_high):
             css = " class='good'" if np.sign(d.mean_diff) == better else " class='bad'"
@@ -199,18 +194,9 @@ def _glance_cell(e: Effect | None, *, pct: bool, digits: int, better: int, how: 
         return "<td>–</td>"
     d = e.diff
     if pct:
-        k = wording.ci_digits(d.pct_low, d.pct_high, wording.pct_digits(d.pct_change, d.pct_low, d.pct_high))
-        text, sig = (
-            wording.with_ci(d.pct_change, d.pct_low, d.pct_high, k, "%"),
-            wording.significant(d.pct_low, d.pct_high),
-        )
+        text, sig = wording.pct_with_ci(d), wording.significant(d.pct_low, d.pct_high)
     else:
-        text, sig = (
-            wording.with_ci(
-                d.mean_diff, d.diff_low, d.diff_high, wording.ci_digits(d.diff_low, d.diff_high, digits)
-            ),
-            wording.significant(d.diff_low, d.diff_high),
-        )
+        text, sig = wording.diff_with_ci(d, digits), wording.significant(d.diff_low, d.diff_high)
     css = ""
     if sig and better:
         css = " class='good'" if np.sign(d.mean_diff) == better else " class='bad'"

@@ -19,10 +19,12 @@ __all__ = [
     "DAYS_PER_MONTH",
     "arm_title",
     "cost_phrase",
+    "diff_with_ci",
     "example_sweep",
     "fmt",
     "hour_shifts",
     "pct_digits",
+    "pct_with_ci",
     "seed_text",
     "signed",
     "significant",
@@ -243,6 +245,17 @@ def with_ci(value: float, low: float, high: float, digits: int, suffix: str = ""
     if math.isfinite(low) and math.isfinite(high):
         text += f"<span class='ci'>{signed(low, digits, suffix)} to {signed(high, digits, suffix)}</span>"
     return text
+
+
+def diff_with_ci(d: PairedDifference, digits: int) -> str:
+    """Return a table cell of the paired difference and its 95% CI, with enough decimals (:func:`ci_digits`)."""
+    return with_ci(d.mean_diff, d.diff_low, d.diff_high, ci_digits(d.diff_low, d.diff_high, digits))
+
+
+def pct_with_ci(d: PairedDifference) -> str:
+    """Return a table cell of the percent change and its 95% CI (:func:`pct_digits`, then :func:`ci_digits`)."""
+    k = ci_digits(d.pct_low, d.pct_high, pct_digits(d.pct_change, d.pct_low, d.pct_high))
+    return with_ci(d.pct_change, d.pct_low, d.pct_high, k, "%")
 
 
 def seed_text(seeds: list[int]) -> str:
