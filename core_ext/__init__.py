@@ -9,7 +9,8 @@ edge weights (``edge_length_m`` or ``edge_travel_time_s``).  Read-only arrays ar
 Routing: :func:`shortest_path_lengths`, :func:`nearest_sources`, :func:`transpose_csr` and
 :class:`Router` (validate once; bounded search, A* routes, batch routes, routes read off one
 shortest-path tree per origin, nearest source).
-Movement: :func:`advance_along_routes`, :func:`count_occupancy`.
+Movement: :func:`advance_along_routes`, :func:`count_occupancy`, :func:`group_by_key`,
+:func:`match_routine_trips`.
 Hotspots: :class:`NetworkKDE` (set up once, refresh by one sparse mat-vec), :func:`network_kde`,
 :func:`grid_kde`, :func:`select_hotspots`.
 """
@@ -46,7 +47,12 @@ def _check_build() -> None:
 _check_build()
 
 from core_ext._hotspot_wrappers import NetworkKDE, grid_kde, network_kde, select_hotspots  # noqa: E402
-from core_ext._movement_wrappers import advance_along_routes, count_occupancy  # noqa: E402
+from core_ext._movement_wrappers import (  # noqa: E402
+    advance_along_routes,
+    count_occupancy,
+    group_by_key,
+    match_routine_trips,
+)
 from core_ext._routing_wrappers import (  # noqa: E402
     Router,
     nearest_sources,
@@ -60,6 +66,8 @@ __all__ = [
     "advance_along_routes",
     "count_occupancy",
     "grid_kde",
+    "group_by_key",
+    "match_routine_trips",
     "nearest_sources",
     "network_kde",
     "select_hotspots",

@@ -25,3 +25,20 @@ def count(
     agent_kind: NDArray[np.int8],
     occupancy: NDArray[np.int32],
 ) -> tuple[int, int]: ...
+def group_by_key(
+    keys: NDArray[np.int64],
+    indptr: NDArray[np.int64],
+    order: NDArray[np.int64],
+) -> int: ...
+def routine_slices(
+    who: NDArray[np.int64],
+    origin: NDArray[np.int64],
+    dest: NDArray[np.int64],
+    anchors: NDArray[np.int64],
+    trip_from: NDArray[np.int64],
+    trip_to: NDArray[np.int64],
+    trip_start: NDArray[np.int64],
+    trip_len: NDArray[np.int32],
+    start: NDArray[np.int64],
+    end: NDArray[np.int64],
+) -> None: ...

@@ -210,3 +210,71 @@ def count(
                 break
             occupancy[k, e] += 1
     return status, bad
+
+
+def group_by_key(
+    const int64_t[::1] keys,
+    int64_t[::1] indptr,
+    int64_t[::1] order,
+):
+    """Counting sort of positions by key: ``order[indptr[k]:indptr[k + 1]]`` are the positions of key ``k``.
+
+    Stable (positions ascending within a key).  ``indptr`` has ``n_keys + 1`` entries; keys must lie in
+    ``[0, n_keys)``.  Returns the index of the first key out of range, or -1.
+    """
+    cdef int64_t n = keys.shape[0], n_keys = indptr.shape[0] - 1, i, k, bad = -1
+    with nogil:
+        indptr[:] = 0
+        for i in range(n):
+            k = keys[i]
+            if k < 0 or k >= n_keys:
+                bad = i
+                break
+            indptr[k + 1] += 1
+        if bad < 0:
+            for k in range(n_keys):
+                indptr[k + 1] += indptr[k]
+            # fill from the back so each key's run keeps the positions in ascending order
+            for i in range(n - 1, -1, -1):
+                k = keys[i]
+                indptr[k + 1] -= 1
+                order[indptr[k + 1]] = i
+            # indptr[k + 1] now holds the start of key k: shift down into place
+            for k in range(n_keys):
+                indptr[k] = indptr[k + 1]
+            indptr[n_keys] = n
+    return bad
+
+
+def routine_slices(
+    const int64_t[::1] who,
+    const int64_t[::1] origin,
+    const int64_t[::1] dest,
+    const int64_t[:, ::1] anchors,
+    const int64_t[::1] trip_from,
+    const int64_t[::1] trip_to,
+    const int64_t[:, ::1] trip_start,
+    const int32_t[:, ::1] trip_len,
+    int64_t[::1] start,
+    int64_t[::1] end,
+):
+    """Per traveller ``who[i]``, the first routine trip (column ``k``) from ``origin[i]`` to ``dest[i]``.
+
+    Trip ``k`` runs from anchor ``trip_from[k]`` to anchor ``trip_to[k]`` of the traveller (columns of
+    ``anchors``, one row per agent).  Sets ``start[i]``, ``end[i]`` to that trip's slice
+    ``trip_start[w, k]``, ``trip_start[w, k] + trip_len[w, k]``, or ``start[i] = -1`` where no routine
+    trip matches (or its slice is -1: not a trip of this agent).  Indices are not checked.
+    """
+    cdef int64_t n = who.shape[0], n_trips = trip_from.shape[0], i, k, w, s
+    with nogil:
+        for i in range(n):
+            w = who[i]
+            start[i] = -1
+            end[i] = 0
+            for k in range(n_trips):
+                if anchors[w, trip_from[k]] == origin[i] and anchors[w, trip_to[k]] == dest[i]:
+                    s = trip_start[w, k]
+                    if s >= 0:
+                        start[i] = s
+                        end[i] = s + trip_len[w, k]
+                    break

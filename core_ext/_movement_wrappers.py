@@ -1,4 +1,4 @@
-"""Validated wrappers of the movement kernels: advance agents along routes, count agents per edge."""
+"""Validated wrappers of the movement kernels: advance agents along routes, count agents per edge, group by key."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from core_ext import _movement
 
-__all__ = ["advance_along_routes", "count_occupancy"]
+__all__ = ["advance_along_routes", "count_occupancy", "group_by_key", "match_routine_trips"]
 
 _MESSAGES = {
     _movement.STATUS["route_range"]: "route_pos/route_end of agent {i} point outside route_edges",
@@ -229,3 +229,71 @@ def count_occupancy(
     if status:
         raise ValueError(_MESSAGES[status].format(i=bad))
     return out
+
+
+def group_by_key(keys: ArrayLike, n_keys: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Group positions by key in one counting pass (a stable sort by a small integer key).
+
+    Returns ``(indptr, order)``: ``order[indptr[k]:indptr[k + 1]]`` are the positions ``i`` with
+    ``keys[i] == k``, ascending, as ``np.argsort(keys, kind="stable")`` would give them, in
+    ``O(len(keys) + n_keys)`` instead of a comparison sort.
+
+    Raises
+    ------
+    ValueError
+        If a key is outside ``[0, n_keys)``.
+    """
+    k = _int_input(keys, "keys", np.int64)
+    if n_keys < 0:
+        raise ValueError("n_keys must be >= 0")
+    indptr = np.empty(int(n_keys) + 1, dtype=np.int64)
+    order = np.empty(k.shape[0], dtype=np.int64)
+    bad = _movement.group_by_key(k, indptr, order)
+    if bad >= 0:
+        raise ValueError(f"keys[{bad}] = {k[bad]} is outside [0, {n_keys})")
+    return indptr, order
+
+
+def match_routine_trips(
+    who: NDArray[np.int64],
+    origin: NDArray[np.int64],
+    dest: NDArray[np.int64],
+    anchors: NDArray[np.int64],
+    trip_anchors: NDArray[np.int64],
+    trip_start: NDArray[np.int64],
+    trip_len: NDArray[np.int32],
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Return the route slices ``(start, end)`` of the first routine trip of ``who[i]`` from ``origin[i]`` to ``dest[i]``.
+
+    Agent ``w``'s routine trip ``k`` runs from ``anchors[w, trip_anchors[k, 0]]`` to
+    ``anchors[w, trip_anchors[k, 1]]`` along ``trip_start[w, k] : trip_start[w, k] + trip_len[w, k]``
+    (``trip_start`` -1: not a trip of ``w``). ``start[i]`` is -1 where no trip matches or the first
+    match is not one of ``w``'s trips: the caller routes those. One pass in place of a few array
+    operations per trip column.
+    """
+    # called on every step with a few hundred travellers: checks kept to what memory safety needs
+    w = np.ascontiguousarray(who, dtype=np.int64)
+    o = np.ascontiguousarray(origin, dtype=np.int64)
+    d = np.ascontiguousarray(dest, dtype=np.int64)
+    a = np.ascontiguousarray(anchors, dtype=np.int64)
+    pairs = np.asarray(trip_anchors, dtype=np.int64)
+    first = np.ascontiguousarray(trip_start, dtype=np.int64)
+    length = np.ascontiguousarray(trip_len, dtype=np.int32)
+    n, n_trips = w.shape[0], pairs.shape[0]
+    if w.ndim != 1 or o.shape != (n,) or d.shape != (n,):
+        raise ValueError(
+            f"who, origin and dest must be 1-D of one length, got {w.shape}, {o.shape}, {d.shape}"
+        )
+    if a.ndim != 2 or pairs.shape != (n_trips, 2) or first.shape != (a.shape[0], n_trips):
+        raise ValueError("anchors (agents, k), trip_anchors (trips, 2), trip_start (agents, trips) disagree")
+    if length.shape != first.shape:
+        raise ValueError(f"trip_len must have the shape of trip_start {first.shape}, got {length.shape}")
+    if n and (w.min() < 0 or w.max() >= a.shape[0]):
+        raise ValueError(f"who must be indices in [0, {a.shape[0]})")
+    if pairs.size and (pairs.min() < 0 or pairs.max() >= a.shape[1]):
+        raise ValueError(f"trip_anchors must be columns in [0, {a.shape[1]})")
+    start = np.empty(n, dtype=np.int64)
+    end = np.empty(n, dtype=np.int64)
+    _movement.routine_slices(w, o, d, a, np.ascontiguousarray(pairs[:, 0]), np.ascontiguousarray(pairs[:, 1]),
+                             first, length, start, end)  # fmt: skip
+    return start, end

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from core_ext import advance_along_routes
+from core_ext import advance_along_routes, group_by_key, match_routine_trips
 from sim.agents._calendar import WakeCalendar
 from sim.agents._routes import RouteBook, follow_slices
 from sim.agents._view import RowView
@@ -31,6 +31,8 @@ STATE_NAMES = ("home", "travel", "work", "leisure")
 # the routine trips, columns of Residents' table of route slices: (from, to) anchors
 ROUTINE_TRIPS = (("home", "work"), ("work", "home"), ("home", "leisure0"), ("home", "leisure1"),
                  ("leisure0", "home"), ("leisure1", "home"))  # fmt: skip
+ANCHORS = ("home", "work", "leisure0", "leisure1")
+_TRIP_ANCHORS = np.array([[ANCHORS.index(a), ANCHORS.index(b)] for a, b in ROUTINE_TRIPS], dtype=np.int64)
 
 
 class Residents:
@@ -104,6 +106,7 @@ class Residents:
         self._public: tuple[NDArray[np.int64], NDArray[np.int64]] | None = None
         self._trip_start = np.zeros((0, len(ROUTINE_TRIPS)), dtype=np.int64)
         self._trip_len = np.zeros((0, len(ROUTINE_TRIPS)), dtype=np.int32)
+        self._anchors = np.zeros((0, len(ANCHORS)), dtype=np.int64)
 
     # ------------------------------------------------------------------ routine
     def routine_trips(self) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
@@ -271,10 +274,8 @@ class Residents:
             length[who, k] = (end[at : at + who.size] - start[at : at + who.size]).astype(np.int32)
             at += who.size
         self._trip_start, self._trip_len = first, length
-
-    def _anchors(self) -> dict[str, NDArray[np.int64]]:
-        return {"home": self.home_edge, "work": self.work_edge, "leisure0": self.leisure_edge[:, 0],
-                "leisure1": self.leisure_edge[:, 1]}  # fmt: skip
+        # the places the trips join, one row per resident (columns: ANCHORS), read in one pass on departure
+        self._anchors = np.column_stack([self.home_edge, self.work_edge, self.leisure_edge]).astype(np.int64)
 
     def _routine_slices(
         self, book: RouteBook, who: NDArray[np.int64], dest: NDArray[np.int64]
@@ -284,16 +285,8 @@ class Residents:
         if self._trip_start.shape[0] != self.n:
             start, end, _ = book.trips(origin, dest)
             return start, end
-        anchors = self._anchors()
-        col = np.full(who.size, -1, dtype=np.int64)
-        for k, (a, b) in enumerate(ROUTINE_TRIPS):
-            hit = (col < 0) & (origin == anchors[a][who]) & (dest == anchors[b][who])
-            col[hit] = k
-        start = np.full(who.size, -1, dtype=np.int64)
-        end = np.empty(who.size, dtype=np.int64)
-        hit = np.flatnonzero(col >= 0)
-        start[hit] = self._trip_start[who[hit], col[hit]]
-        end[hit] = start[hit] + self._trip_len[who[hit], col[hit]]
+        start, end = match_routine_trips(who, origin, dest, self._anchors, _TRIP_ANCHORS, self._trip_start,
+                                         self._trip_len)  # fmt: skip
         known = start >= 0
         if not known.all():
             start[~known], end[~known], _ = book.trips(origin[~known], dest[~known])
@@ -320,10 +313,13 @@ class Residents:
     def public_on_segment(self, segment: int) -> NDArray[np.int64]:
         """Return the residents in public on ``segment`` now, by row (as ``flatnonzero`` over a mask)."""
         if self._public is None:
+            # grouped by segment once per step (a counting pass), so each crime's lookup is a slice,
+            # not a scan of everyone in public
             ids = np.concatenate([self.travelling, self.at_leisure])
-            self._public = (ids, self.net.edge_segment[self.position_edge[ids]])
-        ids, segs = self._public
-        return np.sort(ids[segs == segment])
+            indptr, order = group_by_key(self.net.edge_segment[self.position_edge[ids]], self.net.n_segments)
+            self._public = (indptr, ids[order])
+        indptr, by_segment = self._public
+        return np.sort(by_segment[indptr[segment] : indptr[segment + 1]])
 
     def homes_on_segment(self, segment: int) -> NDArray[np.int64]:
         """Return the residents whose home is on ``segment``, by row."""

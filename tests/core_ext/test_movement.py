@@ -284,3 +284,59 @@ def test_error_leaves_occupancy_consistent_with_moved_agents() -> None:
     np.testing.assert_array_equal(
         occ, core_ext.count_occupancy(pop["edge"], pop["kind"], 3, len(pop["length_m"]))
     )
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 300), st.integers(1, 40), st.integers(0, 2**32 - 1))
+def test_group_by_key_is_a_stable_sort_by_key(n: int, n_keys: int, seed: int) -> None:
+    keys = np.random.default_rng(seed).integers(0, n_keys, n)
+    indptr, order = core_ext.group_by_key(*readonly(keys), n_keys)
+    np.testing.assert_array_equal(order, np.argsort(keys, kind="stable"))
+    np.testing.assert_array_equal(
+        indptr, np.concatenate([[0], np.cumsum(np.bincount(keys, minlength=n_keys))])
+    )
+
+
+def test_group_by_key_rejects_keys_out_of_range() -> None:
+    with pytest.raises(ValueError, match=r"keys\[1\] = 3"):
+        core_ext.group_by_key(np.array([0, 3]), 3)
+    with pytest.raises(ValueError, match="outside"):
+        core_ext.group_by_key(np.array([-1]), 3)
+
+
+def reference_routine_trips(
+    who: NDArray[np.int64], origin: NDArray[np.int64], dest: NDArray[np.int64], anchors: NDArray[np.int64],
+    pairs: NDArray[np.int64], first: NDArray[np.int64], length: NDArray[np.int32],
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:  # fmt: skip
+    """Column by column, as the residents matched their trips before the kernel."""
+    col = np.full(who.size, -1, dtype=np.int64)
+    for k, (a, b) in enumerate(pairs):
+        hit = (col < 0) & (origin == anchors[who, a]) & (dest == anchors[who, b])
+        col[hit] = k
+    start = np.full(who.size, -1, dtype=np.int64)
+    end = np.zeros(who.size, dtype=np.int64)
+    hit = np.flatnonzero(col >= 0)
+    start[hit] = first[who[hit], col[hit]]
+    end[hit] = start[hit] + length[who[hit], col[hit]]
+    end[start < 0] = 0
+    return start, end
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 50), st.integers(0, 80), st.integers(0, 2**32 - 1))
+def test_match_routine_trips_matches_reference(n_agents: int, n_movers: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    # few distinct places, so anchors often coincide and the first matching column decides
+    anchors = rng.integers(0, 4, (n_agents, 4))
+    pairs = np.array([[0, 1], [1, 0], [0, 2], [0, 3], [2, 0], [3, 0]])
+    first = rng.integers(0, 1000, (n_agents, pairs.shape[0]))
+    first[rng.random(first.shape) < 0.2] = -1  # not a trip of this agent
+    length = rng.integers(0, 20, first.shape).astype(np.int32)
+    who = rng.integers(0, n_agents, n_movers)
+    origin, dest = rng.integers(0, 5, n_movers), rng.integers(0, 5, n_movers)
+    start, end = core_ext.match_routine_trips(
+        *readonly(who, origin, dest, anchors), pairs, *readonly(first, length)
+    )
+    ref_start, ref_end = reference_routine_trips(who, origin, dest, anchors, pairs, first, length)
+    np.testing.assert_array_equal(start, ref_start)
+    np.testing.assert_array_equal(end[start >= 0], ref_end[start >= 0])
