@@ -155,7 +155,9 @@ class Offending:
             e = int(net.segment_edge[segment])
             nodes, _ = self.router.find_nodes_within(np.array([net.edge_source[e], net.indices[e]]),
                                                      self.config.near_repeat_m)  # fmt: skip
-            edges = np.concatenate([np.arange(net.indptr[v], net.indptr[v + 1]) for v in nodes])
+            # the out-edges of every node reached, gathered in one pass (a node's edges are a CSR run)
+            first, count = net.indptr[nodes], net.indptr[nodes + 1] - net.indptr[nodes]
+            edges = np.repeat(first - (np.cumsum(count) - count), count) + np.arange(int(count.sum()))
             cached = np.unique(net.edge_segment[edges])
             self._nearby[segment] = cached
         return cached

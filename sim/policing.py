@@ -131,10 +131,13 @@ class Policing:
             if free.size == 0:
                 break
             call = self.calls[self.waiting.pop(0)]
-            # one multi-source search from every free officer; the call's node reads off the nearest
-            nearest, _ = self.router.nearest_source_of(net.indices[of.position_edge[free]],
-                                                       int(net.edge_source[call.edge]))  # fmt: skip
-            chosen = int(free[nearest])
+            if free.size == 1:  # the only free officer goes, whoever is nearest: no search to make
+                chosen = int(free[0])
+            else:
+                # one multi-source search from every free officer; the call's node reads off the nearest
+                nearest, _ = self.router.nearest_source_of(net.indices[of.position_edge[free]],
+                                                           int(net.edge_source[call.edge]))  # fmt: skip
+                chosen = int(free[nearest])
             call.officer = chosen
             call.dispatch_min = now
             of.state[chosen] = ofc.RESPOND
@@ -176,7 +179,10 @@ class Policing:
             if orders is None or orders.officers.size == 0:
                 continue
             self._patrol(orders)
-            idle = np.setdiff1d(idle, orders.officers)
+            # idle is sorted and unique, so a mask gives what setdiff1d returns, without its sorts
+            ordered = np.zeros(of.n, dtype=bool)
+            ordered[orders.officers] = True
+            idle = idle[~ordered[idle]]
         if idle.size:
             self._patrol(fallback(idle))
 

@@ -56,13 +56,21 @@ class WakeCalendar:
             return
         order = np.argsort(step, kind="stable")
         step, who = step[order], who[order]
-        first, starts = np.unique(step, return_index=True)
-        for k, part in zip(first.tolist(), np.split(who, starts[1:]), strict=True):
-            self._buckets.setdefault(k, []).append(part)
+        # runs of equal steps (the sort is done: no second sort by np.unique, no np.split)
+        bounds = [0, *(np.flatnonzero(step[1:] != step[:-1]) + 1).tolist(), who.size]
+        buckets = self._buckets
+        for k, a, b in zip(step[bounds[:-1]].tolist(), bounds[:-1], bounds[1:], strict=True):
+            buckets.setdefault(k, []).append(who[a:b])
 
     def pop(self, step: int) -> NDArray[np.int64]:
         """Remove and return the agents filed under ``step``: sorted, each once."""
         parts = self._buckets.pop(step, None)
         if not parts:
             return np.zeros(0, dtype=np.int64)
-        return np.unique(np.concatenate(parts))
+        ids = np.sort(parts[0] if len(parts) == 1 else np.concatenate(parts))
+        if ids.size < 2:
+            return ids
+        first = np.empty(ids.size, dtype=bool)
+        first[0] = True
+        np.not_equal(ids[1:], ids[:-1], out=first[1:])
+        return ids[first]  # np.unique's answer (sorted, each once) without its extra passes
