@@ -127,7 +127,7 @@ class RouteBook:
             unique, inverse = np.unique(keys, return_inverse=True)
             slices = self._look_up(unique)[inverse.ravel()]
         else:  # a spree step, a send home, a patrol order: a sort costs more than the rare repeat
-            slices = self._look_up(keys)
+            slices = self._look_up_few(keys)
         start = slices[:, 0]
         end = slices[:, 1]
         ok = (end > start) | (from_edges == to_edges)
@@ -163,6 +163,34 @@ class RouteBook:
                 if len(self._recent) > max(4096, self._keys.size // 8):
                     self._merge_recent()
         return slices
+
+    def _look_up_few(self, keys: NDArray[np.int64]) -> NDArray[np.int64]:
+        """:meth:`_look_up` for a handful of keys, key by key in Python (a dozen array passes cost more)."""
+        klist = keys.tolist()
+        found: list[tuple[int, int] | None] = [None] * len(klist)
+        n_sorted = self._keys.size
+        if n_sorted:
+            table, slices = self._keys, self._slices
+            for i, (key, p) in enumerate(zip(klist, np.searchsorted(table, keys).tolist(), strict=True)):
+                if p < n_sorted and table[p] == key:
+                    found[i] = (int(slices[p, 0]), int(slices[p, 1]))
+        recent = self._recent
+        for i, key in enumerate(klist):
+            if found[i] is None:
+                found[i] = recent.get(key)
+        missing = sorted({key for key, hit in zip(klist, found, strict=True) if hit is None})
+        if missing:
+            m = np.array(missing, dtype=np.int64)
+            new = self._route_missing(m // self.n_edges, m % self.n_edges)
+            routed = dict(zip(missing, map(tuple, new.tolist()), strict=True))
+            found = [routed[key] if hit is None else hit for key, hit in zip(klist, found, strict=True)]
+            if n_sorted == 0 and not recent:
+                self._keys, self._slices = m, new  # the first batch: sorted already
+            else:
+                recent.update(routed)
+                if len(recent) > max(4096, n_sorted // 8):
+                    self._merge_recent()
+        return np.array(found, dtype=np.int64).reshape(len(klist), 2)
 
     def _merge_recent(self) -> None:
         """Move the recent trips into the main sorted keys (one merge, not one insert per trip)."""

@@ -168,3 +168,22 @@ def test_every_route_of_the_city_equals_per_pair_routes(city: StreetNetwork) -> 
         lengths = end - start
         offset = np.arange(int(lengths.sum())) - np.repeat(rip[:-1], lengths)
         np.testing.assert_array_equal(edges[np.repeat(start, lengths) + offset], expected)
+
+
+def test_small_batches_find_what_one_big_batch_finds(city: StreetNetwork) -> None:
+    """Trips looked up a few at a time (sorted table, recent trips, repeats, new ones) get the big batch's routes."""
+    rng = np.random.default_rng(3)
+    a = rng.integers(0, city.n_edges, 300)
+    b = rng.integers(0, city.n_edges, 300)
+    b[:5] = a[:5]  # empty trips
+    a[290:], b[290:] = a[:10], b[:10]  # repeats, within a batch and across batches
+    big = RouteBook(_router(city), city.edge_source, city.indices, city.edge_length_m)
+    ref_start, ref_end, ref_ok = big.trips(a, b)
+    small = RouteBook(_router(city), city.edge_source, city.indices, city.edge_length_m)
+    small.trips(a[:100], b[:100])  # the sorted table
+    parts = [small.trips(a[i : i + 3], b[i : i + 3]) for i in range(0, a.size, 3)]  # a few at a time
+    start, end, ok = (np.concatenate(p) for p in zip(*parts, strict=True))
+    np.testing.assert_array_equal(ok, ref_ok)
+    np.testing.assert_array_equal(end - start, ref_end - ref_start)
+    np.testing.assert_array_equal(book_routes(small, start, end), book_routes(big, ref_start, ref_end))
+    assert small.n_trips == big.n_trips
