@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from experiments.harm import HARM_FILE, check_harm_weights, load_harm_weights
+from sim.checks import NON_NEGATIVE, POSITIVE, Rule
 from sim.errors import ConfigError
 from sim.offences import CRIME_TYPES
 from sim.stats import paired_difference_ci
@@ -77,12 +78,10 @@ class Budget:
 
     def validate(self) -> Budget:
         """Raise ConfigError naming the first missing or bad ``budget.*`` value."""
-        for name in ("officer_hours_per_week", "money"):
-            value = getattr(self, name)
-            if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
-                raise ConfigError(f"budget.{name}", value, "a number >= 0 (it is required)")
-        if not self.amortise_years > 0:
-            raise ConfigError("budget.amortise_years", self.amortise_years, "a number of years > 0")
+        Rule(NON_NEGATIVE.ok, "a number >= 0 (it is required)").check(
+            self, "budget.", "officer_hours_per_week", "money"
+        )
+        Rule(POSITIVE.ok, "a number of years > 0").check(self, "budget.", "amortise_years")
         return self
 
 
