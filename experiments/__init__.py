@@ -7,7 +7,8 @@ Modules: :mod:`experiments.cli` (the command), :mod:`experiments.app` (Hydra tas
 :mod:`experiments.comparison`), :mod:`experiments.report` (the HTML page, with :mod:`experiments.wording`
 and :mod:`experiments.figures`; streets by name in :mod:`experiments.streets`, the interactive map in
 :mod:`experiments.interactive`, value for money in :mod:`experiments.value`), :mod:`experiments.export`
-(GIS files), :mod:`experiments.printing` (PDF) and :mod:`experiments.plan` (the budget search).
+(GIS files), :mod:`experiments.printing` (PDF) and :mod:`experiments.plan` (the budget search, with
+:mod:`experiments.plan_choice` and :mod:`experiments.plan_words`).
 Imports run one way: compare -> report -> wording -> comparison.
 """
 

@@ -69,7 +69,7 @@ def validate_test_period(
     v = validate(sims, real_t, net, sim_days=days, real_days=real_days, timed=p.timed,
                  start_weekday=test_start.weekday(), sim_risk=risk, fit_rates=fit_rates(p))  # fmt: skip
     forecasts = None
-    if s.forecasts and p.timed:
+    if s.forecasts:
         forecasts = score_forecasts(net, p, risk, days)
         if forecasts is not None:
             v = v.with_forecasts(forecasts)
@@ -99,25 +99,36 @@ def fit_rates(p: Periods) -> dict[str, float]:
 
 
 def score_forecasts(net: StreetNetwork, p: Periods, risk: np.ndarray, days: float) -> pd.DataFrame | None:
-    """Score weekly hot-spot forecasts over the test period, the calibrated model's own risk among them.
+    """Score rolling hot-spot forecasts over the test period, the calibrated model's own risk among them.
 
     ``risk`` is the model's expected recorded crime per segment over the simulated test period,
-    the mean over its replications (``crimes_recorded_expected``, docs/calibration.md).
+    the mean over its replications (``crimes_recorded_expected``, docs/calibration.md). Dated files
+    are scored week by week over the simulated days; files dated to the month only (police.uk) month
+    by month over the whole test period, without the prospective near-repeat forecaster, whose weeks
+    and days those dates cannot show (Bowers, Johnson & Pease 2004 weigh crimes by weeks old).
+    The result's ``period`` column says which.
     """
     from sim import forecast
 
-    weeks = int(days // 7)
-    if weeks < 1:
-        return None
-    events = real_frame(pd.concat([p.fit, p.test]), p.fit_start)
+    names = ["prior_counts", "grid_kde", "network_kde", "prospective"]
     start = (p.fit_end - p.fit_start).total_seconds() / 60.0
-    chosen = {
-        name: forecast.FORECASTERS[name]
-        for name in ("prior_counts", "grid_kde", "network_kde", "prospective")
-    }
+    if p.timed:
+        weeks = int(days // 7)
+        if weeks < 1:
+            return None
+        end, edges, period = start + weeks * 7 * 1440.0, None, "week"
+    else:
+        months = pd.date_range(p.fit_end, p.test_end, freq="MS", inclusive="left")
+        if len(months) < 1:
+            return None
+        names.remove("prospective")
+        end, period = (p.test_end - p.fit_start).total_seconds() / 60.0, "month"
+        edges = [(m - p.fit_start).total_seconds() / 60.0 for m in months]
+    events = real_frame(pd.concat([p.fit, p.test]), p.fit_start)
+    chosen = {name: forecast.FORECASTERS[name] for name in names}
     chosen["model"] = functools.partial(forecast.model, risk=risk)
-    scores = forecast.rolling_scores(events, net, start, start + weeks * 7 * 1440.0, forecasters=chosen)
-    return forecast.summarise(scores)
+    scores = forecast.rolling_scores(events, net, start, end, forecasters=chosen, edges_min=edges)
+    return forecast.summarise(scores).assign(period=period)
 
 
 def headline(full: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""``precinct hotspots score``: weekly hot-spot forecasts of a city's recorded crime, scored as analysts score them.
+"""``precinct hotspots score``: rolling hot-spot forecasts of a city's recorded crime, scored as analysts score them.
 
 ::
 
@@ -9,7 +9,9 @@
 
 Each week of the test period (default: the last quarter of the file's span) is forecast from every
 incident before it and scored on its own incidents: hit rate, PAI and PEI at 1-20% of street length,
-pooled over the weeks with bootstrap intervals (:mod:`sim.forecast`, docs/forecasting.md).
+pooled over the weeks with bootstrap intervals (:mod:`sim.forecast`, docs/forecasting.md). A file
+dated to the month only (police.uk) is forecast calendar month by calendar month instead, without
+the prospective forecaster, which weighs crimes by weeks old.
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ from sim.errors import ConfigError, PrecinctError
 from sim.incidents import MODELLED_NOW, IncidentFileError, IncidentTable, read_incidents
 from sim.network import StreetNetwork, load_network
 
-__all__ = ["HotspotScores", "choose_period", "dated_crimes", "format_scores", "main", "score_hotspots"]
+__all__ = [
+    "HotspotScores", "choose_period", "dated_crimes", "format_scores", "main", "month_only", "score_hotspots",
+]  # fmt: skip
 
 # Police exports carry a few old offences reported late (Portland's 2021 Q1 file reaches back to June
 # 2019 with 2% of its incidents before December 2020, docs/incidents.md), so the span's start is taken
@@ -43,7 +47,7 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 @dataclass
 class HotspotScores:
-    """Weekly scores of every forecaster on a test period, their summary, and what was scored."""
+    """Scores of every forecaster on a test period, week by week (or month by month), their summary, and what was scored."""
 
     scores: pd.DataFrame
     summary: pd.DataFrame
@@ -53,15 +57,20 @@ class HotspotScores:
     n_test_crimes: int
     n_crimes: int
     notes: list[str] = field(default_factory=list)
+    period: str = "week"
+    """How long each forecast's period is: "week", or "month" for incidents dated to the month only."""
 
 
 def dated_crimes(table: IncidentTable) -> tuple[pd.DataFrame, list[str]]:
     """Return the incidents of the simulated types that have a date, and notes on what was left out.
 
+    Incidents dated to the month only are left out, unless every incident is (police.uk): then all
+    are returned, to be forecast month by month (:func:`month_only`).
+
     Raises
     ------
     IncidentFileError
-        No incident of the simulated types, or every one dated to the month only (police.uk).
+        No incident of the simulated types.
     """
     path = table.report.path
     events = table.events
@@ -69,16 +78,28 @@ def dated_crimes(table: IncidentTable) -> tuple[pd.DataFrame, list[str]]:
     if crimes.empty:
         raise IncidentFileError(path, "offence types", "no incident of the simulated types",
                                 "incidents mapped to offence classes (incidents.mapping, incidents.type_mapping)")  # fmt: skip
-    month_only = crimes["time_known"] == "month"
-    if month_only.all():
-        raise IncidentFileError(path, "dates", f"all {len(crimes):,} incidents are dated to the month only "
-                                "(as police.uk publishes them), and weekly forecasting needs dated incidents",
-                                "a file with a date, ideally a time, per incident (incidents.columns.datetime "
-                                "or .date)")  # fmt: skip
+    if month_only(crimes):
+        return crimes, [f"all {len(crimes):,} incidents are dated to the month only (as police.uk publishes them): "
+                        "forecast month by month; the prospective forecaster, which weighs crimes by weeks old, "
+                        "is left out"]  # fmt: skip
     notes = []
-    if month_only.any():
-        notes.append(f"{int(month_only.sum()):,} incidents dated to the month only left out")
-    return crimes[~month_only], notes
+    month_only_rows = crimes["time_known"] == "month"
+    if month_only_rows.any():
+        notes.append(f"{int(month_only_rows.sum()):,} incidents dated to the month only left out")
+    return crimes[~month_only_rows], notes
+
+
+def month_only(crimes: pd.DataFrame) -> bool:
+    """Tell whether every incident is dated to the month only (police.uk): forecast by calendar month."""
+    return bool(len(crimes)) and bool((crimes["time_known"] == "month").all())
+
+
+def _month_starts(table: IncidentTable, start_min: float, end_min: float) -> list[float]:
+    """Minutes (from the table's origin) of each month's first local midnight in ``[start, end)``."""
+    first = table.origin + pd.Timedelta(minutes=start_min)
+    months = pd.date_range(first.to_period("M").to_timestamp(), table.origin + pd.Timedelta(minutes=end_min),
+                           freq="MS", inclusive="left")  # fmt: skip
+    return [m for m in (_minutes_to(table, t) for t in months) if m >= start_min]
 
 
 def _minutes(table: IncidentTable, key: str, value: str) -> float:
@@ -89,7 +110,12 @@ def _minutes(table: IncidentTable, key: str, value: str) -> float:
         ts = pd.NaT
     if pd.isna(ts):
         raise ConfigError(key, value, "a local date YYYY-MM-DD")
-    return float((ts - table.origin) / pd.Timedelta(minutes=1))
+    return _minutes_to(table, ts)
+
+
+def _minutes_to(table: IncidentTable, when: pd.Timestamp) -> float:
+    """Minutes from the table's origin to local time ``when``."""
+    return float((when - table.origin) / pd.Timedelta(minutes=1))
 
 
 def _date(table: IncidentTable, time_min: float) -> str:
@@ -102,7 +128,8 @@ def choose_period(
     """Return the test period ``[start, end)`` in the table's minutes, checked against the incidents.
 
     Default: from the local midnight nearest three quarters into the span to the midnight after
-    the last incident. The span ends at the last incident and starts where the 5th percentile of
+    the last incident; for month-only dates, from the nearest first of a month to the first of the
+    month after the last incident, and a given ``test_start`` must be the first of a month. The span ends at the last incident and starts where the 5th percentile of
     incident times puts it if incidents were spread evenly (``(q05 - 0.05 last) / 0.95``, never
     before the first), so a few old offences reported late do not stretch it.
 
@@ -125,6 +152,21 @@ def choose_period(
     else:
         start = _minutes(table, "--test-start", test_start)
     end = after_last if test_end is None else _minutes(table, "--test-end", test_end)
+    if month_only(crimes):  # a month-only date stands for its whole month: whole months only
+        if first == last:
+            raise IncidentFileError(path, "dates", f"all {len(times):,} incidents are dated to one month, "
+                                    f"{table.origin + pd.Timedelta(minutes=first):%Y-%m}, and monthly forecasts need "
+                                    "earlier months to forecast from", "a file of several months")  # fmt: skip
+        when = table.origin + pd.Timedelta(minutes=start)
+        if test_start is not None and when.day != 1:
+            raise ConfigError("--test-start", test_start, "the first day of a month (the incidents are dated "
+                              "to the month only)")  # fmt: skip
+        nearest = when.to_period("M") + int(when.day > 15)
+        start = _minutes_to(table, nearest.to_timestamp())
+        if test_end is None:
+            end = _minutes_to(
+                table, ((table.origin + pd.Timedelta(minutes=last)).to_period("M") + 1).to_timestamp()
+            )
     span = f"the incidents run from {_date(table, first)} to {_date(table, last)}"
     key = "--test-start" if test_start is not None else "test period (default: the span's last quarter)"
     if start <= first:
@@ -167,8 +209,15 @@ def score_hotspots(
     """
     crimes, notes = dated_crimes(table)
     start, end = choose_period(table, crimes, test_start=test_start, test_end=test_end)
+    edges, period = None, "week"
+    if month_only(crimes):
+        edges, period = _month_starts(table, start, end), "month"
+        forecasters = [f for f in forecasters if f != "prospective"]
+        if not forecasters:
+            raise ConfigError("--forecasters", "prospective", "a forecaster other than prospective: it weighs "
+                              "crimes by weeks old, and these incidents are dated to the month only")  # fmt: skip
     scores = forecast.rolling_scores(
-        crimes, network, start, end, forecasters=forecasters, coverages=coverages
+        crimes, network, start, end, forecasters=forecasters, coverages=coverages, edges_min=edges
     )
     summary = forecast.summarise(scores, n_boot=n_boot, rng=rng)
     times = crimes["time_min"].to_numpy(np.float64)
@@ -176,18 +225,20 @@ def score_hotspots(
         scores=scores, summary=summary, start=table.origin + pd.Timedelta(minutes=start),
         end=table.origin + pd.Timedelta(minutes=end), n_weeks=int(scores["week_start_min"].nunique()),
         n_test_crimes=int(((times >= start) & (times < end)).sum()), n_crimes=len(crimes), notes=notes,
+        period=period,
     )  # fmt: skip
 
 
 def format_scores(result: HotspotScores) -> str:
     """Return the summary as the table ``precinct hotspots score`` prints, units and intervals included."""
     last_day = result.end - pd.Timedelta(days=1)
+    n, p = result.n_weeks, result.period
     lines = [
-        f"test period: {result.start:%Y-%m-%d} .. {last_day:%Y-%m-%d} ({result.n_weeks} weekly forecast{'s' * (result.n_weeks != 1)}, each from "
+        f"test period: {result.start:%Y-%m-%d} .. {last_day:%Y-%m-%d} ({n} {p}ly forecast{'s' * (n != 1)}, each from "
         f"every earlier incident; {result.n_test_crimes:,} of the {result.n_crimes:,} dated crimes of the simulated types)",
-        "hit rate: % of a week's crimes on the top-ranked segments making up x% of street length",
-        "PAI: hit rate / x% (1 = chance); PEI: crimes captured / crimes the oracle that knew the week captured (1 = best)",
-        "pooled over weeks (weighted by crimes); [95% bootstrap interval, weeks resampled]",
+        f"hit rate: % of a {p}'s crimes on the top-ranked segments making up x% of street length",
+        f"PAI: hit rate / x% (1 = chance); PEI: crimes captured / crimes the oracle that knew the {p} captured (1 = best)",
+        f"pooled over {p}s (weighted by crimes); [95% bootstrap interval, {p}s resampled]",
         "",
     ]  # fmt: skip
     rows = [("forecaster", "street length", "hit rate", "PAI", "PEI")]
@@ -249,8 +300,8 @@ def main(argv: list[str]) -> int:
     """Run ``precinct hotspots`` with ``argv`` (the arguments after ``hotspots``); return the status.
 
     ``score`` prints the summary table and, with ``--out``, writes the weekly scores and the summary
-    as CSV. Bad input (a missing file or column, month-only dates, a test period outside the data or
-    without incidents) prints one ``precinct: error: ...`` line on stderr and returns 2.
+    as CSV. Bad input (a missing file or column, a test period outside the data or without
+    incidents, a month-only file's test start that is not the first of a month) prints one ``precinct: error: ...`` line on stderr and returns 2.
     """
     try:
         args = _parser().parse_args(argv)
@@ -286,5 +337,5 @@ def main(argv: list[str]) -> int:
         result.scores.to_csv(out, index=False)
         summary = out.with_name(f"{out.stem}_summary{out.suffix or '.csv'}")
         result.summary.to_csv(summary, index=False)
-        print(f"\nweekly scores: {out.resolve()}\nsummary: {summary.resolve()}")
+        print(f"\n{result.period}ly scores: {out.resolve()}\nsummary: {summary.resolve()}")
     return 0

@@ -25,13 +25,15 @@ candidate within budget with the largest mean fall in the objective; its effect 
 carries a paired 95% CI; its robustness is its rank among the candidates within budget on each seed
 separately; the Pareto front is over the objectives searched. Results:
 ``outputs/plans/NAME/plan.json`` (with the plan's sentence) and ``trials.csv``.
+
+The choice among the mixes tried is :mod:`experiments.plan_choice`; the plan in words,
+:mod:`experiments.plan_words`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 import shutil
 import sys
 import time
@@ -43,13 +45,23 @@ from typing import Any
 import numpy as np
 
 from experiments.harm import HARM_FILE, check_harm_weights, load_harm_weights
+from experiments.plan_choice import (
+    OBJECTIVES,
+    Budget,
+    Candidate,
+    choose_plan,
+    distinct,
+    pareto_front,
+    seed_ranks,
+)
+from experiments.plan_words import describe, plan_sentence
 from sim.errors import ConfigError
 from sim.offences import CRIME_TYPES
 from sim.stats import paired_difference_ci
 
 __all__ = [
     "HARM_FILE", "OBJECTIVES", "SPACE", "Budget", "Candidate", "PlanSettings", "choose_plan",
-    "load_harm_weights", "main", "pareto_front", "plan", "plan_sentence",
+    "describe", "load_harm_weights", "main", "pareto_front", "plan", "plan_sentence", "seed_ranks",
 ]  # fmt: skip
 
 # strategy -> setting -> (low, high, "int" | "float"): the main settings searched
@@ -58,32 +70,7 @@ SPACE: dict[str, dict[str, tuple[float, float, str]]] = {
     "cpted": {"top_k": (5, 150, "int")},
     "community_meetings": {"interval_days": (7.0, 28.0, "float"), "duration_min": (45.0, 120.0, "float")},
 }
-#: What the search may optimise, and which way: -1 minimise, +1 maximise.
-OBJECTIVES: dict[str, int] = {
-    "crime": -1, "harm": -1, "money": -1, "officer_hours": -1, "response_time": -1, "trust": 1,
-}  # fmt: skip
 WEEK_DAYS = 7.0
-
-
-@dataclass
-class Budget:
-    """``budget.*``: what a plan may spend per week."""
-
-    officer_hours_per_week: float = float("nan")
-    money: float = float("nan")
-    """Money per week, in the policies' currency units."""
-    amortise_years: float = 5.0
-    """One-off costs (CPTED installations) count as spread over this many years."""
-
-    def validate(self) -> Budget:
-        """Raise ConfigError naming the first missing or bad ``budget.*`` value."""
-        for name in ("officer_hours_per_week", "money"):
-            value = getattr(self, name)
-            if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
-                raise ConfigError(f"budget.{name}", value, "a number >= 0 (it is required)")
-        if not self.amortise_years > 0:
-            raise ConfigError("budget.amortise_years", self.amortise_years, "a number of years > 0")
-        return self
 
 
 @dataclass
@@ -123,129 +110,6 @@ class PlanSettings:
             raise ConfigError("plan.objectives", self.objectives, "each name once")
         self.harm = check_harm_weights(self.harm)
         return self
-
-
-@dataclass
-class Candidate:
-    """One mix tried: its strategies and settings, and what its runs showed, per seed and on average."""
-
-    number: int
-    policies: list[str]
-    params: dict[str, dict[str, float]]
-    crimes: list[float]
-    """Crimes per run, one per seed (same seeds as the reference)."""
-    hours_week: list[float]
-    money_week: list[float]
-    response_min: list[float] = field(default_factory=list)
-    trust_end: list[float] = field(default_factory=list)
-    by_type: dict[str, list[float]] = field(default_factory=dict)
-    """Crimes per run of each offence type, one per seed."""
-
-    @property
-    def label(self) -> str:
-        """Return the mix in words, e.g. ``targeted_patrol(top_k=20, dwell_min=12) + cpted(top_k=40)``."""
-        if not self.policies:
-            return "no new strategy (random patrol only)"
-        parts = []
-        for name in self.policies:
-            settings = ", ".join(f"{k}={_short(v)}" for k, v in self.params.get(name, {}).items())
-            parts.append(f"{name}({settings})" if settings else name)
-        return " + ".join(parts)
-
-    def within(self, budget: Budget) -> bool:
-        """Return whether the mean officer-hours and money per week are within ``budget``."""
-        return (
-            float(np.mean(self.hours_week)) <= budget.officer_hours_per_week
-            and float(np.mean(self.money_week)) <= budget.money
-        )
-
-    def harm(self, weights: Mapping[str, float]) -> list[float]:
-        """Return the harm per run (sum over types of crimes times days), one per seed."""
-        total = np.zeros(len(self.crimes))
-        for ctype, days in weights.items():
-            total += days * np.asarray(self.by_type.get(ctype, np.zeros(len(self.crimes))), dtype=float)
-        return total.tolist()
-
-    def values(self, objective: str, weights: Mapping[str, float] | None = None) -> list[float]:
-        """Return one of :data:`OBJECTIVES` per seed (``harm`` needs ``weights``)."""
-        if objective == "harm":
-            if weights is None:
-                raise ValueError("harm needs the harm weights")
-            return self.harm(weights)
-        return {
-            "crime": self.crimes, "money": self.money_week, "officer_hours": self.hours_week,
-            "response_time": self.response_min, "trust": self.trust_end,
-        }[objective]  # fmt: skip
-
-
-def _short(v: float) -> str:
-    return f"{v:g}" if isinstance(v, int) or float(v).is_integer() else f"{v:.3g}"
-
-
-def pareto_front(
-    candidates: Sequence[Candidate],
-    objectives: Sequence[str] = ("crime", "money", "officer_hours"),
-    weights: Mapping[str, float] | None = None,
-) -> list[Candidate]:
-    """Return the candidates no other beats on the means of all ``objectives`` at once (best first on the first)."""
-    points = [[-OBJECTIVES[o] * float(np.mean(c.values(o, weights))) for o in objectives] for c in candidates]
-    front = []
-    for i, p in enumerate(points):
-        dominated = any(
-            all(a <= b for a, b in zip(q, p, strict=True)) and any(a < b for a, b in zip(q, p, strict=True))
-            for j, q in enumerate(points)
-            if j != i
-        )
-        if not dominated:
-            front.append(candidates[i])
-    first = objectives[0]
-    return _distinct(
-        sorted(front, key=lambda c: -OBJECTIVES[first] * float(np.mean(c.values(first, weights))))
-    )
-
-
-def _distinct(candidates: list[Candidate]) -> list[Candidate]:
-    """Return the candidates with the first of each mix only (the sampler may propose a mix twice)."""
-    seen: set[str] = set()
-    out = []
-    for c in candidates:
-        if c.label not in seen:
-            seen.add(c.label)
-            out.append(c)
-    return out
-
-
-def choose_plan(
-    candidates: Sequence[Candidate],
-    budget: Budget,
-    objective: str = "crime",
-    weights: Mapping[str, float] | None = None,
-) -> tuple[Candidate, list[Candidate]]:
-    """Return the plan within budget with the lowest mean ``objective`` (cheaper first on ties), and the runners-up.
-
-    Raises ValueError when no candidate is within budget (the reference, which spends nothing, always is).
-    """
-    inside = [c for c in candidates if c.within(budget)]
-    if not inside:
-        raise ValueError("no candidate is within the budget")
-    ranked = sorted(inside, key=lambda c: (float(np.mean(c.values(objective, weights))),
-                                           float(np.mean(c.money_week)), float(np.mean(c.hours_week))))  # fmt: skip
-    ranked = _distinct(ranked)
-    return ranked[0], ranked[1:4]
-
-
-def seed_ranks(
-    chosen: Candidate,
-    candidates: Sequence[Candidate],
-    budget: Budget,
-    objective: str = "crime",
-    weights: Mapping[str, float] | None = None,
-) -> list[int]:
-    """Return the chosen plan's rank (1 = lowest ``objective``) among the candidates within budget, seed by seed."""
-    inside = _distinct([c for c in candidates if c.within(budget)])
-    table = np.array([c.values(objective, weights) for c in inside])  # candidates x seeds
-    mine = np.asarray(chosen.values(objective, weights))
-    return [int((table[:, s] < mine[s]).sum()) + 1 for s in range(table.shape[1])]
 
 
 # --------------------------------------------------------------------------- running candidates
@@ -432,7 +296,7 @@ def _result(chosen: Candidate, runners_up: list[Candidate], candidates: list[Can
             budget: Budget, settings: PlanSettings) -> dict[str, Any]:  # fmt: skip
     w = settings.harm
     ranks = seed_ranks(chosen, candidates, budget, settings.objective, w)
-    n_inside = len(_distinct([c for c in candidates if c.within(budget)]))
+    n_inside = len(distinct([c for c in candidates if c.within(budget)]))
     return {
         "budget": asdict(budget), "settings": asdict(settings),
         "chosen": _row(chosen, reference, budget, w),
@@ -444,79 +308,6 @@ def _result(chosen: Candidate, runners_up: list[Candidate], candidates: list[Can
                        "best_on_seeds": sum(r == 1 for r in ranks)},
         "candidates": len(candidates),
     }  # fmt: skip
-
-
-def _cut(row: Mapping[str, Any], objective: str) -> str:
-    """Return "cut crime by 4.1% (95% CI 0.3% to 7.9%)" (or "raise ... by") from a row of :func:`_row`."""
-    p = "harm_" if objective == "harm" else ""
-    what = "harm (Cambridge Crime Harm Index)" if objective == "harm" else "crime"
-    pct, low, high = row[f"{p}change_pct"], row[f"{p}change_pct_low"], row[f"{p}change_pct_high"]
-    if not math.isfinite(pct):
-        return f"leave {what} unmeasured (the reference runs had none)"
-
-    def num(x: float) -> str:
-        return f"{x + 0.0:.1f}".replace("-0.0", "0.0")  # no "-0.0"
-
-    if pct <= 0:
-        return f"cut {what} by {num(-pct)}% (95% CI {num(-high)}% to {num(-low)}%)"
-    return f"raise {what} by {num(pct)}% (95% CI {num(low)}% to {num(high)}%)"
-
-
-def plan_sentence(result: Mapping[str, Any]) -> str:
-    """Return the sentence a planner reads first: the budget, the mix, and its effect with its 95% CI."""
-    b, c = result["budget"], result["chosen"]
-    objective = result["settings"]["objective"]
-    if not result.get("chosen_policies", [None]):
-        return (
-            f"With {b['officer_hours_per_week']:g} officer-hours and {b['money']:,.0f} per week, no mix tried is "
-            f"expected to cut {objective} more than random patrol alone: keep random patrol (no new strategy)."
-        )
-    return (
-        f"With {b['officer_hours_per_week']:g} officer-hours and {b['money']:,.0f} per week, this mix is expected "
-        f"to {_cut(c, objective)}: {c['mix']}."
-    )
-
-
-def describe(result: dict[str, Any]) -> str:
-    """Return the plan in words: the sentence a planner reads first, then the runners-up and the front."""
-    b, c, rob = result["budget"], result["chosen"], result["robustness"]
-    s = result["settings"]
-    objective = s["objective"]
-    p = "harm_" if objective == "harm" else ""
-    asked = result.get("pareto_objectives", [])
-
-    def effect(row: dict[str, Any]) -> str:
-        extra = "".join(
-            f", {label} {row[key]:.{k}f}" for name, key, label, k in
-            (("response_time", "response_time_mean_min", "mean response (min)", 1), ("trust", "trust_end", "trust at end", 3))
-            if name in asked
-        )  # fmt: skip
-        other = "crime" if objective == "harm" else "harm"
-        return (f"{_cut(row, objective)} [{_cut(row, other)}], "
-                f"costs {row['officer_hours_per_week']:.1f} officer-hours and {row['money_per_week']:,.0f} per week{extra}")  # fmt: skip
-
-    lines = [
-        result.get("sentence") or plan_sentence(result),
-        *(
-            [f"  the interval includes no change: the {s['seeds']} seeds of {s['days']:g} days cannot tell this "
-             "mix from random patrol; run more (plan.seeds, plan.days) before acting on it"]
-            if result.get("chosen_policies") and not (c[f"{p}change_pct_high"] < 0 or c[f"{p}change_pct_low"] > 0)
-            else []
-        ),
-        f"  it uses {c['officer_hours_per_week']:.1f} officer-hours and {c['money_per_week']:,.0f} per week "
-        f"(one-off costs spread over {b['amortise_years']:g} years)",
-        f"  and is expected to {_cut(c, 'crime' if objective == 'harm' else 'harm')}",
-        f"  robustness: lowest {objective} of the {rob['candidates_within_budget']} mixes within budget on "
-        f"{rob['best_on_seeds']} of {len(rob['rank_per_seed'])} seeds (ranks per seed: "
-        f"{', '.join(map(str, rob['rank_per_seed']))})",
-        "runners-up within budget, and what each costs:",
-        *(f"  {r['mix']}: {effect(r)}" for r in result["runners_up"]),
-        f"Pareto front ({', '.join(asked)}; within budget or not, ! = over budget):",
-        *(f"  {'  ' if r['within_budget'] else '! '}{r['mix']}: {effect(r)}" for r in result["pareto_front"]),
-        f"{result['candidates']} mixes on {s['seeds']} paired seeds of {s['days']:g} days; "
-        f"{result['sims_run']} simulations run by this command in {result['minutes']:.1f} min (a resumed search reuses earlier runs).",
-    ]  # fmt: skip
-    return "\n".join(lines)
 
 
 def say(msg: str) -> None:

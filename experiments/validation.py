@@ -727,7 +727,8 @@ def write_validation(
     forecasts
         Scored hot-spot forecasts (``forecaster``, ``coverage``, ``hit_rate``, ``hit_rate_lo``,
         ``hit_rate_hi``, ``pai``, ``pai_lo``, ``pai_hi``, ``pei``, ``pei_lo``, ``pei_hi``,
-        ``n_weeks``); they judge the hit-rate target and get a section of their own.
+        ``n_weeks``, and ``period``, "week" or "month", the length of each forecast's period:
+        ``n_weeks`` counts periods); they judge the hit-rate target and get a section of their own.
 
     Returns
     -------
@@ -1026,11 +1027,13 @@ def _forecast_section(forecasts: pd.DataFrame | None) -> str:
     if forecasts is None or forecasts.empty:
         return ""
     fc = forecasts.assign(coverage=_coverage_share(forecasts))
+    # a file dated to the month only is forecast month by month (experiments.calibration_report)
+    period = str(fc["period"].iloc[0]) if "period" in fc else "week"
     shown = [c for c in (0.01, 0.05, 0.10, 0.20) if np.isclose(fc["coverage"], c).any()]
     table = fc[np.isclose(fc["coverage"].to_numpy()[:, None], shown).any(axis=1)] if shown else fc
     head = (
         "<tr><th class='text'>Forecaster</th><th>Street length flagged</th><th>Hit rate (95% CI)</th>"
-        "<th>PAI (95% CI)</th><th>PEI (95% CI)</th><th>Weeks</th></tr>"
+        f"<th>PAI (95% CI)</th><th>PEI (95% CI)</th><th>{period.capitalize()}s</th></tr>"
     )
     rows = [
         f"<tr><td>{_esc(r['forecaster'])}</td><td>{r['coverage']:.0%}</td>"
@@ -1043,8 +1046,9 @@ def _forecast_section(forecasts: pd.DataFrame | None) -> str:
     ]
     return (
         "<h2 id='forecasts'>Hot-spot forecasts, scored as analysts score them</h2>"
-        "<p>Each week of the test period, every forecaster flags the streets it expects most crime on, up to a share of "
-        "street length; the week's real crimes score it. Means over the weeks, with bootstrap 95% intervals.</p>"
+        f"<p>Each {period} of the test period, every forecaster flags the streets it expects most crime on, up to a "
+        f"share of street length; the {period}'s real crimes score it. Pooled over the {period}s, with bootstrap 95% "
+        f"intervals over {period}s.</p>"
         f"<table>{head}{''.join(rows)}</table>"
         + _img(
             _forecast_chart(fc),

@@ -85,8 +85,10 @@ def value_for_money(comp: Comparison) -> list[Value]:
 
 
 def _ratio_cell(r: RatioCI, spent: float, how: str) -> str:
-    if not spent or not np.isfinite(spent):
-        return "<td title='The strategy spent none'>–</td>"
+    if not np.isfinite(spent):
+        return "<td title='No cost was recorded for this strategy'>–</td>"
+    if spent == 0:
+        return "<td title='The strategy spent none, so nothing per crime prevented'>0</td>"
     if not r.estimable:
         return (
             f"<td class='text na' title='{html.escape(how)}'>not estimable: the interval of crimes prevented "

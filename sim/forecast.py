@@ -373,6 +373,7 @@ def rolling_scores(
     forecasters: Sequence[str] | Mapping[str, Forecaster] = DEFAULT_FORECASTERS,
     step_days: float = 7.0,
     coverages: Sequence[float] = DEFAULT_COVERAGES,
+    edges_min: Sequence[float] | None = None,
 ) -> pd.DataFrame:
     """Score rolling forecasts: each week in [start, end) forecast from every crime before it.
 
@@ -391,6 +392,10 @@ def rolling_scores(
         Length of each forecast period.
     coverages
         Shares of street length scored.
+    edges_min
+        Boundaries of the periods inside (start_min, end_min), instead of a fixed step: calendar
+        months for incidents dated to the month only, whose times all stand at mid-month (a week
+        of them would hold a whole month's crimes or none). The ``week_*`` columns then hold periods.
 
     Returns
     -------
@@ -405,11 +410,15 @@ def rolling_scores(
     times = crimes["time_min"].to_numpy(np.float64)
     segments = crimes["segment"].to_numpy(np.int64)
     length = net.segment_length_m
-    step = step_days * MINUTES_PER_DAY
-    n_steps = int(np.ceil((end_min - start_min) / step - 1e-9))
+    if edges_min is None:
+        step = step_days * MINUTES_PER_DAY
+        starts = start_min + step * np.arange(int(np.ceil((end_min - start_min) / step - 1e-9)))
+    else:
+        inner = np.asarray(edges_min, dtype=np.float64)
+        starts = np.unique(np.concatenate([[start_min], inner[(inner > start_min) & (inner < end_min)]]))
+    ends = np.append(starts[1:], end_min)
     frames = []
-    for week_start in start_min + step * np.arange(n_steps):
-        week_end = min(week_start + step, end_min)
+    for week_start, week_end in zip(starts, ends, strict=True):
         lo, hi = np.searchsorted(times, [week_start, week_end], side="left")
         counts = np.bincount(segments[lo:hi], minlength=net.n_segments).astype(np.float64)
         past = crimes.iloc[:lo]  # strictly before the week: nothing of the week leaks into its forecast

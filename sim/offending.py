@@ -87,7 +87,7 @@ class Offending:
         area: NDArray[np.int64],
         land: LandUse,
         on_crime: Callable[[str, bool], None],
-        on_expected: Callable[[float], None] | None = None,
+        on_expected: Callable[[NDArray[np.float64]], None] | None = None,
     ) -> None:
         self.network = network
         self.router = router
@@ -336,13 +336,21 @@ class Offending:
         total: NDArray[np.float64],
         p: NDArray[np.float64],
     ) -> None:
-        """Add this step's expected recorded crimes: chance to offend x chance it is recorded, per segment."""
-        reported = np.minimum(1.0, self._record_chance[None, :] * self.report_factor[segs][:, None])
-        share = np.divide((haz * reported).sum(axis=1), total, out=np.zeros_like(total), where=total > 0)
+        """Add this step's expected recorded crimes: chance to offend x chance it is recorded, per segment.
+
+        ``on_expected`` gets the step's total per offence type: each offender's chance to offend
+        split over the types by their hazards, ``p * haz[:, k] / total``, times type ``k``'s chance
+        of being recorded (the type shares of the per-segment sum above, one matrix-vector product).
+        """
+        recorded = haz * np.minimum(1.0, self._record_chance[None, :] * self.report_factor[segs][:, None])
+        share = np.divide(recorded.sum(axis=1), total, out=np.zeros_like(total), where=total > 0)
         expected = p * share * self.config.recording_rate
         np.add.at(self.expected_recorded, segs, expected)
         if self.on_expected is not None:
-            self.on_expected(float(expected.sum()))
+            scale = (
+                np.divide(p, total, out=np.zeros_like(total), where=total > 0) * self.config.recording_rate
+            )
+            self.on_expected(scale @ recorded)
 
     def _commit(self, i: int, seg: int, ctype: str, u_victim: float, t: float) -> None:
         net, r, o = self.network, self.residents, self.offenders

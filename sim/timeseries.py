@@ -1,4 +1,4 @@
-"""Accumulation of the run's time series: crime by type, recorded crime, trust, calls waiting, officer time.
+"""Accumulation of the run's time series: crime by type, recorded and expected crime, trust, calls, officer time.
 
 One row per ``sim.timeseries_every_min`` (hourly by default), written when the interval ends.
 """
@@ -13,7 +13,10 @@ from sim.agents.officer import STATE_NAMES
 from sim.clock import Clock
 from sim.crime import CRIME_TYPES
 
-__all__ = ["TimeSeries"]
+__all__ = ["EXPECTED_PREFIX", "TimeSeries"]
+
+# The columns of the model's expected recorded crimes per offence type: ``crimes_recorded_expected_<type>``.
+EXPECTED_PREFIX = "crimes_recorded_expected_"
 
 
 class TimeSeries:
@@ -29,7 +32,7 @@ class TimeSeries:
     def _reset(self) -> None:
         self.counts = dict.fromkeys(CRIME_TYPES, 0)
         self.recorded = 0
-        self.recorded_expected = 0.0
+        self.recorded_expected = np.zeros(len(CRIME_TYPES))
         self.officer_min = np.zeros(len(STATE_NAMES))
 
     def crime(self, ctype: str, recorded: bool) -> None:
@@ -37,9 +40,9 @@ class TimeSeries:
         self.counts[ctype] += 1
         self.recorded += int(recorded)
 
-    def expected(self, amount: float) -> None:
-        """Add the model's expected recorded crimes of a step (:meth:`sim.offending.Offending._add_expected`)."""
-        self.recorded_expected += amount
+    def expected(self, by_type: NDArray[np.float64]) -> None:
+        """Add the model's expected recorded crimes of a step, per offence type (:meth:`sim.offending.Offending._add_expected`)."""
+        self.recorded_expected += by_type
 
     def end_step(
         self, now: float, officer_minutes: NDArray[np.float64], trust: NDArray[np.float64], waiting: int
@@ -61,9 +64,11 @@ class TimeSeries:
         row: dict[str, float] = {
             "hour": hour, "day": int((hour + start_h) // 24), "hour_of_day": int((hour + start_h) % 24),
             "crimes": sum(self.counts.values()), "crimes_recorded": self.recorded,
-            "crimes_recorded_expected": self.recorded_expected, **self.counts,
+            "crimes_recorded_expected": float(self.recorded_expected.sum()), **self.counts,
             "mean_trust": float(trust.mean()), "calls_waiting": waiting,
         }  # fmt: skip
+        for ctype, amount in zip(CRIME_TYPES, self.recorded_expected, strict=True):
+            row[f"{EXPECTED_PREFIX}{ctype}"] = float(amount)
         for name, minutes in zip(STATE_NAMES, self.officer_min, strict=True):
             if name != "off":
                 row[f"officer_min_{name}"] = float(minutes)

@@ -372,6 +372,36 @@ def test_month_only_files_split_on_whole_months() -> None:
     assert not p.timed and p.fit_days == (p.fit_end - p.fit_start).days
 
 
+def test_month_only_files_are_forecast_month_by_month() -> None:
+    """police.uk's mid-month dates: the hot-spot forecasts step by calendar month, without near repeats."""
+    from experiments.calibration_report import score_forecasts
+    from experiments.calibration_runs import CalibrateSettings, split_periods
+    from sim.network import load_network
+    from tests.conftest import DEFAULT_CITY
+
+    net = load_network(DEFAULT_CITY, network_type="walk")
+    rng = np.random.default_rng(5)
+    hot = rng.choice(net.n_segments, 30, replace=False)  # half of each month's crime on 30 streets
+    months = pd.date_range("2023-05-01", "2024-12-01", freq="MS") + pd.Timedelta(days=14)
+    segs = np.concatenate(
+        [np.concatenate([rng.choice(hot, 40), rng.choice(net.n_segments, 40)]) for _ in months]
+    )
+    xy = net.edge_midpoint_xy[net.segment_edge[segs]]
+    events = pd.DataFrame({"kind": "crime", "crime_type": "violence", "time_known": "month",
+                           "datetime": np.repeat(months, 80).tz_localize("Europe/London"),
+                           "segment": segs, "x": xy[:, 0], "y": xy[:, 1]})  # fmt: skip
+    p = split_periods(events, CalibrateSettings(), "file.csv")
+    on_hot = np.zeros(net.n_segments)
+    on_hot[hot] = 1.0
+    scores = score_forecasts(net, p, on_hot * net.segment_length_m, days=56.0)
+    assert scores is not None and set(scores["period"]) == {"month"}
+    assert set(scores["n_weeks"]) == {5}  # August to December 2024, whatever the simulated days
+    assert set(scores["forecaster"]) == {"prior_counts", "grid_kde", "network_kde", "model"}
+    at5 = scores[np.isclose(scores["coverage"], 0.05)].set_index("forecaster")["hit_rate"]
+    assert at5["model"] >= 0.45  # flags the hot streets: about half of each month's crime
+    assert 0 < at5["prior_counts"] <= 1
+
+
 @pytest.mark.slow
 def test_a_plan_on_the_calibrated_city_runs_every_mix_on_it(calibrated: Path, tmp_path: Path) -> None:
     """`precinct plan city.calibration=DIR`: the reference and every mix tried run on the calibrated city."""

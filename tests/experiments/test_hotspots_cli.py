@@ -93,12 +93,50 @@ def test_the_default_test_period_is_the_last_quarter(
     assert "grid_kde" not in text
 
 
-def test_month_only_dates_say_weekly_forecasting_needs_dates(capsys: pytest.CaptureFixture[str]) -> None:
+def test_one_month_of_month_only_dates_says_monthly_forecasts_need_earlier_months(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     assert main(_score(MONTH_ONLY)) == 2
     err = _error(capsys)
     assert (
-        str(MONTH_ONLY) in err and "month only" in err and "weekly forecasting needs dated incidents" in err
+        str(MONTH_ONLY) in err and "dated to one month, 2025-05" in err and "a file of several months" in err
     )
+
+
+@pytest.fixture(scope="module")
+def monthly_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled police.uk month, as if published for four months (February to May 2025)."""
+    month = pd.read_csv(MONTH_ONLY, dtype=str)
+    path = tmp_path_factory.mktemp("monthly") / "street.csv"
+    copies = [
+        month.assign(Month=f"2025-{m:02d}", **{"Crime ID": month["Crime ID"] + f"-{m}"}) for m in (2, 3, 4, 5)
+    ]
+    pd.concat(copies).to_csv(path, index=False)  # each copy its own crime ids: not read as duplicates
+    return path
+
+
+def test_month_only_dates_are_forecast_month_by_month(
+    monthly_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(_score(monthly_file, "--n-boot", "50", "--forecasters", "prior_counts")) == 0
+    # the last quarter of mid-February to mid-May, from the nearest first of a month: May
+    assert "test period: 2025-05-01 .. 2025-05-31 (1 monthly forecast," in capsys.readouterr().out
+    out = tmp_path / "scores.csv"
+    assert main(_score(monthly_file, "--test-start", "2025-03-01", "--n-boot", "50", "--out", str(out))) == 0
+    text = capsys.readouterr().out
+    assert "test period: 2025-03-01 .. 2025-05-31 (3 monthly forecasts" in text
+    assert "% of a month's crimes on the top-ranked" in text and "months resampled" in text
+    assert "the prospective forecaster, which weighs crimes by weeks old, is left out" in text
+    assert not any(line.startswith("prospective") for line in text.splitlines())
+    scores = pd.read_csv(out)
+    assert scores["week_start_min"].nunique() == 3 and set(scores["forecaster"]) == {
+        "prior_counts", "grid_kde", "network_kde",
+    }  # fmt: skip
+    # every month repeats the same crimes: the months before foresee this month's exactly
+    np.testing.assert_allclose(scores.loc[scores["forecaster"] == "prior_counts", "pei"], 1.0)
+    assert main(_score(monthly_file, "--test-start", "2025-04-15")) == 2
+    err = _error(capsys)
+    assert "--test-start" in err and "the first day of a month" in err
 
 
 @pytest.mark.parametrize(

@@ -76,6 +76,11 @@ def test_budget_and_settings_are_read_and_checked() -> None:
     with pytest.raises(ConfigError, match=r"plan\.seeds"):
         PlanSettings(seeds=1).validate()
     assert np.isnan(Budget().money)
+    with pytest.raises(ConfigError, match=r"budget\.money.*a number >= 0"):
+        Budget(10.0, True).validate()  # type: ignore[arg-type]  # a YAML `true` is not an amount
+    with pytest.raises(ConfigError, match=r"budget\.amortise_years"):
+        Budget(10.0, 10.0, amortise_years=0).validate()
+    assert Budget(0, 0).validate().money == 0
 
 
 def _typed(n: int, robberies: list[float], thefts: list[float], money: float = 0.0) -> Candidate:

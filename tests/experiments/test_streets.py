@@ -45,8 +45,12 @@ def test_street_labels_fall_back_on_the_road_number_then_the_nearest_named_stree
     assert set(street_labels(nameless)) == {"unnamed street"}
 
 
-def _write(root: Path, policy: str, seed: int, *, crimes_scale: float | None = None) -> None:
+def _write(
+    root: Path, policy: str, seed: int, *, crimes_scale: float | None = None, cost: float | None = None
+) -> None:
     result = fake_result(fixture_network(), policy, seed)
+    if cost is not None:
+        result.metrics["cost_total"] = cost
     if crimes_scale is not None:  # the strategy run's crime: the same seed's baseline crime, scaled
         base = fake_result(fixture_network(), "baseline", seed)
         result.metrics["crimes_total"] = base.metrics["crimes_total"] * crimes_scale
@@ -138,3 +142,17 @@ def test_value_for_money_rows(page: str, tmp_path: Path) -> None:
         r"<table class='value'>.*?</table>", value_table(value_for_money(comp), comp.days), re.DOTALL
     )
     assert table and "not estimable: the interval of crimes prevented includes zero" in table.group(0)
+
+    # a strategy that spent nothing: nothing per crime prevented, a plain 0 (it was a bare dash)
+    free = tmp_path / "free"
+    for seed in range(3):
+        _write(free, "baseline", seed, cost=0.0)
+        _write(free, "targeted_patrol+cpted", seed, cost=0.0)
+    comp = compare_sweep(load_sweep(free))
+    table = re.search(
+        r"<table class='value'>.*?</table>", value_table(value_for_money(comp), comp.days), re.DOTALL
+    )
+    assert (
+        table
+        and "<td title='The strategy spent none, so nothing per crime prevented'>0</td>" in table.group(0)
+    )

@@ -111,6 +111,28 @@ def test_a_forecaster_that_knows_the_future_counts_scores_pei_one(city: StreetNe
     np.testing.assert_array_equal(scores["pei"], 1.0)
 
 
+def test_periods_can_be_given_as_edges(city: StreetNetwork) -> None:
+    """Calendar months (31, 30, 31 days): each period is scored on its own crimes, from crimes before it."""
+    events = _hot_events(city, 900, 100, seed=4)
+    edges = np.array([0.0, 31.0, 61.0, 92.0]) * DAY
+    seen = []
+
+    def clairvoyant(past: pd.DataFrame, net: StreetNetwork, t_min: float) -> np.ndarray:
+        assert past["time_min"].max() < t_min
+        seen.append(t_min)
+        until = edges[np.searchsorted(edges, t_min, side="right")] if t_min < edges[-1] else 100 * DAY
+        return _counts(net, events[(events["time_min"] >= t_min) & (events["time_min"] < until)])
+
+    scores = fc.rolling_scores(events, city, 10 * DAY, 100 * DAY, forecasters={"clairvoyant": clairvoyant},
+                               edges_min=edges, coverages=(0.05,))  # fmt: skip
+    np.testing.assert_array_equal(scores["week_start_min"], np.array([10.0, 31.0, 61.0, 92.0]) * DAY)
+    np.testing.assert_array_equal(scores["week_end_min"], np.array([31.0, 61.0, 92.0, 100.0]) * DAY)
+    assert seen == list(scores["week_start_min"])
+    t = events["time_min"].to_numpy()
+    assert scores["n_crimes"].sum() == ((t >= 10 * DAY) & (t < 100 * DAY)).sum()
+    np.testing.assert_array_equal(scores["pei"], 1.0)
+
+
 def test_a_random_forecast_has_pai_one_on_average(city: StreetNetwork) -> None:
     counts = _counts(city, _hot_events(city, 400, 7, seed=3))
     rng = np.random.default_rng(3)
