@@ -15,7 +15,10 @@ complete and skips, so a killed calibration resumes where it stopped:
    ``crime.type_by_weekday``, only where the file has times and dates) are moved multiplicatively
    towards the fit period's, ``w <- w * (real / simulated) ** damping``. This is moment matching
    (the method of simulated moments; McFadden 1989), which needs a handful of runs where a black-box
-   search over 250 numbers would need thousands.
+   search over 250 numbers would need thousands. Each round also steps the place terms: the
+   per-segment ``expected`` moves towards the model's own exposure (its expected recorded crime per
+   segment with the multiplier divided out, :meth:`Fit.learn_exposure`), so that the model's
+   expected crime per street approaches the street's shrunk fit-period count.
 2. **Place and near-repeat terms.** The shrinkage strength of the per-segment attractiveness
    (``crime.prior_strength``, see :mod:`sim.calibration`) by empirical Bayes: the per-segment counts
    of the first ``1 - holdout_share`` of the fit period, shrunk by ``k``, that best predict the rest
@@ -93,6 +96,12 @@ LOSS_WEIGHTS = {"spatial": 1.0, "concentration": 1.0, "knox": 1.0, "volume": 1.0
 # A type's own hour/weekday profile is fitted once it has this many timed fit-period incidents;
 # below it the type follows the all-type ratio.
 MIN_TYPE_EVENTS = 150
+# Gain of the place terms' step (Fit.learn_exposure). The model's crime on a street grows about as
+# attractiveness ** (1 + attraction_power) where offenders choose it, so a full step overshoots by
+# that power less one and the rounds oscillate; half a step converges for powers up to 3 (the
+# error is multiplied by 1 - gain * (1 + power) each round) and still takes most of the way where
+# exposure does not answer attractiveness at all.
+PLACE_GAIN = 0.5
 
 
 @dataclass
@@ -202,7 +211,9 @@ class Fit:
     runner: Runner
     city: dict[str, Any]
     static_share: np.ndarray
-    expected_sum: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    exposure: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """The model's own expected recorded crime per segment with the place multiplier divided out (a
+    share; empty before the pilot): the ``expected`` of the place terms (:meth:`learn_exposure`)."""
     volume_history: list[tuple[float, float]] = field(default_factory=list)
     elasticity: float = 1.0
     """The last elasticity of volume to outings measured: the first step of the next stage uses it."""
@@ -219,14 +230,10 @@ class Fit:
 
     def segments(self, real: pd.DataFrame, *, pilot: bool = False) -> pd.DataFrame:
         """Return the per-segment table of a calibration: real counts and the model's expectation."""
-        if pilot or self.expected_sum.sum() == 0:
+        if pilot or self.exposure.size == 0:
             count, expected = np.zeros(self.n), np.zeros(self.n)
         else:
-            count = self.counts(real)
-            sim_share = self.expected_sum / self.expected_sum.sum()
-            # half the model's own simulated share, half its static place-based share: the
-            # simulated share alone is too sparse on streets that saw no simulated crime
-            expected = 0.5 * sim_share + 0.5 * self.static_share
+            count, expected = self.counts(real), self.exposure
         net = self.net
         return pd.DataFrame({
             "segment": np.arange(self.n, dtype=np.int64),
@@ -236,16 +243,54 @@ class Fit:
             "expected": expected,
         })  # fmt: skip
 
-    def learn_expected(self, sims: list[pd.DataFrame], segments: pd.DataFrame, strength: float) -> None:
-        """Add the model's own per-segment expectation from ``sims``, the calibration's multiplier divided out."""
-        if segments["expected"].sum() > 0:
-            mult = relative_risk(segments["count"].to_numpy(), segments["expected"].to_numpy(), strength)
-            mult = mult / mult.mean()
-        else:
-            mult = np.ones(self.n)
-        total = sum(self.counts(s) for s in sims)
-        est = np.asarray(total, dtype=float) / mult
-        self.expected_sum = est if self.expected_sum.size == 0 else self.expected_sum + est
+    def learn_exposure(
+        self, runs: Sequence[np.ndarray], segments: pd.DataFrame, strength: float, *, gain: float = 1.0
+    ) -> None:
+        """Move the place terms' ``expected`` towards the model's own exposure, a damped multiplicative step.
+
+        ``runs`` are the expected recorded crimes per segment (``crimes_recorded_expected``) of runs
+        made with ``segments`` and ``strength``; divided by the multiplier those runs had, they are
+        what the model puts on each street before the place terms: where its offenders go and what
+        they find there. With it as ``expected``, the multiplier ``(count + k) / (expected + k)``
+        makes the model's expected crime the shrunk count of each street, if exposure did not answer
+        attractiveness. It does (offenders choose where to search by attractiveness **
+        ``attraction_power``), so the step repeats each round, ``expected <- expected ** (1 - gain) *
+        (exposure) ** gain``: the fixed point is a model whose expected crime per street is the shrunk
+        count given its own exposure. A street on which the runs put no exposure at all (no offender
+        passed or searched there; gated streets are closed to them) keeps its ``expected``, at the
+        start its static place-based share: there is nothing to learn from, and an ``expected`` of 0
+        would give it the largest multiplier of all, felt only by the mean the multipliers are scaled by.
+        """
+        x = np.mean(np.asarray(runs, dtype=float), axis=0)
+        old = self.exposure if self.exposure.size else self.static_share
+        seen = x > 0
+        if not seen.any():
+            return
+        exposure = x[seen] / place_multiplier(segments, strength)[seen]
+        exposure *= old[seen].sum() / exposure.sum()  # the unseen streets keep their share
+        new = old.copy()
+        new[seen] = old[seen] ** (1.0 - gain) * exposure**gain
+        self.exposure = new / new.sum()
+
+
+def place_multiplier(segments: pd.DataFrame, strength: float) -> np.ndarray:
+    """Return the attractiveness multiplier a run gets from ``segments`` (as ``sim.calibration.segment_multiplier``)."""
+    risk = relative_risk(segments["count"].to_numpy(), segments["expected"].to_numpy(), strength)
+    return risk / risk.mean()
+
+
+def place_distance(expected_crime: np.ndarray, segments: pd.DataFrame, strength: float) -> float:
+    """Return the total variation between the model's share of expected crime per segment and the target's.
+
+    The target is the shrunk count of each street, ``expected * (count + k) / (expected + k)``, with
+    ``expected`` scaled to the counts' total: what the place terms aim the model's crime at.
+    """
+    c, e = segments["count"].to_numpy(), segments["expected"].to_numpy()
+    if c.sum() <= 0 or e.sum() <= 0 or expected_crime.sum() <= 0:
+        return float("nan")
+    e = e * c.sum() / e.sum()
+    target = e * (c + strength) / (e + strength)
+    return 0.5 * float(np.abs(expected_crime / expected_crime.sum() - target / target.sum()).sum())
 
 
 def moment_update(
@@ -369,16 +414,22 @@ def _profiles(
         target[k] = list(v)
 
 
-def losses(sims: list[pd.DataFrame], fit: Fit, *, rng: int = 0) -> dict[str, float]:
-    """Return the trial loss terms (docs/calibration.md), each 0 when simulated and real agree."""
+def losses(
+    sims: list[pd.DataFrame], fit: Fit, *, expected: Sequence[np.ndarray] = (), rng: int = 0
+) -> dict[str, float]:
+    """Return the trial loss terms (docs/calibration.md), each 0 when simulated and real agree.
+
+    ``expected`` are the runs' expected recorded crimes per segment: the spatial term ranks streets
+    by their mean (the model's forecast), else by the runs' drawn crimes.
+    """
     from experiments.sim_vs_real import hour_profile, total_variation
     from sim import metrics as m
 
     p, s = fit.periods, fit.settings
     sim = pd.concat(sims, ignore_index=True)
     out: dict[str, float] = {}
-    # spatial: 1 - PEI at 5% of street length of the simulated mean as a forecast of the holdout
-    forecast = fit.counts(sim)
+    # spatial: 1 - PEI at 5% of street length of the model's forecast of the holdout
+    forecast = np.mean(np.asarray(expected, dtype=float), axis=0) if len(expected) else fit.counts(sim)
     observed = fit.counts(p.holdout)
     out["spatial"] = 1.0 - _pei(forecast, observed, fit.net.segment_length_m, 0.05)
     n = min(len(sim), len(p.fit))
@@ -443,14 +494,16 @@ def _moment_rounds(
         segs = fit.segments(real)
         folder = trial_folder(fit.runner.out / "trials", state, segs, fit.city)
         sims = fit.runner.run([folder], s.seeds, s.days, f"{tag}{i}")[folder]
-        fit.learn_expected(sims, segs, state.prior_strength)
+        expected = fit.runner.expected_recorded([folder], s.seeds, s.days, f"{tag}{i}")[folder]
+        place = place_distance(np.mean(expected, axis=0), segs, state.prior_strength)
+        fit.learn_exposure(expected, segs, state.prior_strength, gain=PLACE_GAIN)
         # the last stage starts near the answer, where each round's step is mostly its runs' noise:
         # decreasing gains (Robbins & Monro 1951) average the rounds instead of letting the last one win
         gain = s.damping / (i + 1) if decreasing else s.damping
         state, vol = moment_update(state, sims, fit, gain=gain)
-        terms = losses(sims, fit)
+        terms = losses(sims, fit, expected=expected)
         say(f"  {tag} round {i + 1}/{rounds}: {vol['sim_per_day']:.1f} simulated vs {vol['real_per_day']:.1f} "
-               f"recorded crimes/day; loss {total_loss(terms):.3f} ({_terms(terms)})")  # fmt: skip
+               f"recorded crimes/day; place {place:.3f}; loss {total_loss(terms):.3f} ({_terms(terms)})")  # fmt: skip
     return state, sims
 
 
@@ -496,8 +549,9 @@ def _optuna_stage(state: FitState, fit: Fit) -> tuple[FitState, list[dict[str, A
                 trial_folder(fit.runner.out / "trials", st, fit.segments(real), fit.city) for st in states
             ]
             results = fit.runner.run(folders, s.seeds, s.days, "place")
+            expected = fit.runner.expected_recorded(folders, s.seeds, s.days, "place")
             for t, folder in zip(trials, folders, strict=True):
-                terms = losses(results[folder], fit)
+                terms = losses(results[folder], fit, expected=expected[folder])
                 for k, v in terms.items():
                     t.set_user_attr(k, v)
                 study.tell(t, total_loss(terms))
@@ -572,13 +626,13 @@ def _weight_spread(state: FitState, sims: list[pd.DataFrame], fit: Fit) -> list[
     return out
 
 
-def calibrate(model: ModelConfig, settings: CalibrateSettings, base: list[str], out: Path) -> Path:
-    """Fit ``model``'s city to its incident file and validate on the test period; return the folder."""
+def prepare_fit(model: ModelConfig, settings: CalibrateSettings, base: list[str], out: Path) -> Fit:
+    """Read the map and the incidents, split the periods and return the fit's state before any run."""
+    from sim.environment import CLASS_WEIGHT
     from sim.incidents import IncidentSource, read_incidents
-    from sim.landuse import LandUse
+    from sim.landuse import LandUse, segment_class_values
     from sim.network import load_network
 
-    t0 = time.monotonic()
     settings.validate()
     if not model.incidents.path:
         raise ConfigError(
@@ -594,25 +648,42 @@ def calibrate(model: ModelConfig, settings: CalibrateSettings, base: list[str], 
            + ("" if periods.timed else "; dates only: hours, weekdays and Knox are not fitted"))  # fmt: skip
     city = {"path": str(Path(model.city.path).resolve()), "network_type": model.city.network_type,
             "name": city_name(model.city), "map_sha256": file_sha256(model.city.path), "n_segments": net.n_segments}  # fmt: skip
-    from sim.environment import CLASS_WEIGHT
-    from sim.landuse import segment_class_values
-
     land = LandUse.from_network(net)
     static = segment_class_values(net, CLASS_WEIGHT, 1.0) * (
         1.0 + model.crime.place_attraction * np.log1p(land.attractors())
     )
-    fit = Fit(net, periods, settings, Runner(base, out), city, static / static.sum())
+    return Fit(net, periods, settings, Runner(base, out), city, static / static.sum())
+
+
+def pilot_round(state: FitState, fit: Fit) -> FitState:
+    """Run the uncalibrated model once, learn its exposure (Fit.learn_exposure) and fit k to it."""
+    s = fit.settings
+    pilot = fit.segments(fit.periods.train, pilot=True)
+    folder = trial_folder(fit.runner.out / "trials", state, pilot, fit.city)
+    fit.runner.run([folder], s.seeds, s.days, "pilot")
+    fit.learn_exposure(fit.runner.expected_recorded([folder], s.seeds, s.days, "pilot")[folder], pilot, 1.0)
+    # the place terms step from the first round on, so they start with a k fitted to this exposure
+    return replace(state, prior_strength=_prior_strength(fit)[0])
+
+
+def _prior_strength(fit: Fit) -> tuple[float, float, float]:
+    segs = fit.segments(fit.periods.train)
+    return fit_prior_strength(
+        segs["count"].to_numpy(), fit.counts(fit.periods.holdout), segs["expected"].to_numpy()
+    )
+
+
+def calibrate(model: ModelConfig, settings: CalibrateSettings, base: list[str], out: Path) -> Path:
+    """Fit ``model``'s city to its incident file and validate on the test period; return the folder."""
+    t0 = time.monotonic()
+    fit = prepare_fit(model, settings, base, out)
+    periods, city = fit.periods, fit.city
     state = FitState.from_config(model)
 
-    say("stage 1: volume per type, hours and weekdays")
-    pilot = fit.segments(periods.train, pilot=True)
-    folder = trial_folder(out / "trials", state, pilot, city)
-    fit.learn_expected(fit.runner.run([folder], settings.seeds, settings.days, "pilot")[folder], pilot, 1.0)
+    say("stage 1: volume per type, hours, weekdays and the place terms")
+    state = pilot_round(state, fit)
     state, _ = _moment_rounds(state, fit, settings.moment_rounds, "moments", periods.train)
-    segs = fit.segments(periods.train)
-    k, k_lo, k_hi = fit_prior_strength(
-        segs["count"].to_numpy(), fit.counts(periods.holdout), segs["expected"].to_numpy()
-    )
+    k, k_lo, k_hi = _prior_strength(fit)
     state = replace(state, prior_strength=k)
     spread: list[dict[str, Any]] = [
         {"name": "crime.prior_strength", "value": k, "lo": k_lo, "hi": k_hi,

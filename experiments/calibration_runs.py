@@ -132,7 +132,11 @@ def split_periods(events: pd.DataFrame, settings: CalibrateSettings, source: str
     timed = bool((real["time_known"] == "minute").mean() > 0.5)
     first = real["local"].min().normalize()
     if not month_only and len(real) >= 100:
-        first = dense_start(real["local"])
+        # with fit_end given, the test period does not choose where the fit period starts
+        known = real["local"]
+        if settings.fit_end is not None and (known < pd.Timestamp(str(settings.fit_end))).sum() >= 100:
+            known = known[known < pd.Timestamp(str(settings.fit_end))]
+        first = dense_start(known)
         real = real[real["local"] >= first]
     # the file's span counts every crime it holds, of the modelled types or not
     last = max(

@@ -434,3 +434,123 @@ def test_the_volume_step_pools_the_rounds_elasticity() -> None:
     # a secant step on it lands near the target in one round from 11.6 to 8.4 a day
     step = math.log(8.4 / 11.6) / cal.pooled_elasticity(history)
     assert math.exp(2.0 * step) * 11.6 == pytest.approx(8.4, rel=0.1)
+
+
+def test_the_place_step_moves_the_models_expected_crime_towards_the_shrunk_counts(
+    incidents: Path, calibrated: Path
+) -> None:
+    """A real small run: the uncalibrated model, then the model with the place terms of one step.
+
+    Both are scored against the same target, the shrunk fit-period count of each street given the
+    model's own exposure (``place_distance``, total variation over segments), and the holdout's
+    crimes on the top 5% of street length rise. In the fixture's working folder (the launcher's
+    workers keep the folder they started in).
+    """
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(calibrated.parents[2])
+        model, settings, _ = cal._compose([f"incidents.path={incidents}", *READ, *SMALL, "name=place"])
+        fit = cal.prepare_fit(model, settings, cal.run_overrides([*READ, *SMALL]), Path("outputs/place"))
+        state = cal.pilot_round(cal.FitState.from_config(model), fit)
+        k = state.prior_strength
+        pilot = fit.segments(fit.periods.train, pilot=True)
+        before = fit.runner.expected_recorded(
+            [cal.trial_folder(fit.runner.out / "trials", cal.FitState.from_config(model), pilot, fit.city)],
+            settings.seeds, settings.days, "pilot",
+        )  # fmt: skip
+        x0 = np.mean(next(iter(before.values())), axis=0)
+        segs = fit.segments(fit.periods.train)
+        folder = cal.trial_folder(fit.runner.out / "trials", state, segs, fit.city)
+        fit.runner.run([folder], settings.seeds, settings.days, "step")
+        x1 = np.mean(
+            fit.runner.expected_recorded([folder], settings.seeds, settings.days, "step")[folder], axis=0
+        )
+    d0, d1 = cal.place_distance(x0, segs, k), cal.place_distance(x1, segs, k)
+    # most of what is left is on streets no offender of these short runs reached (85% of them)
+    assert d1 < 0.9 * d0, (d0, d1)
+    holdout, length = fit.counts(fit.periods.holdout), fit.net.segment_length_m
+    assert cal._pei(x1, holdout, length, 0.05) > 1.5 * cal._pei(x0, holdout, length, 0.05)
+    # streets the pilot never put an offender on keep their static place-based share
+    unseen = x0 == 0
+    assert fit.exposure[unseen] == pytest.approx(fit.static_share[unseen])
+    assert segs["count"].sum() == len(fit.periods.train)
+
+
+def test_the_place_step_divides_out_the_multiplier_and_keeps_unseen_streets() -> None:
+    """By hand on four streets: the third saw no offender (say, gated), so it keeps its expectation."""
+    static = np.array([0.1, 0.2, 0.3, 0.4])
+    fit = cal.Fit(None, None, None, None, {}, static)  # type: ignore[arg-type]  # only the shares are used
+    none = pd.DataFrame({"count": np.zeros(4), "expected": np.zeros(4)})
+    fit.learn_exposure([np.array([1.0, 2.0, 0.0, 1.0]), np.array([3.0, 2.0, 0.0, 1.0])], none, 1.0)
+    # mean (2, 2, 0, 1), multiplier 1: the seen streets share the static prior's 0.7 as 2:2:1
+    assert fit.exposure == pytest.approx([0.28, 0.28, 0.3, 0.14])
+    segs = pd.DataFrame({"count": [6.0, 0.0, 3.0, 1.0], "expected": fit.exposure})
+    mult = cal.place_multiplier(segs, 0.5)
+    x = (
+        mult * np.array([0.28, 0.28, 0.0, 0.14]) * np.array([2.0, 1.0, 1.0, 1.0])
+    )  # street 0 drew more offenders
+    fit.learn_exposure([x], segs, 0.5, gain=0.5)
+    own = np.array([0.56, 0.28, 0.14]) * 0.7 / 0.98  # exposure, the unseen street's share kept
+    step = np.array([0.28, 0.28, 0.14]) ** 0.5 * own**0.5
+    want = np.array([step[0], step[1], 0.3, step[2]])
+    assert fit.exposure == pytest.approx(want / want.sum())
+    # a round with no exposure anywhere teaches nothing
+    kept = fit.exposure.copy()
+    fit.learn_exposure([np.zeros(4)], segs, 0.5, gain=0.5)
+    assert np.array_equal(fit.exposure, kept)
+
+
+def test_the_fit_never_reads_the_test_period(calibrated: Path, tmp_path: Path) -> None:
+    """Another test period (moved, retyped and tripled crimes) beside the same fit period: not one fitting
+    run differs and the fitted values and priors are the same; only the validation changes.
+
+    In place, on the fixture's finished runs (run folders are named by their trial's hash, so a fit
+    that saw anything else would make new trials and run them), leaving the folder as it was.
+    """
+    c = load_calibration(calibrated)
+    source = pd.read_csv(c.data["incidents"])
+    test = pd.to_datetime(source["datetime"]) >= pd.Timestamp(c.data["test_start"])
+    rng = np.random.default_rng(0)
+    moved = source[test].copy()
+    donors = source[~test].sample(len(moved), replace=True, random_state=1)
+    moved[["lon", "lat"]] = donors[["lon", "lat"]].to_numpy()
+    moved["type"] = rng.permutation(moved["type"].to_numpy())
+    other = pd.concat([source[~test], moved, moved, moved], ignore_index=True)
+    path = tmp_path / "other.csv"
+    other.to_csv(path, index=False)
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    written = [p for p in calibrated.iterdir() if p.is_file() and p.name != "optuna.journal"]
+    for p in written:
+        shutil.copy2(p, saved / p.name)
+    args = [
+        f"incidents.path={path}",
+        *READ,
+        *SMALL,
+        f"calibrate.fit_end={c.data['test_start']}",
+        "name=small",
+    ]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(calibrated.parents[2])  # the launcher's workers keep the folder they started in
+        model, settings, _ = cal._compose(args)
+        runs: list[int] = []
+        original = cal.Runner.run
+
+        def counting(self: cal.Runner, *a: object, **kw: object) -> object:
+            out = original(self, *a, **kw)  # type: ignore[arg-type]
+            runs.append(self.sims_run)
+            return out
+
+        mp.setattr(cal.Runner, "run", counting)
+        try:
+            folder = cal.calibrate(
+                model, settings, cal.run_overrides(args), Path("outputs/calibration/small")
+            )
+            again = load_calibration(folder)
+            segments = pd.read_parquet(folder / "segments.parquet")
+        finally:
+            for p in written:
+                shutil.copy2(saved / p.name, p)
+    assert runs and runs[-1] == 0  # every run of the fit (and of the test period) was already there
+    assert again.crime == c.crime
+    assert again.data["n_test"] == 3 * c.data["n_test"] and again.data["n_fit"] == c.data["n_fit"]
+    pd.testing.assert_frame_equal(segments, pd.read_parquet(saved / "segments.parquet"))
