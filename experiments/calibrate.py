@@ -249,17 +249,27 @@ class Fit:
 
 
 def moment_update(
-    state: FitState, sims: list[pd.DataFrame], fit: Fit, *, gain: float | None = None
+    state: FitState,
+    sims: list[pd.DataFrame],
+    fit: Fit,
+    *,
+    gain: float | None = None,
+    expected: list[pd.DataFrame] | None = None,
 ) -> tuple[FitState, dict[str, float]]:
     """One multiplicative step of volume per type, hours and weekdays towards the fit period's.
 
     ``gain`` is the exponent of the mix and profile steps (default ``calibrate.damping``); the
     volume step always uses ``calibrate.damping`` over the elasticity pooled from this stage's rounds.
+    ``expected`` (the runs' :func:`~experiments.calibration_runs.expected_frame`) puts the model's
+    expected recorded crimes per type, hour and weekday on the simulated side of the mix and the
+    profiles instead of the crimes the runs drew: the same moments without the draws' noise. The
+    volume stays on the drawn crimes, which is what the test period is scored on.
     """
     s, p = fit.settings, fit.periods
     g = s.damping if gain is None else gain
     real = p.fit
-    sim = pd.concat(sims, ignore_index=True)
+    drawn = pd.concat(sims, ignore_index=True)
+    sim = drawn if expected is None else pd.concat(expected, ignore_index=True)
     sim_days = s.days * len(sims)
     out = replace(
         state,
@@ -269,9 +279,9 @@ def moment_update(
     )
     # the mix: each type's weight times its real over simulated share, the hazard-weighted total kept
     real_n = real["crime_type"].value_counts()
-    sim_n = sim["crime_type"].value_counts()
+    sim_n = _type_counts(sim)
     r_share = {k: float(real_n.get(k, 0)) / max(len(real), 1) for k in CRIME_TYPES}
-    q_share = {k: float(sim_n.get(k, 0)) / max(len(sim), 1) for k in CRIME_TYPES}
+    q_share = {k: float(sim_n.get(k, 0.0)) / max(float(sim_n.sum()), 1e-12) for k in CRIME_TYPES}
     new = {}
     for k in CRIME_TYPES:
         if r_share[k] == 0:
@@ -286,7 +296,7 @@ def moment_update(
     out.type_weight = {k: v * scale for k, v in new.items()}
     # the volume: offenders' outings per day, by a secant step on the measured elasticity (offending
     # saturates when most outings end in an offence, so volume is not proportional to hazard)
-    tot_r, tot_s = len(real) / p.fit_days, len(sim) / sim_days
+    tot_r, tot_s = len(real) / p.fit_days, len(drawn) / sim_days
     if tot_s > 0:
         hist = fit.volume_history
         hist.append((math.log(state.outings_per_day), math.log(tot_s)))
@@ -301,6 +311,13 @@ def moment_update(
         )
         _profiles(out.type_by_weekday, out.type_weight, real_frame(dated, p.fit_start), sim, "weekday", 7, g)
     return out, {"real_per_day": tot_r, "sim_per_day": tot_s}
+
+
+def _type_counts(frame: pd.DataFrame) -> pd.Series:
+    """Return simulated crimes per type: counted (drawn crimes) or summed (an ``expected`` column)."""
+    if "expected" in frame.columns:
+        return frame.groupby("crime_type")["expected"].sum()
+    return frame["crime_type"].value_counts().astype(float)
 
 
 def pooled_elasticity(history: Sequence[tuple[float, float]], *, default: float = 1.0) -> float:
@@ -335,6 +352,9 @@ def _profiles(
 ) -> None:
     """Multiply each type's profile by (real share / simulated share) ** g, smoothed, scaled to mean 1.
 
+    ``sim`` is either drawn crimes (one row each) or the model's expected crimes (an ``expected``
+    column weighting each row, :func:`~experiments.calibration_runs.expected_frame`).
+
     With ``smooth`` the log ratio is averaged with its neighbours (weights 1/4, 1/2, 1/4, round the
     clock): a bin of a few dozen crimes is a noisy estimate of its share (two samples of 1,500
     crimes from one hour profile differ by a total variation of about 0.07), and crime's hours
@@ -346,7 +366,8 @@ def _profiles(
     """
 
     def counts(frame: pd.DataFrame) -> np.ndarray:
-        return profile_counts(frame[col].to_numpy(), n)
+        weights = frame["expected"].to_numpy(np.float64) if "expected" in frame.columns else None
+        return profile_counts(frame[col].to_numpy(), n, weights)
 
     def shares(c: np.ndarray) -> np.ndarray:
         return (c + 2.0) / (c.sum() + 2.0 * n)  # two pseudo-events per bin: no bin divides by zero
@@ -434,24 +455,26 @@ def total_loss(terms: dict[str, float]) -> float:
 # --------------------------------------------------------------------------- the whole procedure
 def _moment_rounds(
     state: FitState, fit: Fit, rounds: int, tag: str, real: pd.DataFrame, *, decreasing: bool = False
-) -> tuple[FitState, list[pd.DataFrame]]:
-    """Run ``rounds`` rounds of moment matching (priors from ``real``'s counts); the state and last runs."""
+) -> tuple[FitState, list[pd.DataFrame], list[pd.DataFrame]]:
+    """Run ``rounds`` rounds of moment matching (priors from ``real``'s counts); the state, last runs and their expectations."""
     s = fit.settings
     sims: list[pd.DataFrame] = []
+    expected: list[pd.DataFrame] = []
     fit.volume_history = []  # the place terms changed since the last stage: a new volume curve
     for i in range(rounds):
         segs = fit.segments(real)
         folder = trial_folder(fit.runner.out / "trials", state, segs, fit.city)
         sims = fit.runner.run([folder], s.seeds, s.days, f"{tag}{i}")[folder]
+        expected = fit.runner.expected_crimes([folder], s.seeds, s.days, f"{tag}{i}")[folder]
         fit.learn_expected(sims, segs, state.prior_strength)
         # the last stage starts near the answer, where each round's step is mostly its runs' noise:
         # decreasing gains (Robbins & Monro 1951) average the rounds instead of letting the last one win
         gain = s.damping / (i + 1) if decreasing else s.damping
-        state, vol = moment_update(state, sims, fit, gain=gain)
+        state, vol = moment_update(state, sims, fit, gain=gain, expected=expected)
         terms = losses(sims, fit)
         say(f"  {tag} round {i + 1}/{rounds}: {vol['sim_per_day']:.1f} simulated vs {vol['real_per_day']:.1f} "
                f"recorded crimes/day; loss {total_loss(terms):.3f} ({_terms(terms)})")  # fmt: skip
-    return state, sims
+    return state, sims, expected
 
 
 def _terms(terms: dict[str, float]) -> str:
@@ -546,17 +569,20 @@ def _jobs() -> int:
     return max(1, min(os.cpu_count() or 1, 2))
 
 
-def _weight_spread(state: FitState, sims: list[pd.DataFrame], fit: Fit) -> list[dict[str, Any]]:
-    """Each type's weight with the range implied by the replications (w * real / simulated, per run)."""
+def _weight_spread(
+    state: FitState, sims: list[pd.DataFrame], expected: list[pd.DataFrame], fit: Fit
+) -> list[dict[str, Any]]:
+    """Each type's weight with the range implied by the replications (w * real / expected share, per run)."""
     p, s = fit.periods, fit.settings
     out = []
     real_share = p.fit["crime_type"].value_counts(normalize=True)
+    per_run = [_type_counts(e) for e in expected]
     for k in CRIME_TYPES:
         r = float(real_share.get(k, 0.0))
         w = state.type_weight[k]
         ratios = []
-        for sim in sims:  # the weight each replication alone would have asked for
-            q = float((sim["crime_type"] == k).mean()) if len(sim) else 0.0
+        for n_k in per_run:  # the weight each replication alone would have asked for
+            q = float(n_k.get(k, 0.0)) / float(n_k.sum()) if n_k.sum() > 0 else 0.0
             if q > 0:
                 ratios.append(w * r / q)
         lo, hi = (min([w, *ratios]), max([w, *ratios])) if ratios else (float("nan"), float("nan"))
@@ -608,7 +634,7 @@ def calibrate(model: ModelConfig, settings: CalibrateSettings, base: list[str], 
     pilot = fit.segments(periods.train, pilot=True)
     folder = trial_folder(out / "trials", state, pilot, city)
     fit.learn_expected(fit.runner.run([folder], settings.seeds, settings.days, "pilot")[folder], pilot, 1.0)
-    state, _ = _moment_rounds(state, fit, settings.moment_rounds, "moments", periods.train)
+    state, _, _ = _moment_rounds(state, fit, settings.moment_rounds, "moments", periods.train)
     segs = fit.segments(periods.train)
     k, k_lo, k_hi = fit_prior_strength(
         segs["count"].to_numpy(), fit.counts(periods.holdout), segs["expected"].to_numpy()
@@ -626,8 +652,10 @@ def calibrate(model: ModelConfig, settings: CalibrateSettings, base: list[str], 
         state, searched = _optuna_stage(state, fit)
         spread += searched
     say("stage 3: moments again, with the fitted place terms and the whole fit period's counts")
-    state, sims = _moment_rounds(state, fit, settings.moment_rounds, "final", periods.fit, decreasing=True)
-    parameters = _weight_spread(state, sims, fit) + spread
+    state, sims, expected = _moment_rounds(
+        state, fit, settings.moment_rounds, "final", periods.fit, decreasing=True
+    )
+    parameters = _weight_spread(state, sims, expected, fit) + spread
     segments = fit.segments(periods.fit)
     data = {
         "incidents": str(Path(model.incidents.path).resolve()),

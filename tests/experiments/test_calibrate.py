@@ -404,3 +404,43 @@ def test_the_volume_step_pools_the_rounds_elasticity() -> None:
     # a secant step on it lands near the target in one round from 11.6 to 8.4 a day
     step = math.log(8.4 / 11.6) / cal.pooled_elasticity(history)
     assert math.exp(2.0 * step) * 11.6 == pytest.approx(8.4, rel=0.1)
+
+
+def test_the_moment_step_reads_the_runs_expected_crime_not_their_draws() -> None:
+    """Mix and hours move on the model's expected crime: drawn crimes far off the truth do not move them."""
+    from dataclasses import replace
+
+    from experiments.calibration_runs import CalibrateSettings, Periods, expected_frame
+    from sim.crime import CRIME_TYPES
+    from sim.timeseries import EXPECTED_PREFIX
+
+    hours = 24 * 14
+    local = T0 + pd.to_timedelta(np.arange(hours * 2) * 30, unit="m")  # every half hour, both types
+    kinds = np.where(np.arange(local.size) % 2 == 0, "burglary", "violence")
+    real = pd.DataFrame({"crime_type": kinds, "local": local, "time_known": "minute",
+                         "segment": 0, "x": 0.0, "y": 0.0})  # fmt: skip
+    p = Periods(real, real, real.iloc[:0], real.iloc[:0], T0, T0 + pd.Timedelta(days=14),
+                T0 + pd.Timedelta(days=14), T0 + pd.Timedelta(days=21), timed=True)  # fmt: skip
+    settings = CalibrateSettings(seeds=2, days=14)
+    fit = cal.Fit(None, p, settings, None, {}, np.ones(1))  # type: ignore[arg-type]
+    flat = cal.FitState.from_config(ModelConfig())
+    state = replace(flat, type_by_hour={k: [1.0] * 24 for k in CRIME_TYPES},
+                    type_by_weekday={k: [1.0] * 7 for k in CRIME_TYPES})  # fmt: skip
+    # the draws: every crime a violence at 03:00, nothing like the real mix and hours
+    drawn = pd.DataFrame(
+        {"time_min": 180.0, "crime_type": "violence", "hour": 3, "weekday": 0}, index=range(700)
+    )
+    # the expectations: burglary and violence half each, flat over the hours and days, as the real crime
+    ts = pd.DataFrame({"hour_of_day": np.arange(hours) % 24, "day": np.arange(hours) // 24})
+    for k in CRIME_TYPES:
+        ts[f"{EXPECTED_PREFIX}{k}"] = 1.0 if k in ("burglary", "violence") else 0.0
+    expected = [expected_frame(ts), expected_frame(ts)]
+    out, _ = cal.moment_update(state, [drawn, drawn], fit, expected=expected)
+    before = state.type_weight["burglary"] / state.type_weight["violence"]
+    assert out.type_weight["burglary"] / out.type_weight["violence"] == pytest.approx(before)
+    for k in ("burglary", "violence"):
+        assert out.type_by_hour[k] == pytest.approx(state.type_by_hour[k], rel=1e-9), k
+    # on the draws alone, the same step would have moved both
+    on_draws, _ = cal.moment_update(state, [drawn, drawn], fit)
+    assert on_draws.type_weight["burglary"] / on_draws.type_weight["violence"] > 2 * before
+    assert on_draws.type_by_hour["violence"][3] < 0.5 * state.type_by_hour["violence"][3]
