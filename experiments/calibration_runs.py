@@ -25,6 +25,7 @@ __all__ = [
     "Periods",
     "Runner",
     "dense_start",
+    "expected_frame",
     "profile_counts",
     "real_frame",
     "say",
@@ -179,9 +180,9 @@ def split_periods(events: pd.DataFrame, settings: CalibrateSettings, source: str
 
 
 # --------------------------------------------------------------------------- summaries
-def profile_counts(values: np.ndarray, n: int) -> np.ndarray:
-    """Return the counts of ``values`` modulo ``n`` (hours of the day, days of the week)."""
-    return np.bincount(values.astype(np.int64) % n, minlength=n).astype(float)
+def profile_counts(values: np.ndarray, n: int, weights: np.ndarray | None = None) -> np.ndarray:
+    """Return the counts of ``values`` modulo ``n`` (hours of the day, days of the week), each ``weights`` if given."""
+    return np.bincount(values.astype(np.int64) % n, weights=weights, minlength=n).astype(float)
 
 
 def sim_frame(ev: pd.DataFrame, start_weekday: int = 0) -> pd.DataFrame:
@@ -190,6 +191,27 @@ def sim_frame(ev: pd.DataFrame, start_weekday: int = 0) -> pd.DataFrame:
     out["hour"] = (out["time_min"] // 60 % 24).astype(np.int64)
     out["weekday"] = ((out["time_min"] // 1440 + start_weekday) % 7).astype(np.int64)
     return out
+
+
+def expected_frame(ts: pd.DataFrame, start_weekday: int = 0) -> pd.DataFrame:
+    """Return a run's expected recorded crimes by hour, weekday and type, from its time series.
+
+    One row per interval of the series and offence type: ``hour``, ``weekday``, ``crime_type`` and
+    ``expected`` (the ``crimes_recorded_expected_<type>`` columns, :mod:`sim.timeseries`), the
+    model's expected recorded crimes there, which no draw made noisy.
+    """
+    from sim.crime import CRIME_TYPES
+    from sim.timeseries import EXPECTED_PREFIX
+
+    cols = [f"{EXPECTED_PREFIX}{k}" for k in CRIME_TYPES]
+    values = ts[cols].to_numpy(np.float64)
+    n = len(ts)
+    return pd.DataFrame({
+        "hour": np.repeat(ts["hour_of_day"].to_numpy(np.int64) % 24, len(cols)),
+        "weekday": np.repeat((ts["day"].to_numpy(np.int64) + start_weekday) % 7, len(cols)),
+        "crime_type": np.tile(np.asarray(CRIME_TYPES, dtype=object), n),
+        "expected": values.reshape(-1),
+    })  # fmt: skip
 
 
 def real_frame(real: pd.DataFrame, origin: pd.Timestamp) -> pd.DataFrame:
@@ -251,6 +273,28 @@ class Runner:
                     f"delete {path.parent} or rerun with calibrate.fresh=true"
                 )
             out[folder].append(table["crimes_recorded_expected"].to_numpy(np.float64))
+        return out
+
+    def expected_crimes(
+        self, folders: Sequence[Path], seeds: int, days: float, tag: str
+    ) -> dict[Path, list[pd.DataFrame]]:
+        """Return each finished run's expected recorded crimes by hour, weekday and type (:func:`expected_frame`).
+
+        The runs are those :meth:`run` made with the same arguments; a run written by a version
+        that did not keep the per-type columns is refused with the fix.
+        """
+        from sim.timeseries import EXPECTED_PREFIX
+
+        _, jobs = self._jobs(folders, seeds, days, tag)
+        out: dict[Path, list[pd.DataFrame]] = {Path(f): [] for f in folders}
+        for folder, path in jobs:
+            ts = pd.read_parquet(path / "timeseries.parquet")
+            if not any(str(c).startswith(EXPECTED_PREFIX) for c in ts.columns):
+                raise CalibrationDataError(
+                    f"{path}: this run has no {EXPECTED_PREFIX}<type> columns (written by an older version); "
+                    f"delete {path.parent} or rerun with calibrate.fresh=true"
+                )
+            out[folder].append(expected_frame(ts))
         return out
 
     def _jobs(
