@@ -6,6 +6,7 @@ sweeps like any other (so they run on the same launchers: joblib, Ray, SLURM).
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -32,10 +33,17 @@ def run_hydra(overrides: Sequence[str], *, multirun: bool) -> str | None:
     # Let errors reach us unformatted, so bad input still ends as one line (see main()).
     os.environ.setdefault("HYDRA_FULL_ERROR", "1")
     GlobalHydra.instance().clear()
+    # Hydra configures logging with dictConfig; its "disabled" job logging (the calibration's and the
+    # plan's runs) disables every logger that exists, which in-process would silence this process's own
+    # loggers ("precinct": the network's warnings) for good. Put each back as it was.
+    loggers = {name: lg.disabled for name, lg in logging.root.manager.loggerDict.items()
+               if isinstance(lg, logging.Logger)}  # fmt: skip
     try:
         with quiet_schema_matching():
             app.main()
     finally:
         sys.argv = saved
         GlobalHydra.instance().clear()
+        for name, disabled in loggers.items():
+            logging.getLogger(name).disabled = disabled
     return output_dir

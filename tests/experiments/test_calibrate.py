@@ -104,6 +104,14 @@ def test_calibration_folder_holds_everything_a_run_needs(calibrated: Path) -> No
     assert c.validation  # the headline scores are in calibration.yaml too
 
 
+def test_a_calibration_leaves_this_processs_loggers_on(calibrated: Path) -> None:
+    """Its runs' Hydra logging is "disabled", which turns off every logger that exists: not ours after."""
+    import logging
+
+    assert calibrated.is_dir()
+    assert not logging.getLogger("precinct").disabled
+
+
 def test_a_calibrated_run_uses_the_fitted_values(calibrated: Path, tmp_path: Path) -> None:
     from experiments.configuration import build_model_config
     from sim.config import config_to_dict
