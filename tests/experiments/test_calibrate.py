@@ -52,6 +52,20 @@ def write_incidents(config: ModelConfig, path: Path) -> pd.DataFrame:
     return table
 
 
+def count_runs(mp: pytest.MonkeyPatch) -> list[int]:
+    """Make every ``Runner.run`` append the runner's simulations so far to the list returned."""
+    log: list[int] = []
+    original = cal.Runner.run
+
+    def counting(self: cal.Runner, *args: object, **kwargs: object) -> object:
+        out = original(self, *args, **kwargs)  # type: ignore[arg-type]
+        log.append(self.sims_run)
+        return out
+
+    mp.setattr(cal.Runner, "run", counting)
+    return log
+
+
 @pytest.fixture(scope="module")
 def incidents(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Four weeks of the bundled city's recorded crime as a dated incident file."""
@@ -198,15 +212,7 @@ def test_a_killed_calibration_resumes_without_redoing_finished_runs(calibrated: 
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(work)
         model, settings, _ = cal._compose([f"incidents.path={incidents}", *READ, *SMALL, "name=small"])
-        runner_log: list[int] = []
-        original = cal.Runner.run
-
-        def counting(self: cal.Runner, *args: object, **kwargs: object) -> object:
-            out = original(self, *args, **kwargs)  # type: ignore[arg-type]
-            runner_log.append(self.sims_run)
-            return out
-
-        mp.setattr(cal.Runner, "run", counting)
+        runner_log = count_runs(mp)
         cal.calibrate(model, settings, cal.run_overrides([*READ, *SMALL]), Path("outputs/calibration/small"))
     assert runner_log[-1] == 1  # only the lost run was simulated again
     after = yaml.safe_load((folder / CALIBRATION_FILE).read_text())
@@ -544,15 +550,7 @@ def test_the_fit_never_reads_the_test_period(calibrated: Path, tmp_path: Path) -
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(calibrated.parents[2])  # the launcher's workers keep the folder they started in
         model, settings, _ = cal._compose(args)
-        runs: list[int] = []
-        original = cal.Runner.run
-
-        def counting(self: cal.Runner, *a: object, **kw: object) -> object:
-            out = original(self, *a, **kw)  # type: ignore[arg-type]
-            runs.append(self.sims_run)
-            return out
-
-        mp.setattr(cal.Runner, "run", counting)
+        runs = count_runs(mp)
         try:
             folder = cal.calibrate(
                 model, settings, cal.run_overrides(args), Path("outputs/calibration/small")
