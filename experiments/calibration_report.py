@@ -118,12 +118,11 @@ def score_forecasts(net: StreetNetwork, p: Periods, risk: np.ndarray, days: floa
             return None
         end, edges, period = start + weeks * 7 * 1440.0, None, "week"
     else:
-        months = pd.date_range(p.fit_end, p.test_end, freq="MS", inclusive="left")
-        if len(months) < 1:
+        end, period = (p.test_end - p.fit_start).total_seconds() / 60.0, "month"
+        edges = forecast.month_starts_min(p.fit_start, start, end)
+        if not edges:
             return None
         names.remove("prospective")
-        end, period = (p.test_end - p.fit_start).total_seconds() / 60.0, "month"
-        edges = [(m - p.fit_start).total_seconds() / 60.0 for m in months]
     events = real_frame(pd.concat([p.fit, p.test]), p.fit_start)
     chosen = {name: forecast.FORECASTERS[name] for name in names}
     chosen["model"] = functools.partial(forecast.model, risk=risk)

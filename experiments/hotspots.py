@@ -94,14 +94,6 @@ def month_only(crimes: pd.DataFrame) -> bool:
     return bool(len(crimes)) and bool((crimes["time_known"] == "month").all())
 
 
-def _month_starts(table: IncidentTable, start_min: float, end_min: float) -> list[float]:
-    """Minutes (from the table's origin) of each month's first local midnight in ``[start, end)``."""
-    first = table.origin + pd.Timedelta(minutes=start_min)
-    months = pd.date_range(first.to_period("M").to_timestamp(), table.origin + pd.Timedelta(minutes=end_min),
-                           freq="MS", inclusive="left")  # fmt: skip
-    return [m for m in (_minutes_to(table, t) for t in months) if m >= start_min]
-
-
 def _minutes(table: IncidentTable, key: str, value: str) -> float:
     """Minutes from the table's origin to local midnight of the date ``value``."""
     try:
@@ -211,7 +203,7 @@ def score_hotspots(
     start, end = choose_period(table, crimes, test_start=test_start, test_end=test_end)
     edges, period = None, "week"
     if month_only(crimes):
-        edges, period = _month_starts(table, start, end), "month"
+        edges, period = forecast.month_starts_min(table.origin, start, end), "month"
         forecasters = [f for f in forecasters if f != "prospective"]
         if not forecasters:
             raise ConfigError("--forecasters", "prospective", "a forecaster other than prospective: it weighs "

@@ -32,6 +32,7 @@ __all__ = [
     "count_captured",
     "grid_kde",
     "model",
+    "month_starts_min",
     "network_kde",
     "prior_counts",
     "prospective",
@@ -362,6 +363,17 @@ def _resolve(forecasters: Sequence[str] | Mapping[str, Forecaster]) -> dict[str,
     if unknown:
         raise ValueError(f"forecast: unknown forecaster(s) {unknown}; choose among {', '.join(FORECASTERS)}")
     return {name: FORECASTERS[name] for name in forecasters}
+
+
+def month_starts_min(origin: pd.Timestamp, start_min: float, end_min: float) -> list[float]:
+    """Return the minutes from ``origin`` of every first of a month (local midnight) in ``[start, end)``.
+
+    The ``edges_min`` of :func:`rolling_scores` for incidents dated to the month only.
+    """
+    first = (origin + pd.Timedelta(minutes=start_min)).to_period("M").to_timestamp()
+    months = pd.date_range(first, origin + pd.Timedelta(minutes=end_min), freq="MS", inclusive="left")
+    minutes = (months - origin) / pd.Timedelta(minutes=1)
+    return [float(t) for t in minutes if t >= start_min]
 
 
 def rolling_scores(
