@@ -11,6 +11,8 @@ Routing: :func:`shortest_path_lengths`, :func:`nearest_sources`, :func:`transpos
 shortest-path tree per origin, nearest source).
 Movement: :func:`advance_along_routes`, :func:`count_occupancy`, :func:`group_by_key`,
 :func:`match_routine_trips`.
+Routine: ``core_ext._routine``, the residents' wake-up calendar, departures and arrivals as arrays
+the caller owns (``sim.agents._calendar.WakeCalendar``, ``sim.agents.resident.Residents``).
 Hotspots: :class:`NetworkKDE` (set up once, refresh by one sparse mat-vec), :func:`network_kde`,
 :func:`grid_kde`, :func:`select_hotspots`.
 """
@@ -21,7 +23,7 @@ import importlib
 from pathlib import Path
 
 _FIX = "run `make build` (or `python setup.py build_ext --inplace`)"
-_COMPILED = ("_routing", "_movement", "_hotspot")
+_COMPILED = ("_routing", "_movement", "_hotspot", "_routine")
 
 
 def _check_build() -> None:

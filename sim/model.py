@@ -199,7 +199,7 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
         self.survey.observe(now, midnight=c.is_midnight)
         for policy, ctx in zip(self.policies, self.contexts, strict=True):
             policy.on_step(ctx)
-        self.residents.depart(self.resident_routes, *self.residents.departures(now, c.step))
+        self.residents.leave(self.resident_routes, now, c.step)
         self.offending.routine(now, c.hour_of_day, c.weekday)
         self.policing.dispatch(now)
         choosers = [lambda idle, p=p, ctx=ctx: p.choose_patrol(ctx, idle)

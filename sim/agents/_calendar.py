@@ -5,6 +5,10 @@ next change is due; :meth:`WakeCalendar.pop` hands over a step's agents, once ea
 The queue never deletes: when an agent's plan changes, the caller files it again and checks, at pop
 time, whether the agent is really due (the exact test the whole-population scan used), so a stale
 entry costs one check and is dropped.
+
+The buckets are arrays (a linked list per step in an entry pool, :mod:`core_ext._routine`), so the
+residents' departure and arrival kernels file and pop in the same compiled pass as the rest of their
+bookkeeping.
 """
 
 from __future__ import annotations
@@ -12,7 +16,12 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["WakeCalendar", "first_step_at"]
+from core_ext import _routine
+
+__all__ = ["CalendarArrays", "WakeCalendar", "first_step_at"]
+
+_I64 = NDArray[np.int64]
+CalendarArrays = tuple[_I64, _I64, _I64, _I64, _I64]
 
 
 def first_step_at(time_min: NDArray[np.float64], step_min: float) -> NDArray[np.int64]:
@@ -29,48 +38,87 @@ def first_step_at(time_min: NDArray[np.float64], step_min: float) -> NDArray[np.
 
 
 class WakeCalendar:
-    """Buckets of agent ids by the step at which they are due (one bucket per step, kept sparse)."""
+    """Buckets of agent ids by the step at which they are due, as arrays the kernels update in place.
 
-    def __init__(self, step_min: float) -> None:
+    ``head[s]`` is the first entry of step ``s`` (-1: empty) and ``size[s]`` the bucket's entries;
+    ``pool_agent``/``pool_next`` hold the entries, the free ones chained from ``meta[0]`` (``meta[1]``
+    of them). Both grow on demand: :meth:`reserve` before a kernel files agents, :meth:`file_overflow`
+    after it for those due beyond the last step.
+    """
+
+    def __init__(self, step_min: float, *, n_steps: int = 1024, capacity: int = 1024) -> None:
         self.step_min = float(step_min)
-        self._buckets: dict[int, list[NDArray[np.int64]]] = {}
+        self.head = np.full(max(int(n_steps), 1), -1, dtype=np.int64)
+        self.size = np.zeros(self.head.size, dtype=np.int64)
+        self.pool_agent = np.zeros(0, dtype=np.int64)
+        self.pool_next = np.zeros(0, dtype=np.int64)
+        self.meta = np.array([-1, 0], dtype=np.int64)  # first free entry, free entries
+        self.reserve(capacity)
 
     def __len__(self) -> int:
         """Return the number of entries filed (stale ones included)."""
-        return sum(part.size for parts in self._buckets.values() for part in parts)
+        return int(self.pool_agent.size - self.meta[1])
+
+    @property
+    def arrays(self) -> CalendarArrays:
+        """The five arrays a kernel takes, in order: head, size, pool_agent, pool_next, meta."""
+        return self.head, self.size, self.pool_agent, self.pool_next, self.meta
+
+    def reserve(self, n: int) -> None:
+        """Make sure at least ``n`` entries are free (the pool at least doubles when it grows)."""
+        free = int(self.meta[1])
+        if free >= n:
+            return
+        old = self.pool_agent.size
+        new = max(old * 2, old + n - free, 1024)
+        self.pool_agent = np.concatenate([self.pool_agent, np.zeros(new - old, dtype=np.int64)])
+        chain = np.arange(old + 1, new + 1, dtype=np.int64)
+        chain[-1] = self.meta[0]  # the new entries lead to the old free list
+        self.pool_next = np.concatenate([self.pool_next, chain])
+        self.meta[0] = old
+        self.meta[1] = free + new - old
+
+    def file_overflow(self, who: NDArray[np.int64], steps: NDArray[np.int64]) -> None:
+        """File agents a kernel found due beyond the last step, growing the buckets to take them."""
+        if who.size == 0:
+            return
+        need = int(steps.max()) + 1
+        if need > self.head.size:
+            grow = max(need, 2 * self.head.size) - self.head.size
+            self.head = np.concatenate([self.head, np.full(grow, -1, dtype=np.int64)])
+            self.size = np.concatenate([self.size, np.zeros(grow, dtype=np.int64)])
+        self.reserve(who.size)
+        _routine.file_at(
+            *self.arrays, np.ascontiguousarray(who, np.int64), np.ascontiguousarray(steps, np.int64)
+        )
 
     def push(self, who: NDArray[np.int64], time_min: NDArray[np.float64], *, not_before: int) -> None:
         """File agents ``who`` under the first step at or after ``time_min`` (and not before ``not_before``).
 
         Agents with an infinite time (nothing planned) are not filed.
         """
-        who = np.asarray(who, dtype=np.int64)
-        time_min = np.asarray(time_min, dtype=np.float64)
-        finite = np.isfinite(time_min)
-        who, time_min = who[finite], time_min[finite]
-        if who.size == 0:
-            return
-        step = np.maximum(first_step_at(time_min, self.step_min), not_before)
-        if who.size == 1 or step.min() == step.max():
-            self._buckets.setdefault(int(step[0]), []).append(who)
-            return
-        order = np.argsort(step, kind="stable")
-        step, who = step[order], who[order]
-        # runs of equal steps (the sort is done: no second sort by np.unique, no np.split)
-        bounds = [0, *(np.flatnonzero(step[1:] != step[:-1]) + 1).tolist(), who.size]
-        buckets = self._buckets
-        for k, a, b in zip(step[bounds[:-1]].tolist(), bounds[:-1], bounds[1:], strict=True):
-            buckets.setdefault(k, []).append(who[a:b])
+        who = np.ascontiguousarray(who, dtype=np.int64)
+        time_min = np.ascontiguousarray(time_min, dtype=np.float64)
+        if who.shape != time_min.shape or who.ndim != 1:
+            raise ValueError(f"who and time_min must be 1-D of one length, got {who.shape}, {time_min.shape}")
+        if who.size and who.min() < 0:
+            raise ValueError("who must be agent ids >= 0")
+        self.reserve(who.size)
+        over_agent = np.empty(who.size, dtype=np.int64)
+        over_step = np.empty(who.size, dtype=np.int64)
+        n_over = _routine.push(
+            *self.arrays, who, time_min, int(not_before), self.step_min, over_agent, over_step
+        )
+        self.file_overflow(over_agent[:n_over], over_step[:n_over])
 
     def pop(self, step: int) -> NDArray[np.int64]:
         """Remove and return the agents filed under ``step``: sorted, each once."""
-        parts = self._buckets.pop(step, None)
-        if not parts:
+        if not 0 <= step < self.head.size:
             return np.zeros(0, dtype=np.int64)
-        ids = np.sort(parts[0] if len(parts) == 1 else np.concatenate(parts))
-        if ids.size < 2:
-            return ids
-        first = np.empty(ids.size, dtype=bool)
-        first[0] = True
-        np.not_equal(ids[1:], ids[:-1], out=first[1:])
-        return ids[first]  # np.unique's answer (sorted, each once) without its extra passes
+        out = np.empty(int(self.size[step]), dtype=np.int64)
+        n = _routine.pop(*self.arrays, int(step), out)
+        return out[:n]
+
+    def due_count(self, step: int) -> int:
+        """Return the entries filed under ``step`` (stale and repeated ones included)."""
+        return int(self.size[step]) if 0 <= step < self.size.size else 0

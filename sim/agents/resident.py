@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from core_ext import advance_along_routes, group_by_key, match_routine_trips
+from core_ext import _routine, advance_along_routes, group_by_key
 from sim.agents._calendar import WakeCalendar
 from sim.agents._routes import RouteBook, follow_slices
 from sim.agents._view import RowView
@@ -33,6 +33,7 @@ ROUTINE_TRIPS = (("home", "work"), ("work", "home"), ("home", "leisure0"), ("hom
                  ("leisure0", "home"), ("leisure1", "home"))  # fmt: skip
 ANCHORS = ("home", "work", "leisure0", "leisure1")
 _TRIP_ANCHORS = np.array([[ANCHORS.index(a), ANCHORS.index(b)] for a, b in ROUTINE_TRIPS], dtype=np.int64)
+_TRIP_FROM, _TRIP_TO = np.ascontiguousarray(_TRIP_ANCHORS[:, 0]), np.ascontiguousarray(_TRIP_ANCHORS[:, 1])
 
 
 class Residents:
@@ -96,8 +97,11 @@ class Residents:
         self.victimisations = np.zeros(n, dtype=np.int64)
         # event-driven bookkeeping: who is due when, who travels, who is out, the counts per street
         self.calendar = WakeCalendar(step_min)
-        self.travelling = np.zeros(0, dtype=np.int64)  # residents in TRAVEL, by row
-        self.at_leisure = np.zeros(0, dtype=np.int64)  # residents at LEISURE, in no particular order
+        # residents in TRAVEL (by row) and at LEISURE (in no order): the first _n_* of each buffer
+        self._travelling_buf = np.zeros(n, dtype=np.int64)
+        self._n_travelling = 0
+        self._at_leisure_buf = np.zeros(n, dtype=np.int64)
+        self._n_at_leisure = 0
         self.leisure_per_edge = np.zeros(net.n_edges, dtype=np.int32)
         self.home_count = np.bincount(self.home_segment, minlength=net.n_segments).astype(np.int64)
         order = np.argsort(self.home_segment, kind="stable")
@@ -159,67 +163,55 @@ class Residents:
         out: NDArray[np.float64] = np.minimum(self.leave_for_work_min[who], self.leave_for_leisure_min[who])
         return out
 
-    def departures(
-        self, now_min: float, step: int
-    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int8]]:
-        """Return the residents who leave now, where to (edge) and the state they will be in on arrival.
+    def leave(self, book: RouteBook, now_min: float, step: int) -> NDArray[np.int64]:
+        """Send on their way the residents whose departure is due at ``step``; return them in departure order.
 
-        Only the residents the calendar holds for ``step`` are tested (the test is the one a pass over
-        everyone would make); the order is the same: to work, to go out, home, each by row.
+        Only the residents the calendar holds for ``step`` are tested (the test a pass over everyone
+        would make), in its order: to work, to go out, home, each by row. Each takes the route of their
+        routine trip (a trip that is not one is routed by ``book``), the counts per street lose them
+        and they join the travellers: one compiled pass (:func:`core_ext._routine.leave`).
         """
-        due = self.calendar.pop(step)
-        state = self.state[due]
-        at_home = state == HOME
-        to_work = at_home & (now_min >= self.leave_for_work_min[due])
-        to_leisure = at_home & ~to_work & (now_min >= self.leave_for_leisure_min[due])
-        from_activity = ((state == WORK) | (state == LEISURE)) & (now_min >= self.activity_end_min[due])
-        who_work = due[to_work]
-        who_leisure = due[to_leisure]
-        who_home = due[from_activity]
-        self.leave_for_work_min[who_work] = np.inf
-        self.leave_for_leisure_min[who_leisure] = np.inf
-        self.activity_end_min[who_home] = np.inf
-        who = np.concatenate([who_work, who_leisure, who_home])
-        dest = np.concatenate([
-            self.work_edge[who_work],
-            self.leisure_edge[who_leisure, self.leisure_choice[who_leisure]],
-            self.home_edge[who_home],
-        ])  # fmt: skip
-        target = np.concatenate([
-            np.full(who_work.size, WORK, np.int8), np.full(who_leisure.size, LEISURE, np.int8),
-            np.full(who_home.size, HOME, np.int8),
-        ])  # fmt: skip
-        return who, dest, target
-
-    def depart(
-        self, book: RouteBook, who: NDArray[np.int64], dest: NDArray[np.int64], target: NDArray[np.int8]
-    ) -> None:
-        """Send residents ``who`` on their way to edges ``dest``, to be in state ``target`` on arrival."""
-        if who.size == 0:
-            return
-        state = self.state[who]
-        left_home = who[state == HOME]
-        self.home_count -= np.bincount(self.home_segment[left_home], minlength=self.home_count.size)
-        left_out = who[state == LEISURE]
-        if left_out.size:
-            self.leisure_per_edge -= np.bincount(
-                self.position_edge[left_out], minlength=self.net.n_edges
-            ).astype(np.int32)
-        start, end = self._routine_slices(book, who, dest)
-        follow_slices(self, book, who, start, end)
-        self.state[who] = TRAVEL
-        self.target_state[who] = target
-        if left_out.size:
-            self.at_leisure = self.at_leisure[self.state[self.at_leisure] == LEISURE]
-        # kept sorted by row, so the movement kernel walks the state arrays in address order (a stable
-        # sort of two sorted runs is a merge)
-        self.travelling = np.sort(np.concatenate([self.travelling, who]), kind="stable")
+        cap = self.calendar.due_count(step)
+        if cap == 0:
+            return np.zeros(0, dtype=np.int64)
+        who = np.empty(cap, dtype=np.int64)
+        dest = np.empty(cap, dtype=np.int64)
+        unknown = np.empty(cap, dtype=np.int64)
+        indexed = self._trip_start.shape[0] == self.n
+        n_who, n_unknown, self._n_travelling, self._n_at_leisure = _routine.leave(
+            *self.calendar.arrays, step, now_min, self.state, self.target_state, self.leave_for_work_min,
+            self.leave_for_leisure_min, self.activity_end_min, self.home_edge, self.work_edge, self.leisure_edge,
+            self.leisure_choice, self.home_segment, self.position_edge, self.position_offset_m, self.route_pos,
+            self.route_end, self.home_count, self.leisure_per_edge, self._anchors, _TRIP_FROM,
+            _TRIP_TO, self._trip_start, self._trip_len, indexed, book.buffer, self._travelling_buf,
+            self._n_travelling, self._at_leisure_buf, self._n_at_leisure, who, dest, unknown,
+        )  # fmt: skip
+        if n_unknown:
+            # trips off the routine (the resident stayed put when a place could not be reached): as a batch
+            at = who[unknown[:n_unknown]]
+            start, end, _ = book.trips(self.position_edge[at], dest[unknown[:n_unknown]])
+            follow_slices(self, book, at, start, end)
         self._public = None
+        return who[:n_who]
+
+    @property
+    def travelling(self) -> NDArray[np.int64]:
+        """The residents in TRAVEL, by row (a view: it changes as they leave and arrive)."""
+        return self._travelling_buf[: self._n_travelling]
+
+    @property
+    def at_leisure(self) -> NDArray[np.int64]:
+        """The residents at LEISURE, in no particular order (a view: it changes as they leave and arrive)."""
+        return self._at_leisure_buf[: self._n_at_leisure]
 
     def move(
         self, book: RouteBook, edge_length_m: NDArray[np.float64], dt_s: float, t_end: float, step: int
     ) -> None:
-        """Advance the travellers ``dt_s`` seconds along their routes; those who got there arrive at ``t_end``."""
+        """Advance the travellers ``dt_s`` seconds along their routes; those who got there arrive at ``t_end``.
+
+        Arrivals take up the state they travelled for and are filed in the calendar under their next
+        departure (from the next step on), in one compiled pass (:func:`core_ext._routine.arrive`).
+        """
         t = self.travelling
         if t.size == 0:
             return
@@ -227,33 +219,19 @@ class Residents:
             book.buffer, self.route_end, edge_length_m, self.route_pos, self.position_edge,
             self.position_offset_m, self.speed_mps, dt_s, route_length_m=book.length_buffer, agents=t,
         )  # fmt: skip
-        # agents whose trip was empty (already there, or no way there) arrive at once
-        done = arrived | (self.route_pos[t] >= self.route_end[t])
-        self.travelling = t[~done]
+        cal = self.calendar
+        cal.reserve(t.size)
+        over_agent = np.empty(t.size, dtype=np.int64)
+        over_step = np.empty(t.size, dtype=np.int64)
+        self._n_travelling, self._n_at_leisure, n_over = _routine.arrive(
+            *cal.arrays, step, t_end, cal.step_min, self._travelling_buf, self._n_travelling,
+            arrived.view(np.uint8), self.route_pos, self.route_end, self.state, self.target_state,
+            self.work_end_min, self.leisure_duration_min, self.activity_end_min, self.leave_for_work_min,
+            self.leave_for_leisure_min, self.home_segment, self.position_edge, self.home_count,
+            self.leisure_per_edge, self._at_leisure_buf, self._n_at_leisure, over_agent, over_step,
+        )  # fmt: skip
+        cal.file_overflow(over_agent[:n_over], over_step[:n_over])
         self._public = None
-        self.arrive(t[done], t_end, step=step)
-
-    def arrive(self, who: NDArray[np.int64], now_min: float, *, step: int) -> None:
-        """Let the residents whose trip ended in ``step`` take up the state they travelled for.
-
-        Each is filed in the calendar under their next departure (from the next step on).
-        """
-        self.state[who] = self.target_state[who]
-        state = self.state[who]
-        at_work = who[state == WORK]
-        at_leisure = who[state == LEISURE]
-        at_home = who[state == HOME]
-        self.activity_end_min[at_work] = np.maximum(self.work_end_min[at_work], now_min)
-        self.activity_end_min[at_leisure] = now_min + self.leisure_duration_min[at_leisure]
-        self.home_count += np.bincount(self.home_segment[at_home], minlength=self.home_count.size)
-        if at_leisure.size:
-            self.leisure_per_edge += np.bincount(
-                self.position_edge[at_leisure], minlength=self.net.n_edges
-            ).astype(np.int32)
-            self.at_leisure = np.concatenate([self.at_leisure, at_leisure])
-        self.calendar.push(at_home, self._next_outing_min(at_home), not_before=step + 1)
-        out = who[(state == WORK) | (state == LEISURE)]
-        self.calendar.push(out, self.activity_end_min[out], not_before=step + 1)
 
     # ------------------------------------------------------------------ routes
     def index_routine_routes(self, start: NDArray[np.int64], end: NDArray[np.int64]) -> None:
@@ -276,21 +254,6 @@ class Residents:
         self._trip_start, self._trip_len = first, length
         # the places the trips join, one row per resident (columns: ANCHORS), read in one pass on departure
         self._anchors = np.column_stack([self.home_edge, self.work_edge, self.leisure_edge]).astype(np.int64)
-
-    def _routine_slices(
-        self, book: RouteBook, who: NDArray[np.int64], dest: NDArray[np.int64]
-    ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-        """Return the book's (start, end) slices from where ``who`` stand to ``dest`` (as ``book.trips``)."""
-        origin = self.position_edge[who]
-        if self._trip_start.shape[0] != self.n:
-            start, end, _ = book.trips(origin, dest)
-            return start, end
-        start, end = match_routine_trips(who, origin, dest, self._anchors, _TRIP_ANCHORS, self._trip_start,
-                                         self._trip_len)  # fmt: skip
-        known = start >= 0
-        if not known.all():
-            start[~known], end[~known], _ = book.trips(origin[~known], dest[~known])
-        return start, end
 
     # ------------------------------------------------------------------ who is where
     def in_public(self) -> NDArray[np.bool_]:
