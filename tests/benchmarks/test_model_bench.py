@@ -5,6 +5,10 @@ after two simulated days so every routine trip is routed (steady state): routine
 ``core_ext``, occupancy, offending, dispatch, hourly records. One round = one 5-minute step, and the
 rounds cover a whole simulated day (288 steps), rush hours included, so the median is a typical step.
 
+Group ``routine_day_100k`` times the residents' routine bookkeeping alone (a day of departures, movement
+and arrivals from the warm model's state) in the compiled kernels of ``core_ext/_routine.pyx`` beside
+the NumPy code they replaced (``tests/sim/routine_reference.py``).
+
 Peer: a plain Mesa 3 model whose 100,000 agents each have a Python ``step()`` that walks
 ``speed * dt`` metres along a route of edges (the same routes, speeds and step), turning back along
 its return route on arrival, stepped with ``model.agents.shuffle_do("step")`` as Mesa recommends.
@@ -16,6 +20,7 @@ routine would sit between the two).
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import mesa
@@ -23,7 +28,9 @@ import numpy as np
 import pytest
 
 from sim.config import ModelConfig
+from sim.agents.resident import Residents
 from sim.model import PrecinctModel
+from tests.sim.routine_reference import ReferenceCalendar, use_reference
 
 pytestmark = pytest.mark.slow
 
@@ -141,3 +148,51 @@ def test_model_step_plain_mesa(
     benchmark.extra_info.update({"impl": "mesa_idle" if idle else "mesa", "work": len(plain.agents)})
     benchmark.pedantic(plain.step, rounds=5, iterations=1, warmup_rounds=1)
     assert len(plain.agents) == N_AGENTS
+
+
+def clone_residents(warm_model: PrecinctModel, *, reference: bool) -> Residents:
+    """A copy of the warm model's residents (arrays and calendar), on the NumPy bookkeeping if ``reference``."""
+    r = warm_model.residents
+    c = copy.copy(r)
+    for name, value in vars(r).items():
+        if isinstance(value, np.ndarray):
+            setattr(c, name, value.copy())
+    c.calendar = copy.deepcopy(r.calendar)
+    if reference:
+        filed = copy.deepcopy(r.calendar)
+        use_reference(c)
+        assert isinstance(c.calendar, ReferenceCalendar)
+        for step in range(filed.head.size):
+            ids = filed.pop(step)
+            if ids.size:
+                c.calendar._buckets[step] = [ids]
+    return c
+
+
+def run_routine_day(warm_model: PrecinctModel, r: Residents) -> int:
+    """One simulated day of the residents' routine alone: the plan at midnight, departures, movement."""
+    clock, book = warm_model.clock, warm_model.resident_routes
+    length = warm_model.network.edge_length_m
+    step0, step_min = clock.step, clock.step_min
+    left = 0
+    for k in range(288):
+        now = clock.now_min + k * step_min
+        if k == 0:
+            r.plan_day(np.random.default_rng(0), now, False, step=step0)
+        left += r.leave(book, now, step0 + k).size
+        r.move(book, length, step_min * 60.0, now + step_min, step0 + k)
+    return left
+
+
+@pytest.mark.benchmark(group="routine_day_100k")
+@pytest.mark.parametrize("impl", ["core_ext", "numpy"])
+def test_routine_day(benchmark: Any, warm_model: PrecinctModel, impl: str) -> None:
+    assert warm_model.clock.is_midnight
+    benchmark.extra_info.update({"impl": impl, "work": warm_model.residents.n})
+    left = benchmark.pedantic(
+        run_routine_day,
+        setup=lambda: ((warm_model, clone_residents(warm_model, reference=impl == "numpy")), {}),
+        rounds=5,
+        iterations=1,
+    )
+    assert left > warm_model.residents.n // 2
