@@ -14,7 +14,8 @@ Movement: :func:`advance_along_routes`, :func:`count_occupancy`, :func:`group_by
 Routine: ``core_ext._routine``, the residents' wake-up calendar, departures and arrivals as arrays
 the caller owns (``sim.agents._calendar.WakeCalendar``, ``sim.agents.resident.Residents``).
 Hotspots: :class:`NetworkKDE` (set up once, refresh by one sparse mat-vec), :func:`network_kde`,
-:func:`grid_kde`, :func:`select_hotspots`.
+:func:`grid_kde`, :func:`select_hotspots`, :func:`reach_maxima_at` (a field of sources'
+reaches asked at a few places).
 """
 
 from __future__ import annotations
@@ -48,7 +49,13 @@ def _check_build() -> None:
 
 _check_build()
 
-from core_ext._hotspot_wrappers import NetworkKDE, grid_kde, network_kde, select_hotspots  # noqa: E402
+from core_ext._hotspot_wrappers import (  # noqa: E402
+    NetworkKDE,
+    grid_kde,
+    network_kde,
+    reach_maxima_at,
+    select_hotspots,
+)
 from core_ext._movement_wrappers import (  # noqa: E402
     advance_along_routes,
     count_occupancy,
@@ -72,6 +79,7 @@ __all__ = [
     "match_routine_trips",
     "nearest_sources",
     "network_kde",
+    "reach_maxima_at",
     "select_hotspots",
     "shortest_path_lengths",
     "transpose_csr",

@@ -41,3 +41,16 @@ def grid_density(
     kernel: int,
     out: NDArray[np.float64],
 ) -> None: ...
+def reach_maxima_at(
+    sources: NDArray[np.int64],
+    reach_start: NDArray[np.int64],
+    reach_end: NDArray[np.int64],
+    reach_place: NDArray[np.int64],
+    reach_weight: NDArray[np.float64],
+    level_a: NDArray[np.float64],
+    level_b: NDArray[np.float64],
+    queries: NDArray[np.int64],
+    slot: NDArray[np.int64],
+    out_a: NDArray[np.float64],
+    out_b: NDArray[np.float64],
+) -> int: ...

@@ -227,3 +227,78 @@ def grid_density(
                     d = sqrt(ddx * ddx + ddy * ddy)
                     if d < bandwidth:
                         out[iy, ix] += w * _kernel(d / bandwidth, kernel)
+
+
+def reach_maxima_at(
+    const int64_t[::1] sources,
+    const int64_t[::1] reach_start,
+    const int64_t[::1] reach_end,
+    const int64_t[::1] reach_place,
+    const float64_t[::1] reach_weight,
+    const float64_t[::1] level_a,
+    const float64_t[::1] level_b,
+    const int64_t[::1] queries,
+    int64_t[::1] slot,
+    float64_t[::1] out_a,
+    float64_t[::1] out_b,
+):
+    """Per query place, the largest ``weight * level`` over the sources whose reach holds it (0: none).
+
+    Source ``i`` (place ``sources[i]``) reaches places ``reach_place[reach_start[s]:reach_end[s]]``
+    with weights ``reach_weight[...]`` (``s = sources[i]``); its two levels are ``level_a[i]``,
+    ``level_b[i]``.  ``out_a[j]``/``out_b[j]`` get the maxima at place ``queries[j]``: what
+    ``np.maximum.at`` into a zeroed array over all places gives there, for only the places asked.
+    ``slot`` (one entry per place, all -1) is scratch: left all -1 again.  Returns 0, or 1 for a
+    query out of range, 2 for a source or its reach slice out of range, 3 for a reached place out of
+    range (nothing is written then but ``out_*``).
+    """
+    cdef int64_t n_places = slot.shape[0], n_reach = reach_place.shape[0]
+    cdef int64_t n_q = queries.shape[0], i, j, e, p, s, status = 0
+    cdef float64_t a, b, w, v
+    with nogil:
+        for j in range(n_q):
+            if queries[j] < 0 or queries[j] >= n_places:
+                status = 1
+                break
+        for i in range(sources.shape[0]):
+            if status:
+                break
+            s = sources[i]
+            if s < 0 or s >= n_places or reach_start[s] < 0 or reach_end[s] > n_reach:
+                status = 2
+                break
+            for e in range(reach_start[s], reach_end[s]):
+                if reach_place[e] < 0 or reach_place[e] >= n_places:
+                    status = 3
+                    break
+    if status:
+        return status
+    with nogil:
+        for j in range(n_q):
+            out_a[j] = 0.0
+            out_b[j] = 0.0
+            if slot[queries[j]] < 0:
+                slot[queries[j]] = j
+        for i in range(sources.shape[0]):
+            s = sources[i]
+            a = level_a[i]
+            b = level_b[i]
+            for e in range(reach_start[s], reach_end[s]):
+                p = slot[reach_place[e]]
+                if p < 0:
+                    continue
+                w = reach_weight[e]
+                v = w * a
+                if v > out_a[p]:
+                    out_a[p] = v
+                v = w * b
+                if v > out_b[p]:
+                    out_b[p] = v
+        # a place asked twice: its later entries copy the first
+        for j in range(n_q):
+            p = slot[queries[j]]
+            out_a[j] = out_a[p]
+            out_b[j] = out_b[p]
+        for j in range(n_q):
+            slot[queries[j]] = -1
+    return status

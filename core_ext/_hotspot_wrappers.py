@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike, NDArray
 from core_ext import _hotspot
 from core_ext._validation import as_float_array, as_index_array, check_csr
 
-__all__ = ["NetworkKDE", "grid_kde", "network_kde", "select_hotspots"]
+__all__ = ["NetworkKDE", "grid_kde", "network_kde", "reach_maxima_at", "select_hotspots"]
 
 # Shift the decay reference time once stored weights grow by more than e**RENORMALISE_AT.
 RENORMALISE_AT = 50.0
@@ -367,3 +367,57 @@ def select_hotspots(values: ArrayLike, k: int) -> NDArray[np.int64]:
     ties = np.flatnonzero(v == threshold)[: k - above.shape[0]]
     chosen = np.concatenate([above, ties])
     return chosen[np.lexsort((chosen, -v[chosen]))].astype(np.int64)
+
+
+def reach_maxima_at(
+    sources: NDArray[np.int64],
+    reach_start: NDArray[np.int64],
+    reach_end: NDArray[np.int64],
+    reach_place: NDArray[np.int64],
+    reach_weight: NDArray[np.float64],
+    levels: tuple[NDArray[np.float64], NDArray[np.float64]],
+    queries: NDArray[np.int64],
+    *,
+    scratch: NDArray[np.int64] | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Return, per query place, the largest ``weight * level`` of each of two levels over the sources reaching it.
+
+    Source ``i`` (place ``sources[i]``) reaches the places ``reach_place[reach_start[s]:reach_end[s]]``
+    (``s = sources[i]``) with weights ``reach_weight`` there, at levels ``levels[0][i]`` and
+    ``levels[1][i]``. The answer at ``queries[j]`` is what ``np.maximum.at`` of every source's
+    ``weight * level`` into a zeroed per-place array leaves there (0 where no source reaches),
+    computed for the queried places only: a field asked at a few places costs the sources' reaches,
+    not a pass over every place. ``scratch`` (int64, one -1 per place, left so) saves allocating one
+    per call; ranges are checked by the kernel (called every step: no extra passes here).
+
+    Raises
+    ------
+    ValueError
+        On a query, source, reach slice or reached place out of range, or inconsistent lengths.
+    """
+    n_places = int(reach_start.shape[0])
+    src = np.ascontiguousarray(sources, dtype=np.int64)
+    q = np.ascontiguousarray(queries, dtype=np.int64)
+    place = np.ascontiguousarray(reach_place, dtype=np.int64)
+    weight = np.ascontiguousarray(reach_weight, dtype=np.float64)
+    level_a = np.ascontiguousarray(levels[0], dtype=np.float64)
+    level_b = np.ascontiguousarray(levels[1], dtype=np.float64)
+    if reach_end.shape[0] != n_places or weight.shape != place.shape:
+        raise ValueError("reach_start/reach_end (one per place) and reach_place/reach_weight must agree")
+    if src.ndim != 1 or q.ndim != 1 or level_a.shape != src.shape or level_b.shape != src.shape:
+        raise ValueError("sources, levels and queries must be 1-D, one level of each per source")
+    if scratch is None:
+        scratch = np.full(n_places, -1, dtype=np.int64)
+    elif scratch.shape != (n_places,) or scratch.dtype != np.int64:
+        raise ValueError(f"scratch must be int64 of length {n_places}")
+    out_a = np.empty(q.shape[0])
+    out_b = np.empty(q.shape[0])
+    start = np.ascontiguousarray(reach_start, dtype=np.int64)
+    end = np.ascontiguousarray(reach_end, dtype=np.int64)
+    status = _hotspot.reach_maxima_at(
+        src, start, end, place, weight, level_a, level_b, q, scratch, out_a, out_b
+    )
+    if status:
+        what = {1: "a query", 2: "a source or its reach slice", 3: "a reached place"}[status]
+        raise ValueError(f"{what} is out of range")
+    return out_a, out_b

@@ -130,6 +130,9 @@ def crime_hazards(
 ) -> NDArray[np.float64]:
     """Return the hazard per hour of each offence type for offenders on ``segments``.
 
+    Per-segment arrays are indexed by ``segments``, except ``deterrence``: the police deterrence
+    where each offender stands, aligned with ``segments`` (:meth:`Environment.police_fields_at`).
+
     Columns are in ``CRIME_TYPES`` order; ``type_weight`` is in that order too. ``premises_shut`` is
     the share of shops, restaurants and bars shut now (:data:`sim.offences.PREMISES_SHUT`).
     ``extra_guardians`` (per segment) adds guardians to every type that has any, e.g. watch members
@@ -142,7 +145,7 @@ def crime_hazards(
     vehicles = opp.vehicles[s].astype(np.float64) + places.vehicles[s]
     homes = empty + occupied
     g = guardian_strength[s]
-    common = base_rate_per_hour * attractiveness[s] * (1.0 - deterrence[s])
+    common = base_rate_per_hour * attractiveness[s] * (1.0 - deterrence)
     dark = {"street": dark_street[s], "other": dark_other[s], "none": 1.0}
     none = np.zeros_like(public)
     others = np.maximum(public - 1.0, 0.0)

@@ -27,7 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from core_ext import Router
+from core_ext import Router, reach_maxima_at
 from sim.calibration import segment_multiplier
 from sim.config import CrimeConfig
 from sim.landuse import segment_class_values
@@ -141,6 +141,7 @@ class Environment:
         self._reach_segs = np.zeros(0, dtype=np.int64)
         self._reach_weights = np.zeros(0)
         self._reach_size = 0
+        self._reach_scratch = np.full(n, -1, dtype=np.int64)  # core_ext.reach_maxima_at's, kept all -1
 
     @property
     def n_segments(self) -> int:
@@ -215,12 +216,7 @@ class Environment:
         A source's level reaches the segments around it scaled by ``1 - distance /
         deterrence_reach_m`` and each segment takes the strongest.
         """
-        since = now_min - self.last_police_min
-        recent = np.flatnonzero(np.isfinite(since) & (self.residual_scale_min > 0))
-        watch = np.zeros(self.n_segments)
-        watch[recent] = np.exp(-since[recent] / self.residual_scale_min[recent])
-        watch[self.police_standing] = 1.0
-        seen = np.where(self.police_present, 1.0, watch)
+        seen, watch = self._police_levels(now_min)
         k = self.config.police_deterrence
         if self.config.deterrence_reach_m <= 0:
             return k * seen, k * watch
@@ -233,6 +229,41 @@ class Environment:
             w_src = watch[src]
             np.maximum.at(watched, segs, weights * np.where(w_src > DETERRENCE_FLOOR, w_src, 0.0))
         return k * deterrence, k * watched
+
+    def police_fields_at(
+        self, segments: NDArray[np.int64], now_min: float
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Return :meth:`police_fields` at ``segments`` only (aligned with them), the same numbers.
+
+        Offenders stand on a few segments a step: the sources' reaches are scanned for those
+        (:func:`core_ext.reach_maxima_at`) instead of spread over every segment.
+        """
+        seen, watch = self._police_levels(now_min)
+        k = self.config.police_deterrence
+        if self.config.deterrence_reach_m <= 0:
+            return k * seen[segments], k * watch[segments]
+        sources = np.flatnonzero(seen > DETERRENCE_FLOOR)
+        if sources.size == 0:
+            return np.zeros(segments.size), np.zeros(segments.size)
+        for s in sources[self._reach_start[sources] < 0].tolist():
+            self.reach(s)
+        w_src = watch[sources]
+        levels = (seen[sources], np.where(w_src > DETERRENCE_FLOOR, w_src, 0.0))
+        deterrence, watched = reach_maxima_at(
+            sources, self._reach_start, self._reach_end, self._reach_segs, self._reach_weights, levels, segments,
+            scratch=self._reach_scratch,
+        )  # fmt: skip
+        return k * deterrence, k * watched
+
+    def _police_levels(self, now_min: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Return per segment the police levels in 0..1 before they spread: (seen, watch)."""
+        since = now_min - self.last_police_min
+        recent = np.flatnonzero(np.isfinite(since) & (self.residual_scale_min > 0))
+        watch = np.zeros(self.n_segments)
+        watch[recent] = np.exp(-since[recent] / self.residual_scale_min[recent])
+        watch[self.police_standing] = 1.0
+        seen = np.where(self.police_present, 1.0, watch)
+        return seen, watch
 
     def _gather_reach(
         self, sources: NDArray[np.int64]

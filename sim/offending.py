@@ -280,7 +280,7 @@ class Offending:
             return
         opp = self.opportunity(occupancy)
         dark_street, dark_other = self.env.darkness_multiplier(is_dark)
-        deterrence, watch = self.env.police_fields(t)
+        deterrence, watch = self.env.police_fields_at(segs, t)
         haz = crime_hazards(segs, opp, self.places, base_rate_per_hour=cfg.base_rate_per_hour,
                             type_weight=self.type_weight, generator_strength=cfg.generator_strength,
                             attractiveness=self.env.attractiveness(), guardian_strength=self.guardian_strength(),
@@ -296,7 +296,7 @@ class Offending:
         offend = u_offend[out] < p
         # a searcher who notices that police watch this place (standing here, or lately) leaves: gives
         # up the outing or moves on to search elsewhere (displacement), CrimeConfig.deterred_give_up_prob
-        noticed = searching & ~offend & (u_notice[out] < watch[segs])
+        noticed = searching & ~offend & (u_notice[out] < watch)
         if noticed.any():
             deterred, where = out[noticed], segs[noticed]
             give_up = u_give_up[deterred] < cfg.deterred_give_up_prob

@@ -22,7 +22,7 @@ from sim.network import load_network
 
 PORTLAND = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "osm" / "portland_central.osm.bz2"
 # (object attribute of the model or "", method): timed per call, as the run's phases
-PHASES = (("residents", "plan_day"), ("residents", "departures"), ("residents", "depart"), ("", "_move"),
+PHASES = (("residents", "plan_day"), ("residents", "leave"), ("", "_move"),
           ("offending", "routine"), ("offending", "offend"), ("policing", "dispatch"), ("policing", "give_orders"),
           ("survey", "observe"), ("env", "decay_and_spread"), ("", "_update_police_presence"),
           ("offending", "update_collective_efficacy"))  # fmt: skip
@@ -70,7 +70,7 @@ def main() -> None:
             bars = RunProgress(mininterval_s=5.0)
         except ImportError:  # another checkout without bars
             bars = None
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     net = load_network(args.city, network_type="walk")
     cfg = ModelConfig(seed=0)
     cfg.city.path = args.city
@@ -80,7 +80,7 @@ def main() -> None:
     cfg.police.n_officers = args.officers
     kw = {"progress": bars} if bars is not None else {}
     model = PrecinctModel(cfg, network=net, mesa_agents=False, **kw)
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     peak_setup = peak_memory_bytes()
     spent = time_phases(model)
     steps = 0
@@ -89,7 +89,7 @@ def main() -> None:
         steps += 1
         if bars is not None:
             bars("run", steps, model.clock.n_steps)
-    t2 = time.perf_counter()
+    t2, c2 = time.perf_counter(), time.process_time()
     if bars is not None:
         bars.close()
     result_events = len(model.event_log)
@@ -103,6 +103,7 @@ def main() -> None:
     print(
         f"run {run_s:.1f} s = {steps / run_s:.1f} steps/s = {agents * steps / run_s / 1e6:.1f}M agent-steps/s"
     )
+    print(f"cpu time: set-up {c1 - c0:.1f} s, run {c2 - c1:.1f} s")
     for name, s in sorted(spent.items(), key=lambda kv: -kv[1])[:10]:
         print(f"  {name:36s} {s:8.1f} s  {100 * s / run_s:5.1f}%")
     print(

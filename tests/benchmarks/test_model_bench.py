@@ -5,9 +5,11 @@ after two simulated days so every routine trip is routed (steady state): routine
 ``core_ext``, occupancy, offending, dispatch, hourly records. One round = one 5-minute step, and the
 rounds cover a whole simulated day (288 steps), rush hours included, so the median is a typical step.
 
-Group ``routine_day_100k`` times the residents' routine bookkeeping alone (a day of departures, movement
-and arrivals from the warm model's state) in the compiled kernels of ``core_ext/_routine.pyx`` beside
-the NumPy code they replaced (``tests/sim/routine_reference.py``).
+Group ``routine_day_100k`` times the residents' routine bookkeeping alone (a day of departures,
+movement and arrivals from the warm model's state) in the kernels of ``core_ext/_routine.pyx`` beside
+the NumPy code they replaced (``tests/sim/routine_reference.py``); ``deterrence_100k`` the police
+fields where the offenders stand (``core_ext.reach_maxima_at``) beside the fields spread over every
+segment and then read there.
 
 Peer: a plain Mesa 3 model whose 100,000 agents each have a Python ``step()`` that walks
 ``speed * dt`` metres along a route of edges (the same routes, speeds and step), turning back along
@@ -196,3 +198,19 @@ def test_routine_day(benchmark: Any, warm_model: PrecinctModel, impl: str) -> No
         iterations=1,
     )
     assert left > warm_model.residents.n // 2
+
+
+@pytest.mark.benchmark(group="deterrence_100k")
+@pytest.mark.parametrize("impl", ["core_ext", "numpy"])
+def test_deterrence_at_offenders(benchmark: Any, warm_model: PrecinctModel, impl: str) -> None:
+    """The police fields where 6 offenders stand: asked there (core_ext.reach_maxima_at) or spread everywhere."""
+    env, now = warm_model.env, warm_model.clock.now_min
+    segs = np.random.default_rng(0).integers(0, warm_model.network.n_segments, 6)
+    benchmark.extra_info.update({"impl": impl, "work": segs.size})
+
+    def spread() -> Any:
+        deter, watch = env.police_fields(now)
+        return deter[segs], watch[segs]
+
+    got = benchmark(env.police_fields_at, segs, now) if impl == "core_ext" else benchmark(spread)
+    np.testing.assert_array_equal(got[0], spread()[0])

@@ -206,3 +206,55 @@ def test_select_hotspots_matches_sort(values: list[float], data: st.DataObject) 
 def test_validation_errors(call: object, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         call()  # type: ignore[operator]
+
+
+def reference_reach_maxima(
+    sources: NDArray[np.int64], start: NDArray[np.int64], end: NDArray[np.int64], place: NDArray[np.int64],
+    weight: NDArray[np.float64], level: NDArray[np.float64], n_places: int,
+) -> NDArray[np.float64]:  # fmt: skip
+    """Every source's reach spread over all places with np.maximum.at (the deterrence field's code before)."""
+    out = np.zeros(n_places)
+    for i, s in enumerate(sources):
+        np.maximum.at(out, place[start[s] : end[s]], weight[start[s] : end[s]] * level[i])
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 30), st.integers(0, 12), st.integers(0, 10), st.integers(0, 2**32 - 1))
+def test_reach_maxima_at_is_the_maximum_at_field_at_the_places_asked(
+    n_places: int, n_sources: int, n_queries: int, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(0, 6, n_places)
+    end = np.cumsum(sizes)
+    start = end - sizes
+    place = rng.integers(0, n_places, int(sizes.sum()))
+    weight = rng.uniform(0, 1, place.size)
+    weight[rng.random(place.size) < 0.2] = 0.0
+    sources = rng.choice(n_places, min(n_sources, n_places), replace=False)
+    level_a, level_b = rng.uniform(0, 1, sources.size), rng.uniform(0, 1, sources.size)
+    level_b[rng.random(sources.size) < 0.3] = 0.0
+    queries = rng.integers(0, n_places, n_queries)  # repeats too
+    scratch = np.full(n_places, -1, dtype=np.int64)
+    a, b = core_ext.reach_maxima_at(
+        *readonly(sources, start, end, place, weight), (level_a, level_b), queries, scratch=scratch
+    )
+    np.testing.assert_array_equal(
+        a, reference_reach_maxima(sources, start, end, place, weight, level_a, n_places)[queries]
+    )
+    np.testing.assert_array_equal(
+        b, reference_reach_maxima(sources, start, end, place, weight, level_b, n_places)[queries]
+    )
+    assert (scratch == -1).all()
+
+
+def test_reach_maxima_at_rejects_places_out_of_range() -> None:
+    start, end = np.array([0, 1]), np.array([1, 2])
+    place, weight = np.array([0, 1]), np.ones(2)
+    levels = (np.ones(1), np.ones(1))
+    with pytest.raises(ValueError, match="a query"):
+        core_ext.reach_maxima_at(np.array([0]), start, end, place, weight, levels, np.array([2]))
+    with pytest.raises(ValueError, match="a source"):
+        core_ext.reach_maxima_at(np.array([5]), start, end, place, weight, levels, np.array([0]))
+    with pytest.raises(ValueError, match="a reached place"):
+        core_ext.reach_maxima_at(np.array([1]), start, end, np.array([0, 7]), weight, levels, np.array([0]))

@@ -87,6 +87,22 @@ def test_standing_officers_watch_passing_officers_only_deter_for_the_moment(city
         assert deter[passing] == 0.0 and watch[passing] == 0.0
 
 
+@pytest.mark.parametrize("reach_m", [150.0, 0.0])
+def test_police_fields_at_segments_are_the_fields_there(city: StreetNetwork, reach_m: float) -> None:
+    env = make_env(city, deterrence_reach_m=reach_m)
+    rng = np.random.default_rng(7)
+    ask = rng.integers(0, city.n_segments, 40)
+    for step in range(1, 40):
+        here = rng.integers(0, city.n_segments, int(rng.integers(0, 6)))
+        env.update_police(here, 5.0 * step, 5.0, rng.random(here.size) < 0.5)
+        now = 5.0 * step + float(rng.integers(0, 3))
+        near = np.concatenate([ask, here])  # the officers' own segments too, where the fields are largest
+        deter, watch = env.police_fields(now)
+        deter_at, watch_at = env.police_fields_at(near, now)
+        np.testing.assert_array_equal(deter_at, deter[near])
+        np.testing.assert_array_equal(watch_at, watch[near])
+
+
 def test_without_reach_deterrence_stays_on_the_officers_segment(city: StreetNetwork) -> None:
     env = make_env(city, deterrence_reach_m=0.0)
     env.update_police(np.array([10]), 5.0, 5.0)
