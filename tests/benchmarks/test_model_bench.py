@@ -29,8 +29,8 @@ import mesa
 import numpy as np
 import pytest
 
-from sim.config import ModelConfig
 from sim.agents.resident import Residents
+from sim.config import ModelConfig
 from sim.model import PrecinctModel
 from tests.sim.routine_reference import ReferenceCalendar, use_reference
 
