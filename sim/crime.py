@@ -146,31 +146,50 @@ def crime_hazards(
     homes = empty + occupied
     g = guardian_strength[s]
     common = base_rate_per_hour * attractiveness[s] * (1.0 - deterrence)
-    dark = {"street": dark_street[s], "other": dark_other[s], "none": 1.0}
+    dark = {"street": dark_street[s], "other": dark_other[s]}
     none = np.zeros_like(public)
     others = np.maximum(public - 1.0, 0.0)
+    premises = places.premises[s]
     # (targets, guardians) per type
     terms = {
         "robbery": (public, others),
-        "burglary": (empty + premises_shut * places.premises[s], occupied + public),
+        "burglary": (empty + premises_shut * premises, occupied + public),
         "theft_from_vehicle": (vehicles, public),
         "theft_from_person": (public, none),
         "shoplifting": (places.shops[s], none),
         "violence": (public, none),
-        "criminal_damage": (homes + vehicles + places.premises[s], public),
+        "criminal_damage": (homes + vehicles + premises, public),
         "vehicle_theft": (vehicles, public),
         "bicycle_theft": (places.bicycles[s], public),
         "other_theft": (public + places.unattended[s], none),
     }
-    out = np.empty((s.size, len(CRIME_TYPES)))
-    for k, ctype in enumerate(CRIME_TYPES):
-        n, guardians = terms[ctype]
-        if extra_guardians is not None and guardians is not none:
-            guardians = guardians + extra_guardians[s]
+    # every type at once, as (offender, type) arrays: a handful of array operations for all ten types
+    # instead of a handful per type (the step's offenders are few: the calls, not the sizes, cost)
+    extra = extra_guardians[s] if extra_guardians is not None else None
+    guarded: dict[int, NDArray[np.float64]] = {}  # the guardians plus watchers, once per distinct array
+    ones = np.ones_like(public)
+    boosts: dict[str, NDArray[np.float64]] = {}
+    targets, guardians, boost, dark_of = [], [], [], []
+    for ctype in CRIME_TYPES:
+        n, guard = terms[ctype]
+        if extra is not None and guard is not none:
+            if id(guard) not in guarded:
+                guarded[id(guard)] = guard + extra
+            guard = guarded[id(guard)]
+        targets.append(n)
+        guardians.append(guard)
         gen = places.generators.get(ctype)
-        boost = 1.0 + generator_strength * gen[s] if gen is not None else 1.0
-        out[:, k] = (type_weight[k] * common * n / (1.0 + n) * boost * np.exp(-g * guardians)
-                     * dark[OFFENCES[ctype].dark])  # fmt: skip
+        if gen is not None:
+            boosts[ctype] = 1.0 + generator_strength * gen[s]
+        boost.append(boosts.get(ctype, ones))
+        dark_of.append(dark[OFFENCES[ctype].dark] if OFFENCES[ctype].dark != "none" else ones)
+    n_k = np.stack(targets, axis=1)
+    # the same operations in the same order per element as one type at a time: identical numbers
+    out: NDArray[np.float64] = type_weight[None, :] * common[:, None] * n_k
+    out /= 1.0 + n_k
+    out *= np.stack(boost, axis=1)
+    out *= np.exp(-g[:, None] * np.stack(guardians, axis=1))
+    out *= np.stack(dark_of, axis=1)
     return out
 
 

@@ -187,3 +187,64 @@ def test_bad_offence_settings_name_the_key(field: str, value: dict[str, float], 
     setattr(cfg.crime, field, value)
     with pytest.raises(ConfigError, match=match):
         cfg.validate()
+
+
+def reference_crime_hazards(
+    s: np.ndarray, opp: Opportunity, places: PlaceTargets, *, base_rate_per_hour: float, type_weight: np.ndarray,
+    generator_strength: float, attractiveness: np.ndarray, guardian_strength: np.ndarray, deterrence: np.ndarray,
+    dark_street: np.ndarray, dark_other: np.ndarray, premises_shut: float, extra_guardians: np.ndarray | None,
+) -> np.ndarray:  # fmt: skip
+    """One type at a time, as crime_hazards computed them before it stacked the types."""
+    public = opp.people_in_public[s].astype(np.float64)
+    empty = opp.homes_empty[s].astype(np.float64)
+    occupied = opp.homes_occupied[s].astype(np.float64)
+    vehicles = opp.vehicles[s].astype(np.float64) + places.vehicles[s]
+    homes = empty + occupied
+    g = guardian_strength[s]
+    common = base_rate_per_hour * attractiveness[s] * (1.0 - deterrence)
+    dark = {"street": dark_street[s], "other": dark_other[s], "none": 1.0}
+    none = np.zeros_like(public)
+    others = np.maximum(public - 1.0, 0.0)
+    terms = {
+        "robbery": (public, others),
+        "burglary": (empty + premises_shut * places.premises[s], occupied + public),
+        "theft_from_vehicle": (vehicles, public),
+        "theft_from_person": (public, none),
+        "shoplifting": (places.shops[s], none),
+        "violence": (public, none),
+        "criminal_damage": (homes + vehicles + places.premises[s], public),
+        "vehicle_theft": (vehicles, public),
+        "bicycle_theft": (places.bicycles[s], public),
+        "other_theft": (public + places.unattended[s], none),
+    }
+    out = np.empty((s.size, len(CRIME_TYPES)))
+    for k, ctype in enumerate(CRIME_TYPES):
+        n, guardians = terms[ctype]
+        if extra_guardians is not None and guardians is not none:
+            guardians = guardians + extra_guardians[s]
+        gen = places.generators.get(ctype)
+        boost = 1.0 + generator_strength * gen[s] if gen is not None else 1.0
+        out[:, k] = (type_weight[k] * common * n / (1.0 + n) * boost * np.exp(-g * guardians)
+                     * dark[OFFENCES[ctype].dark])  # fmt: skip
+    return out
+
+
+@pytest.mark.parametrize("watchers", [False, True])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_hazards_of_all_types_at_once_are_the_per_type_numbers(seed: int, watchers: bool) -> None:
+    rng = np.random.default_rng(seed)
+    n_seg, n_off = 50, 17
+    opp = Opportunity(*(rng.integers(0, 9, n_seg) for _ in range(4)))
+    land = LandUse(*(rng.uniform(0, 3, n_seg) * (rng.random(n_seg) < 0.5) for _ in range(9)), source="test")
+    places = PlaceTargets.from_land_use(land, rng.integers(0, 30, n_seg))
+    kw = dict(
+        base_rate_per_hour=0.03, type_weight=rng.uniform(0.1, 2, len(CRIME_TYPES)), generator_strength=1.7,
+        attractiveness=rng.uniform(0.2, 3, n_seg), guardian_strength=rng.uniform(0, 0.4, n_seg),
+        dark_street=rng.choice([1.0, 1.4], n_seg), dark_other=rng.choice([1.0, 1.2], n_seg), premises_shut=0.35,
+        extra_guardians=rng.uniform(0, 2, n_seg) if watchers else None,
+    )  # fmt: skip
+    s = rng.integers(0, n_seg, n_off)
+    deterrence = rng.uniform(0, 0.9, n_off)
+    got = crime_hazards(s, opp, places, deterrence=deterrence, **kw)  # type: ignore[arg-type]
+    np.testing.assert_array_equal(got, reference_crime_hazards(s, opp, places, deterrence=deterrence, **kw))  # type: ignore[arg-type]
+    assert got.flags.c_contiguous
