@@ -43,9 +43,10 @@ def _int_input(
         raise ValueError(f"{name} must hold integers, got dtype {arr.dtype}")
     if length is not None and arr.shape[0] != length:
         raise ValueError(f"{name} must have length {length}, got {arr.shape[0]}")
-    info = np.iinfo(dtype)
-    if arr.size and arr.dtype != dtype and (arr.min() < info.min or arr.max() > info.max):
-        raise ValueError(f"{name} must fit in {np.dtype(dtype).name}")
+    if arr.size and arr.dtype != dtype:
+        info = np.iinfo(dtype)  # only when converting: building an iinfo costs microseconds per call
+        if arr.min() < info.min or arr.max() > info.max:
+            raise ValueError(f"{name} must fit in {np.dtype(dtype).name}")
     return np.ascontiguousarray(arr, dtype=dtype)
 
 
