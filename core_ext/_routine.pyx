@@ -316,7 +316,10 @@ def leave(
     cdef int64_t i, j, r, k, w, s, origin, to, src, dst
     cdef int8_t st, cls, target
     cdef int64_t n_trips = trip_from.shape[0]
-    cdef int64_t* due = <int64_t*>malloc((2 * cap + 1) * sizeof(int64_t))
+    # due (and the sort's scratch), then per leaver the start and end of their routine route
+    cdef int64_t* due = <int64_t*>malloc((4 * cap + 1) * sizeof(int64_t))
+    cdef int64_t* slice_start = due + 2 * cap
+    cdef int64_t* slice_end = due + 3 * cap
     cdef int8_t* kind = <int8_t*>malloc(cap + 1)
     if due == NULL or kind == NULL:
         free(due)
@@ -396,14 +399,21 @@ def leave(
                         if anchors[r, trip_from[k]] == origin and anchors[r, trip_to[k]] == to:
                             s = trip_start[r, k]
                             break
+                slice_start[n_who] = s
                 if s >= 0:
-                    _route(r, s, s + trip_len[r, k], route_edges, position_edge, position_offset_m,
-                           route_pos, route_end)
+                    # the route's first edge is a miss in a large book: fetch it now, set the route
+                    # below, once the other leavers' misses are under way too
+                    slice_end[n_who] = s + trip_len[r, k]
+                    __builtin_prefetch(&route_edges[s])
                 else:
                     unknown[n_unknown] = n_who
                     n_unknown += 1
                 state[r] = TRAVEL
                 n_who += 1
+        for j in range(n_who):
+            if slice_start[j] >= 0:
+                _route(who[j], slice_start[j], slice_end[j], route_edges, position_edge, position_offset_m,
+                       route_pos, route_end)
         if n_out_left:
             w = 0
             for j in range(n_at_leisure):
