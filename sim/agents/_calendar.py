@@ -40,11 +40,14 @@ def first_step_at(time_min: NDArray[np.float64], step_min: float) -> NDArray[np.
 class WakeCalendar:
     """Buckets of agent ids by the step at which they are due, as arrays the kernels update in place.
 
-    ``head[s]`` is the first entry of step ``s`` (-1: empty) and ``size[s]`` the bucket's entries;
-    ``pool_agent``/``pool_next`` hold the entries, the free ones chained from ``meta[0]`` (``meta[1]``
-    of them). Both grow on demand: :meth:`reserve` before a kernel files agents, :meth:`file_overflow`
-    after it for those due beyond the last step.
+    ``head[s]`` is the newest block of step ``s`` (-1: empty) and ``size[s]`` the bucket's entries;
+    blocks of ids sit in ``pool_agent`` (``BLOCK`` each), ``pool_next`` holds each block's next block
+    and fill, the free blocks are chained from ``meta[0]`` (``meta[1]`` of them). Both grow on demand:
+    :meth:`reserve` before a kernel files agents, :meth:`file_overflow` after it for those due beyond
+    the last step.
     """
+
+    BLOCK = 32  # ids per block, as core_ext/_routine.pyx
 
     def __init__(self, step_min: float, *, n_steps: int = 1024, capacity: int = 1024) -> None:
         self.step_min = float(step_min)
@@ -52,12 +55,12 @@ class WakeCalendar:
         self.size = np.zeros(self.head.size, dtype=np.int64)
         self.pool_agent = np.zeros(0, dtype=np.int64)
         self.pool_next = np.zeros(0, dtype=np.int64)
-        self.meta = np.array([-1, 0], dtype=np.int64)  # first free entry, free entries
+        self.meta = np.array([-1, 0], dtype=np.int64)  # first free block, free blocks
         self.reserve(capacity)
 
     def __len__(self) -> int:
         """Return the number of entries filed (stale ones included)."""
-        return int(self.pool_agent.size - self.meta[1])
+        return int(self.size.sum())
 
     @property
     def arrays(self) -> CalendarArrays:
@@ -65,16 +68,20 @@ class WakeCalendar:
         return self.head, self.size, self.pool_agent, self.pool_next, self.meta
 
     def reserve(self, n: int) -> None:
-        """Make sure at least ``n`` entries are free (the pool at least doubles when it grows)."""
+        """Make sure filing ``n`` entries finds free blocks enough (the pool at least doubles when it grows)."""
+        need = _routine.blocks_needed(int(n), self.head.size)
         free = int(self.meta[1])
-        if free >= n:
+        if free >= need:
             return
-        old = self.pool_agent.size
-        new = max(old * 2, old + n - free, 1024)
-        self.pool_agent = np.concatenate([self.pool_agent, np.zeros(new - old, dtype=np.int64)])
-        chain = np.arange(old + 1, new + 1, dtype=np.int64)
-        chain[-1] = self.meta[0]  # the new entries lead to the old free list
-        self.pool_next = np.concatenate([self.pool_next, chain])
+        old = self.pool_next.size // 2
+        new = max(old * 2, old + need - free, 64)
+        self.pool_agent = np.concatenate(
+            [self.pool_agent, np.zeros((new - old) * self.BLOCK, dtype=np.int64)]
+        )
+        links = np.zeros((new - old, 2), dtype=np.int64)  # (next block, fill) per new block
+        links[:, 0] = np.arange(old + 1, new + 1)
+        links[-1, 0] = self.meta[0]  # the new blocks lead to the old free list
+        self.pool_next = np.concatenate([self.pool_next, links.ravel()])
         self.meta[0] = old
         self.meta[1] = free + new - old
 
@@ -87,7 +94,7 @@ class WakeCalendar:
             grow = max(need, 2 * self.head.size) - self.head.size
             self.head = np.concatenate([self.head, np.full(grow, -1, dtype=np.int64)])
             self.size = np.concatenate([self.size, np.zeros(grow, dtype=np.int64)])
-        self.reserve(who.size)
+        self.reserve(who.size)  # after growing: the bound counts the steps
         _routine.file_at(
             *self.arrays, np.ascontiguousarray(who, np.int64), np.ascontiguousarray(steps, np.int64)
         )
