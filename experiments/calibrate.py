@@ -161,14 +161,19 @@ def write_calibration(
     data: dict[str, Any] | None = None,
     parameters: list[dict[str, Any]] | None = None,
     validation: dict[str, Any] | None = None,
+    population: dict[str, Any] | None = None,
 ) -> Path:
-    """Write ``calibration.yaml`` and ``segments.parquet`` atomically; return the folder."""
+    """Write ``calibration.yaml`` and ``segments.parquet`` atomically; return the folder.
+
+    ``population`` holds the ``population.*`` values every run of the calibrated city takes (its ``seed``).
+    """
     folder.mkdir(parents=True, exist_ok=True)
     write_table(folder / SEGMENTS_FILE, segments)
     doc = {
         "format": CALIBRATION_FORMAT,
         "model_version": MODEL_VERSION,
         "city": city,
+        "population": population or {},
         "crime": state.crime_values(),
         "data": data or {},
         "parameters": parameters or [],
@@ -190,15 +195,24 @@ def _plain(obj: Any) -> Any:
     return obj
 
 
-def trial_folder(root: Path, state: FitState, segments: pd.DataFrame, city: dict[str, Any]) -> Path:
+def trial_folder(
+    root: Path,
+    state: FitState,
+    segments: pd.DataFrame,
+    city: dict[str, Any],
+    population: dict[str, Any] | None = None,
+) -> Path:
     """Return a calibration folder for one trial, named by the hash of what it holds (so reruns find it)."""
-    digest = hashlib.sha256(json.dumps(state.crime_values(), sort_keys=True).encode())
+    values = state.crime_values()
+    if population:  # left out when empty, so the folders of a calibration without it keep their names
+        values = {**values, "population": population}
+    digest = hashlib.sha256(json.dumps(values, sort_keys=True).encode())
     digest.update(
         pd.util.hash_pandas_object(segments[["count", "expected"]], index=False).to_numpy().tobytes()
     )
     folder = root / digest.hexdigest()[:16]
     if not (folder / CALIBRATION_FILE).is_file():
-        write_calibration(folder, state, segments, city)
+        write_calibration(folder, state, segments, city, population=population)
     return folder
 
 
@@ -213,6 +227,8 @@ class Fit:
     runner: Runner
     city: dict[str, Any]
     static_share: np.ndarray
+    population: dict[str, Any] = field(default_factory=dict)
+    """The ``population.*`` values of every run (``seed``: the calibrated city's synthetic population)."""
     exposure: np.ndarray = field(default_factory=lambda: np.zeros(0))
     """The model's own expected recorded crime per segment with the place multiplier divided out (a
     share; empty before the pilot): the ``expected`` of the place terms (:meth:`learn_exposure`)."""
@@ -549,7 +565,7 @@ def _moment_rounds(
     fit.volume_history = []  # the place terms changed since the last stage: a new volume curve
     for i in range(rounds):
         segs = fit.segments(real)
-        folder = trial_folder(fit.runner.out / "trials", state, segs, fit.city)
+        folder = trial_folder(fit.runner.out / "trials", state, segs, fit.city, fit.population)
         sims = fit.runner.run([folder], s.seeds, s.days, f"{tag}{i}")[folder]
         exposure = fit.runner.expected_recorded([folder], s.seeds, s.days, f"{tag}{i}")[folder]
         expected = fit.runner.expected_crimes([folder], s.seeds, s.days, f"{tag}{i}")[folder]
@@ -604,7 +620,8 @@ def _optuna_stage(state: FitState, fit: Fit) -> tuple[FitState, list[dict[str, A
                 values = {k: t.suggest_float(k, lo, hi, log=log) for k, (lo, hi, log) in SEARCH.items()}
                 states.append(replace(state, **values))
             folders = [
-                trial_folder(fit.runner.out / "trials", st, fit.segments(real), fit.city) for st in states
+                trial_folder(fit.runner.out / "trials", st, fit.segments(real), fit.city, fit.population)
+                for st in states
             ]
             results = fit.runner.run(folders, s.seeds, s.days, "place")
             expected = fit.runner.expected_recorded(folders, s.seeds, s.days, "place")
@@ -714,14 +731,15 @@ def prepare_fit(model: ModelConfig, settings: CalibrateSettings, base: list[str]
     static = segment_class_values(net, CLASS_WEIGHT, 1.0) * (
         1.0 + model.crime.place_attraction * np.log1p(land.attractors())
     )
-    return Fit(net, periods, settings, Runner(base, out), city, static / static.sum())
+    population = {} if settings.population_seed is None else {"seed": settings.population_seed}
+    return Fit(net, periods, settings, Runner(base, out), city, static / static.sum(), population)
 
 
 def pilot_round(state: FitState, fit: Fit) -> FitState:
     """Run the uncalibrated model once, learn its exposure (Fit.learn_exposure) and fit k to it."""
     s = fit.settings
     pilot = fit.segments(fit.periods.train, pilot=True)
-    folder = trial_folder(fit.runner.out / "trials", state, pilot, fit.city)
+    folder = trial_folder(fit.runner.out / "trials", state, pilot, fit.city, fit.population)
     fit.runner.run([folder], s.seeds, s.days, "pilot")
     fit.learn_exposure(fit.runner.expected_recorded([folder], s.seeds, s.days, "pilot")[folder], pilot, 1.0)
     # the place terms step from the first round on, so they start with a k fitted to this exposure
@@ -772,7 +790,7 @@ def calibrate(model: ModelConfig, settings: CalibrateSettings, base: list[str], 
         "n_fit": len(periods.fit), "n_test": len(periods.test), "timed": periods.timed,
         "reporting": "not fitted: the file lists recorded crime only, so the share never reported keeps its survey defaults",
     }  # fmt: skip
-    write_calibration(out, state, segments, city, data=data, parameters=parameters)
+    write_calibration(out, state, segments, city, data=data, parameters=parameters, population=fit.population)
     validation: dict[str, Any] = {}
     if settings.test_replications:
         from experiments.calibration_report import validate_test_period
@@ -780,7 +798,8 @@ def calibrate(model: ModelConfig, settings: CalibrateSettings, base: list[str], 
         validation = validate_test_period(
             out, fit.runner, fit.net, periods, settings, city, model, parameters
         )
-        write_calibration(out, state, segments, city, data=data, parameters=parameters, validation=validation)
+        write_calibration(out, state, segments, city, data=data, parameters=parameters, validation=validation,
+                          population=fit.population)  # fmt: skip
     say(f"calibration written to {out} in {(time.monotonic() - t0) / 60:.1f} min "
            f"({fit.runner.sims_run} simulations run)")  # fmt: skip
     return out
@@ -813,6 +832,9 @@ def _compose(overrides: Sequence[str]) -> tuple[ModelConfig, CalibrateSettings, 
             "city.calibration", data["city"]["calibration"], "empty: calibrate a map, not a calibration"
         )
     model, run = build_model_config(data, overrides=overrides)
+    if model.population.seed is not None:
+        raise ConfigError("population.seed", model.population.seed,
+                          "null: a calibration chooses its population with calibrate.population_seed")  # fmt: skip
     return model, settings, run.name
 
 

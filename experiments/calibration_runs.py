@@ -53,6 +53,9 @@ class CalibrateSettings:
     test_days_max: float = 56.0
     min_incidents: int = 200
     sampler_seed: int = 0
+    # the calibrated city's synthetic population (population.seed of every fitting and test run, and
+    # of `precinct run city.calibration=...`); null: each run draws its own from its seed
+    population_seed: int | None = 0
     forecasts: bool = True
     # start again: delete the folder's finished runs and trials first
     fresh: bool = False
@@ -69,6 +72,9 @@ class CalibrateSettings:
             v = getattr(self, name)
             if not (isinstance(v, int | float) and v >= 1):
                 raise ConfigError(f"calibrate.{name}", v, "at least 1 day")
+        v = self.population_seed
+        if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 0):
+            raise ConfigError("calibrate.population_seed", v, "a non-negative whole number, or null")
         if not 0 < self.damping <= 1:
             raise ConfigError("calibrate.damping", self.damping, "a number in (0, 1]")
         if not 0.05 <= self.holdout_share <= 0.5:

@@ -54,6 +54,13 @@ _log = logging.getLogger("precinct")
 # new streams go last: spawned seeds depend on position, so the others keep theirs
 RNG_STREAMS = ("population", "offenders", "environment", "routine", "offending", "victims", "reporting",
                "patrol", "policy", "survey")  # fmt: skip
+# the streams that build the synthetic city: residents, offenders' homes and anchors, the streets'
+# risky-facility term. "population" and "environment" draw only then; "offenders" also steers
+# offenders' outings during the run, so with population.seed set the run keeps its own stream for that
+CITY_STREAMS = ("population", "offenders", "environment")
+# population.seed spawns the city's streams from this child of its SeedSequence: far past the run's
+# streams (children 0.. of a run's seed), so no run stream, present or added later, shares its draws
+_CITY_BRANCH = 1_000
 N_KINDS = 3  # occupancy kinds: 0 residents in public, 1 offenders out, 2 officers on the street
 
 
@@ -92,6 +99,7 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
         # and routines in every policy arm (common random numbers)
         streams = np.random.SeedSequence(config.seed).spawn(len(RNG_STREAMS))
         self.rngs = {name: np.random.default_rng(s) for name, s in zip(RNG_STREAMS, streams, strict=True)}
+        build = city_rngs(config.population.seed, self.rngs)
         net = network or load_network(config.city.path, network_type=config.city.network_type,
                                       cache_dir=config.city.cache_dir)  # fmt: skip
         self.network = net
@@ -106,17 +114,17 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
         self.land = LandUse.from_network(net)
         _log.info("%s: homes, workplaces and crime generators from %s", config.city.name,
                   "the extract's mapped places" if self.land.source == "mapped" else "street class (no places mapped)")  # fmt: skip
-        self.env = Environment(
-            net, config.crime, self.rngs["environment"], self.router, self.land.attractors()
-        )
+        self.env = Environment(net, config.crime, build["environment"], self.router, self.land.attractors())
         self.area = grid_areas(net, config.city.area_cell_m)
         self.progress("set-up", 2, SETUP_STAGES)
         home_w = self.land.home_weights(net)
-        self.residents = res.Residents(net, config.population, self.rngs["population"], home_weights=home_w,
+        self.residents = res.Residents(net, config.population, build["population"], home_weights=home_w,
                                        work_weights=self.land.work_weights(net),
                                        leisure_weights=self.land.leisure_weights(),
                                        step_min=config.sim.step_min)  # fmt: skip
-        self.offenders = off.Offenders(net, config.population, self.rngs["offenders"], self.router, home_w)
+        # who starts in an active spell is the run's, not the city's
+        self.offenders = off.Offenders(net, config.population, build["offenders"], self.router, home_w,
+                                       spell_rng=self.rngs["offenders"])  # fmt: skip
         self.officers = ofc.Officers(net, config.police, self._station_nodes())
         self.resident_routes, self.offender_routes, self.officer_routes = (
             RouteBook(self.router, net.edge_source, net.indices, net.edge_length_m) for _ in range(3)
@@ -266,6 +274,25 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
     def timeseries(self) -> pd.DataFrame:
         """Return the time series so far (one row per ``sim.timeseries_every_min``)."""
         return self.series.frame()
+
+
+def city_rngs(
+    population_seed: int | None, rngs: dict[str, np.random.Generator]
+) -> dict[str, np.random.Generator]:
+    """Return the generators that build the synthetic city (:data:`CITY_STREAMS`).
+
+    ``population_seed`` None: the run's own streams ``rngs``, so the run's seed draws its city (the
+    behaviour before ``population.seed`` existed, event for event). Set: streams of their own, spawned
+    from the population seed's child ``_CITY_BRANCH``, which no run's seed spawns, so the city is the
+    same whatever the run's seed and its draws share nothing with the run's.
+    """
+    if population_seed is None:
+        return {name: rngs[name] for name in CITY_STREAMS}
+    branch = np.random.SeedSequence(population_seed, spawn_key=(_CITY_BRANCH,))
+    return {
+        name: np.random.default_rng(s)
+        for name, s in zip(CITY_STREAMS, branch.spawn(len(CITY_STREAMS)), strict=True)
+    }
 
 
 def grid_areas(net: StreetNetwork, cell_m: float) -> NDArray[np.int64]:
