@@ -189,6 +189,47 @@ def test_a_calibration_of_another_map_or_version_is_refused(calibrated: Path, tm
         load_calibration(tmp_path / "nope")
 
 
+def test_the_calibrated_city_keeps_one_population(calibrated: Path) -> None:
+    """The fit's runs, the test period's and a run of the calibrated city all build the city of
+    calibrate.population_seed; a population.seed given beside the calibration wins."""
+    from experiments.configuration import build_model_config
+
+    c = load_calibration(calibrated)
+    assert c.population == {"seed": 0}
+    for trial in (calibrated / "trials").iterdir():
+        assert yaml.safe_load((trial / CALIBRATION_FILE).read_text())["population"] == {"seed": 0}
+    configs = list((calibrated / "runs").glob("*/*/config.json"))
+    assert configs and {json.loads(p.read_text())["population"]["seed"] for p in configs} == {0}
+    model, _ = build_model_config({"city": {"calibration": str(calibrated)}, "policy": {"baseline": {}}},
+                                  overrides=["city.calibration=x"])  # fmt: skip
+    assert model.population.seed == 0
+    given, _ = build_model_config({"city": {"calibration": str(calibrated)}, "population": {"seed": 4},
+                                   "policy": {"baseline": {}}},
+                                  overrides=["city.calibration=x", "population.seed=4"])  # fmt: skip
+    assert given.population.seed == 4
+
+
+def test_a_calibration_made_before_the_population_was_kept_still_loads(
+    calibrated: Path, tmp_path: Path
+) -> None:
+    """Its calibration.yaml has no population: its runs draw their own, as when it was made."""
+    from experiments.configuration import build_model_config
+
+    old = tmp_path / "old"
+    shutil.copytree(calibrated, old, ignore=shutil.ignore_patterns("runs", "trials"))
+    doc = yaml.safe_load((old / CALIBRATION_FILE).read_text())
+    del doc["population"]
+    (old / CALIBRATION_FILE).write_text(yaml.safe_dump(doc))
+    assert load_calibration(old).population == {}
+    model, _ = build_model_config({"city": {"calibration": str(old)}, "policy": {"baseline": {}}},
+                                  overrides=["city.calibration=x"])  # fmt: skip
+    assert model.population.seed is None
+    doc["population"] = ["seed", 0]
+    (old / CALIBRATION_FILE).write_text(yaml.safe_dump(doc))
+    with pytest.raises(CalibrationError, match="'population' that is not a mapping"):
+        load_calibration(old)
+
+
 def test_a_killed_calibration_resumes_without_redoing_finished_runs(calibrated: Path) -> None:
     """Delete what a kill during the test period leaves unfinished, and leave an Optuna trial running.
 
@@ -263,6 +304,11 @@ def test_bad_calibrate_settings_name_the_key(
         cal.main([f"incidents.path={incidents}", *READ, "calibrate.fit_end=tuesday"])
     with pytest.raises(ConfigError, match=r"incidents\.path"):
         cal.main(SMALL)
+    with pytest.raises(ConfigError, match=r"calibrate\.population_seed=-1"):
+        cal.main([f"incidents.path={incidents}", *READ, "calibrate.population_seed=-1"])
+    # the population is the calibration's to choose, and to record
+    with pytest.raises(ConfigError, match=r"population\.seed=3 .*calibrate\.population_seed"):
+        cal.main([f"incidents.path={incidents}", *READ, "population.seed=3"])
 
 
 def test_the_dense_period_leaves_out_a_tail_of_late_reports() -> None:
