@@ -102,6 +102,8 @@ MIN_TYPE_EVENTS = 150
 # error is multiplied by 1 - gain * (1 + power) each round) and still takes most of the way where
 # exposure does not answer attractiveness at all.
 PLACE_GAIN = 0.5
+# Share of street length the hit-rate target flags (docs/calibration.md, "Validation").
+HIT_RATE_COVERAGE = 0.05
 # Pseudo-crimes that shrink a type's drawn / expected ratio towards 1 (drawn_to_expected).
 RATIO_PSEUDO_CRIMES = 10.0
 
@@ -648,26 +650,41 @@ def _optuna_stage(state: FitState, fit: Fit) -> tuple[FitState, list[dict[str, A
 
 
 def fit_prior_strength(
-    train: np.ndarray, holdout: np.ndarray, expected: np.ndarray
+    train: np.ndarray, holdout: np.ndarray, expected: np.ndarray, *, length_m: np.ndarray | None = None
 ) -> tuple[float, float, float]:
-    """Return the shrinkage strength k that best predicts the holdout's counts, with its likelihood interval.
+    """Return the shrinkage strength k that best predicts the holdout's counts, with its interval.
 
     Empirical Bayes without simulation: for each k on a grid, the forecast ``expected * (train + k) /
     (expected' + k)`` (expected' scaled to the train total) is scaled to the holdout's total and
     scored by the holdout's Poisson log-likelihood (k from 0.001 to 1000). The interval is where the log-likelihood is
     within 1.92 of its maximum (a 95% likelihood interval).
+
+    With ``length_m`` (the streets' lengths) the score is instead what the test period's hit-rate
+    target scores: the holdout's crimes on the forecast's top streets filling
+    :data:`HIT_RATE_COVERAGE` of street length (:func:`sim.forecast.count_captured`). Its maximum is
+    a plateau of ks that flag the same streets; the largest of them is taken (the least pull towards
+    the counts that forecasts as well), and the interval is the ks capturing at least 98% as much.
     """
+    from sim.forecast import count_captured
+
     grid = np.logspace(-3, 3, 61)
     e = np.asarray(expected, dtype=float)
     e = e / e.sum()
-    loglik = []
+    score = []
     for k in grid:
         rate = e * relative_risk(train, e, float(k))
+        if length_m is not None:
+            score.append(float(count_captured(rate, holdout, length_m, [HIT_RATE_COVERAGE])[0]))
+            continue
         rate = np.maximum(rate / rate.sum() * holdout.sum(), 1e-12)
-        loglik.append(float((holdout * np.log(rate) - rate).sum()))
-    ll = np.asarray(loglik)
-    best = int(np.argmax(ll))
-    inside = grid[ll >= ll[best] - 1.92]
+        score.append(float((holdout * np.log(rate) - rate).sum()))
+    sc = np.asarray(score)
+    if length_m is not None:
+        best = int(np.flatnonzero(sc >= sc.max())[-1])
+        inside = grid[sc >= 0.98 * sc.max()]
+    else:
+        best = int(np.argmax(sc))
+        inside = grid[sc >= sc[best] - 1.92]
     return float(grid[best]), float(inside.min()), float(inside.max())
 
 
@@ -748,9 +765,11 @@ def pilot_round(state: FitState, fit: Fit) -> FitState:
 
 def _prior_strength(fit: Fit) -> tuple[float, float, float]:
     segs = fit.segments(fit.periods.train)
+    by_hit_rate = fit.settings.prior_strength_by == "hit_rate"
     return fit_prior_strength(
-        segs["count"].to_numpy(), fit.counts(fit.periods.holdout), segs["expected"].to_numpy()
-    )
+        segs["count"].to_numpy(), fit.counts(fit.periods.holdout), segs["expected"].to_numpy(),
+        length_m=fit.net.segment_length_m if by_hit_rate else None,
+    )  # fmt: skip
 
 
 def calibrate(model: ModelConfig, settings: CalibrateSettings, base: list[str], out: Path) -> Path:
@@ -765,13 +784,14 @@ def calibrate(model: ModelConfig, settings: CalibrateSettings, base: list[str], 
     state, _, _ = _moment_rounds(state, fit, settings.moment_rounds, "moments", periods.train)
     k, k_lo, k_hi = _prior_strength(fit)
     state = replace(state, prior_strength=k)
+    how = ("best holdout Poisson likelihood of the shrunk counts; 95% likelihood interval"
+           if settings.prior_strength_by == "likelihood" else
+           f"largest k of the best holdout hit rate at {HIT_RATE_COVERAGE:.0%} of street length; ks within 98% of it")  # fmt: skip
     spread: list[dict[str, Any]] = [
-        {"name": "crime.prior_strength", "value": k, "lo": k_lo, "hi": k_hi,
-         "how": "best holdout Poisson likelihood of the shrunk counts; 95% likelihood interval"}
+        {"name": "crime.prior_strength", "value": k, "lo": k_lo, "hi": k_hi, "how": how}
     ]  # fmt: skip
-    say(
-        f"  place prior: shrinkage strength k = {k:.3g} pseudo-crimes (95% likelihood interval {k_lo:.3g}-{k_hi:.3g})"
-    )
+    say(f"  place prior: shrinkage strength k = {k:.3g} pseudo-crimes (by {settings.prior_strength_by}; "
+        f"interval {k_lo:.3g}-{k_hi:.3g})")  # fmt: skip
     if settings.trials:
         say(f"stage 2: place and near-repeat terms ({settings.trials} trials)")
         state, searched = _optuna_stage(state, fit)

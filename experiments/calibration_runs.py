@@ -56,6 +56,9 @@ class CalibrateSettings:
     # the calibrated city's synthetic population (population.seed of every fitting and test run, and
     # of `precinct run city.calibration=...`); null: each run draws its own from its seed
     population_seed: int | None = 0
+    # what the shrinkage strength k is fitted on: the holdout's Poisson "likelihood" over every street,
+    # or its "hit_rate" at 5% of street length (what the test period's hit-rate target scores)
+    prior_strength_by: str = "likelihood"
     forecasts: bool = True
     # start again: delete the folder's finished runs and trials first
     fresh: bool = False
@@ -75,6 +78,10 @@ class CalibrateSettings:
         v = self.population_seed
         if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 0):
             raise ConfigError("calibrate.population_seed", v, "a non-negative whole number, or null")
+        if self.prior_strength_by not in ("likelihood", "hit_rate"):
+            raise ConfigError(
+                "calibrate.prior_strength_by", self.prior_strength_by, "'likelihood' or 'hit_rate'"
+            )
         if not 0 < self.damping <= 1:
             raise ConfigError("calibrate.damping", self.damping, "a number in (0, 1]")
         if not 0.05 <= self.holdout_share <= 0.5:

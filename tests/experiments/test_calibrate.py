@@ -304,6 +304,8 @@ def test_bad_calibrate_settings_name_the_key(
         cal.main([f"incidents.path={incidents}", *READ, "calibrate.fit_end=tuesday"])
     with pytest.raises(ConfigError, match=r"incidents\.path"):
         cal.main(SMALL)
+    with pytest.raises(ConfigError, match=r"calibrate\.prior_strength_by='deviance'"):
+        cal.main([f"incidents.path={incidents}", *READ, "calibrate.prior_strength_by=deviance"])
     with pytest.raises(ConfigError, match=r"calibrate\.population_seed=-1"):
         cal.main([f"incidents.path={incidents}", *READ, "calibrate.population_seed=-1"])
     # the population is the calibration's to choose, and to record
@@ -417,6 +419,28 @@ def test_shrinkage_strength_follows_how_uneven_the_streets_really_are() -> None:
     k_even, _, _ = cal.fit_prior_strength(rng.poisson(expected * 0.3), rng.poisson(expected * 0.1), expected)
     assert lo <= k_uneven <= hi
     assert k_uneven < 2.0 < k_even
+
+
+def test_shrinkage_strength_by_hit_rate_flags_the_holdouts_hot_streets() -> None:
+    """Fitted on the holdout's hit rate at 5% of length, k captures at least what the likelihood's k does
+    there, and is the largest k that captures that much."""
+    from sim.forecast import count_captured
+
+    rng = np.random.default_rng(1)
+    length = rng.uniform(20.0, 200.0, 5000)
+    expected = rng.gamma(1.0, 1.0, 5000)
+    risk = expected * rng.gamma(0.3, 1 / 0.3, 5000)
+    train, holdout = rng.poisson(risk * 0.3), rng.poisson(risk * 0.1)
+
+    def captured(k: float) -> float:
+        forecast = expected * relative_risk(train, expected, k)
+        return float(count_captured(forecast, holdout, length, [0.05])[0])
+
+    k_hit, lo, hi = cal.fit_prior_strength(train, holdout, expected, length_m=length)
+    k_lik, _, _ = cal.fit_prior_strength(train, holdout, expected)
+    assert lo <= k_hit <= hi
+    assert captured(k_hit) >= captured(k_lik)
+    assert captured(k_hit * 10**0.1) < captured(k_hit) or k_hit == 1000.0  # the largest k of the best
 
 
 def test_month_only_files_split_on_whole_months() -> None:
