@@ -59,6 +59,9 @@ class CalibrateSettings:
     # what the shrinkage strength k is fitted on: the holdout's Poisson "likelihood" over every street,
     # or its "hit_rate" at 5% of street length (what the test period's hit-rate target scores)
     prior_strength_by: str = "likelihood"
+    # the place terms' step in the last moment rounds: "constant" (PLACE_GAIN each round) or
+    # "decreasing" (PLACE_GAIN / round: the rounds' exposures averaged, as the mix's steps are)
+    place_gains: str = "constant"
     forecasts: bool = True
     # start again: delete the folder's finished runs and trials first
     fresh: bool = False
@@ -82,6 +85,8 @@ class CalibrateSettings:
             raise ConfigError(
                 "calibrate.prior_strength_by", self.prior_strength_by, "'likelihood' or 'hit_rate'"
             )
+        if self.place_gains not in ("constant", "decreasing"):
+            raise ConfigError("calibrate.place_gains", self.place_gains, "'constant' or 'decreasing'")
         if not 0 < self.damping <= 1:
             raise ConfigError("calibrate.damping", self.damping, "a number in (0, 1]")
         if not 0.05 <= self.holdout_share <= 0.5:

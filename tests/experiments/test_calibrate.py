@@ -306,6 +306,8 @@ def test_bad_calibrate_settings_name_the_key(
         cal.main(SMALL)
     with pytest.raises(ConfigError, match=r"calibrate\.prior_strength_by='deviance'"):
         cal.main([f"incidents.path={incidents}", *READ, "calibrate.prior_strength_by=deviance"])
+    with pytest.raises(ConfigError, match=r"calibrate\.place_gains='falling'"):
+        cal.main([f"incidents.path={incidents}", *READ, "calibrate.place_gains=falling"])
     with pytest.raises(ConfigError, match=r"calibrate\.population_seed=-1"):
         cal.main([f"incidents.path={incidents}", *READ, "calibrate.population_seed=-1"])
     # the population is the calibration's to choose, and to record
