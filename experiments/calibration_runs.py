@@ -54,8 +54,9 @@ class CalibrateSettings:
     min_incidents: int = 200
     sampler_seed: int = 0
     # the calibrated city's synthetic population (population.seed of every fitting and test run, and
-    # of `precinct run city.calibration=...`); null: each run draws its own from its seed
-    population_seed: int | None = 0
+    # of `precinct run city.calibration=...`); null: each run draws its own from its seed. Off by
+    # default: one population's offenders leave streets unreached (docs/calibration.md, measured)
+    population_seed: int | None = None
     # what the shrinkage strength k is fitted on: the holdout's Poisson "likelihood" over every street,
     # or its "hit_rate" at 5% of street length (what the test period's hit-rate target scores)
     prior_strength_by: str = "likelihood"

@@ -37,7 +37,7 @@ READ = [
 ]  # fmt: skip
 SMALL = [
     "calibrate.days=3", "calibrate.seeds=1", "calibrate.trials=2", "calibrate.moment_rounds=1",
-    "calibrate.test_replications=2",
+    "calibrate.test_replications=2", "calibrate.population_seed=0",
 ]  # fmt: skip
 
 
