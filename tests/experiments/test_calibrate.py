@@ -544,12 +544,13 @@ def test_the_place_step_moves_the_models_expected_crime_towards_the_shrunk_count
         k = state.prior_strength
         pilot = fit.segments(fit.periods.train, pilot=True)
         before = fit.runner.expected_recorded(
-            [cal.trial_folder(fit.runner.out / "trials", cal.FitState.from_config(model), pilot, fit.city)],
+            [cal.trial_folder(fit.runner.out / "trials", cal.FitState.from_config(model), pilot, fit.city,
+                               fit.population)],
             settings.seeds, settings.days, "pilot",
         )  # fmt: skip
         x0 = np.mean(next(iter(before.values())), axis=0)
         segs = fit.segments(fit.periods.train)
-        folder = cal.trial_folder(fit.runner.out / "trials", state, segs, fit.city)
+        folder = cal.trial_folder(fit.runner.out / "trials", state, segs, fit.city, fit.population)
         fit.runner.run([folder], settings.seeds, settings.days, "step")
         x1 = np.mean(
             fit.runner.expected_recorded([folder], settings.seeds, settings.days, "step")[folder], axis=0
