@@ -33,7 +33,11 @@ SEARCH_DWELL_MEAN_MIN = 30.0
 
 
 class Offenders:
-    """All offenders as arrays; awareness spaces as a CSR of segments with familiarity weights."""
+    """All offenders as arrays; awareness spaces as a CSR of segments with familiarity weights.
+
+    ``rng`` draws homes, anchors and awareness spaces; ``spell_rng`` (default ``rng``) who starts in
+    an active spell, a run's state rather than the city's (``population.seed``, sim.model).
+    """
 
     kind = "offender"
 
