@@ -200,6 +200,9 @@ def test_the_calibrated_city_keeps_one_population(calibrated: Path) -> None:
         assert yaml.safe_load((trial / CALIBRATION_FILE).read_text())["population"] == {"seed": 0}
     configs = list((calibrated / "runs").glob("*/*/config.json"))
     assert configs and {json.loads(p.read_text())["population"]["seed"] for p in configs} == {0}
+    assert (
+        "share one synthetic population (population.seed=0)" in (calibrated / "validation.html").read_text()
+    )
     model, _ = build_model_config({"city": {"calibration": str(calibrated)}, "policy": {"baseline": {}}},
                                   overrides=["city.calibration=x"])  # fmt: skip
     assert model.population.seed == 0
