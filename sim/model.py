@@ -44,6 +44,7 @@ from sim.policies import build_policies, random_patrol
 from sim.policing import Policing
 from sim.progress import SETUP_STAGES, Progress, no_progress, peak_memory_bytes
 from sim.scale import resolve_headcounts, with_headcounts
+from sim.streams import city_rngs, run_rngs
 from sim.survey import Survey
 from sim.timeseries import TimeSeries
 
@@ -51,16 +52,6 @@ __all__ = ["PrecinctModel", "Progress", "SimulationResult", "peak_memory_bytes",
 
 _log = logging.getLogger("precinct")
 
-# new streams go last: spawned seeds depend on position, so the others keep theirs
-RNG_STREAMS = ("population", "offenders", "environment", "routine", "offending", "victims", "reporting",
-               "patrol", "policy", "survey")  # fmt: skip
-# the streams that build the synthetic city: residents, offenders' homes and anchors, the streets'
-# risky-facility term. "population" and "environment" draw only then; "offenders" also steers
-# offenders' outings during the run, so with population.seed set the run keeps its own stream for that
-CITY_STREAMS = ("population", "offenders", "environment")
-# population.seed spawns the city's streams from this child of its SeedSequence: far past the run's
-# streams (children 0.. of a run's seed), so no run stream, present or added later, shares its draws
-_CITY_BRANCH = 1_000
 N_KINDS = 3  # occupancy kinds: 0 residents in public, 1 offenders out, 2 officers on the street
 
 
@@ -97,9 +88,8 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
         self.progress = progress or no_progress
         # independent streams per process, so that the same seed gives the same residents, offenders
         # and routines in every policy arm (common random numbers)
-        streams = np.random.SeedSequence(config.seed).spawn(len(RNG_STREAMS))
-        self.rngs = {name: np.random.default_rng(s) for name, s in zip(RNG_STREAMS, streams, strict=True)}
-        build = city_rngs(config.population.seed, self.rngs)
+        self.rngs = run_rngs(config.seed)
+        build = city_rngs(config.population.seed, self.rngs)  # the city's: population.seed, if set
         net = network or load_network(config.city.path, network_type=config.city.network_type,
                                       cache_dir=config.city.cache_dir)  # fmt: skip
         self.network = net
@@ -274,25 +264,6 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
     def timeseries(self) -> pd.DataFrame:
         """Return the time series so far (one row per ``sim.timeseries_every_min``)."""
         return self.series.frame()
-
-
-def city_rngs(
-    population_seed: int | None, rngs: dict[str, np.random.Generator]
-) -> dict[str, np.random.Generator]:
-    """Return the generators that build the synthetic city (:data:`CITY_STREAMS`).
-
-    ``population_seed`` None: the run's own streams ``rngs``, so the run's seed draws its city (the
-    behaviour before ``population.seed`` existed, event for event). Set: streams of their own, spawned
-    from the population seed's child ``_CITY_BRANCH``, which no run's seed spawns, so the city is the
-    same whatever the run's seed and its draws share nothing with the run's.
-    """
-    if population_seed is None:
-        return {name: rngs[name] for name in CITY_STREAMS}
-    branch = np.random.SeedSequence(population_seed, spawn_key=(_CITY_BRANCH,))
-    return {
-        name: np.random.default_rng(s)
-        for name, s in zip(CITY_STREAMS, branch.spawn(len(CITY_STREAMS)), strict=True)
-    }
 
 
 def grid_areas(net: StreetNetwork, cell_m: float) -> NDArray[np.int64]:
