@@ -102,6 +102,8 @@ MIN_TYPE_EVENTS = 150
 # error is multiplied by 1 - gain * (1 + power) each round) and still takes most of the way where
 # exposure does not answer attractiveness at all.
 PLACE_GAIN = 0.5
+# Share of street length the hit-rate target flags (docs/calibration.md, "Validation").
+HIT_RATE_COVERAGE = 0.05
 # Pseudo-crimes that shrink a type's drawn / expected ratio towards 1 (drawn_to_expected).
 RATIO_PSEUDO_CRIMES = 10.0
 
@@ -161,14 +163,19 @@ def write_calibration(
     data: dict[str, Any] | None = None,
     parameters: list[dict[str, Any]] | None = None,
     validation: dict[str, Any] | None = None,
+    population: dict[str, Any] | None = None,
 ) -> Path:
-    """Write ``calibration.yaml`` and ``segments.parquet`` atomically; return the folder."""
+    """Write ``calibration.yaml`` and ``segments.parquet`` atomically; return the folder.
+
+    ``population`` holds the ``population.*`` values every run of the calibrated city takes (its ``seed``).
+    """
     folder.mkdir(parents=True, exist_ok=True)
     write_table(folder / SEGMENTS_FILE, segments)
     doc = {
         "format": CALIBRATION_FORMAT,
         "model_version": MODEL_VERSION,
         "city": city,
+        "population": population or {},
         "crime": state.crime_values(),
         "data": data or {},
         "parameters": parameters or [],
@@ -190,15 +197,24 @@ def _plain(obj: Any) -> Any:
     return obj
 
 
-def trial_folder(root: Path, state: FitState, segments: pd.DataFrame, city: dict[str, Any]) -> Path:
+def trial_folder(
+    root: Path,
+    state: FitState,
+    segments: pd.DataFrame,
+    city: dict[str, Any],
+    population: dict[str, Any] | None = None,
+) -> Path:
     """Return a calibration folder for one trial, named by the hash of what it holds (so reruns find it)."""
-    digest = hashlib.sha256(json.dumps(state.crime_values(), sort_keys=True).encode())
+    values = state.crime_values()
+    if population:  # left out when empty, so the folders of a calibration without it keep their names
+        values = {**values, "population": population}
+    digest = hashlib.sha256(json.dumps(values, sort_keys=True).encode())
     digest.update(
         pd.util.hash_pandas_object(segments[["count", "expected"]], index=False).to_numpy().tobytes()
     )
     folder = root / digest.hexdigest()[:16]
     if not (folder / CALIBRATION_FILE).is_file():
-        write_calibration(folder, state, segments, city)
+        write_calibration(folder, state, segments, city, population=population)
     return folder
 
 
@@ -213,6 +229,8 @@ class Fit:
     runner: Runner
     city: dict[str, Any]
     static_share: np.ndarray
+    population: dict[str, Any] = field(default_factory=dict)
+    """The ``population.*`` values of every run (``seed``: the calibrated city's synthetic population)."""
     exposure: np.ndarray = field(default_factory=lambda: np.zeros(0))
     """The model's own expected recorded crime per segment with the place multiplier divided out (a
     share; empty before the pilot): the ``expected`` of the place terms (:meth:`learn_exposure`)."""
@@ -549,14 +567,17 @@ def _moment_rounds(
     fit.volume_history = []  # the place terms changed since the last stage: a new volume curve
     for i in range(rounds):
         segs = fit.segments(real)
-        folder = trial_folder(fit.runner.out / "trials", state, segs, fit.city)
+        folder = trial_folder(fit.runner.out / "trials", state, segs, fit.city, fit.population)
         sims = fit.runner.run([folder], s.seeds, s.days, f"{tag}{i}")[folder]
         exposure = fit.runner.expected_recorded([folder], s.seeds, s.days, f"{tag}{i}")[folder]
         expected = fit.runner.expected_crimes([folder], s.seeds, s.days, f"{tag}{i}")[folder]
         place = place_distance(np.mean(exposure, axis=0), segs, state.prior_strength)
-        fit.learn_exposure(exposure, segs, state.prior_strength, gain=PLACE_GAIN)
         # the last stage starts near the answer, where each round's step is mostly its runs' noise:
-        # decreasing gains (Robbins & Monro 1951) average the rounds instead of letting the last one win
+        # decreasing gains (Robbins & Monro 1951) average the rounds instead of letting the last one win.
+        # The place terms' too with calibrate.place_gains=decreasing: two 7-day runs of one population
+        # put their expected crime per street at total variation 0.63 from each other on Portland
+        place_gain = PLACE_GAIN / (i + 1) if decreasing and s.place_gains == "decreasing" else PLACE_GAIN
+        fit.learn_exposure(exposure, segs, state.prior_strength, gain=place_gain)
         gain = s.damping / (i + 1) if decreasing else s.damping
         state, vol = moment_update(state, sims, fit, gain=gain, expected=expected)
         terms = losses(sims, fit, expected=exposure)
@@ -604,7 +625,8 @@ def _optuna_stage(state: FitState, fit: Fit) -> tuple[FitState, list[dict[str, A
                 values = {k: t.suggest_float(k, lo, hi, log=log) for k, (lo, hi, log) in SEARCH.items()}
                 states.append(replace(state, **values))
             folders = [
-                trial_folder(fit.runner.out / "trials", st, fit.segments(real), fit.city) for st in states
+                trial_folder(fit.runner.out / "trials", st, fit.segments(real), fit.city, fit.population)
+                for st in states
             ]
             results = fit.runner.run(folders, s.seeds, s.days, "place")
             expected = fit.runner.expected_recorded(folders, s.seeds, s.days, "place")
@@ -631,26 +653,41 @@ def _optuna_stage(state: FitState, fit: Fit) -> tuple[FitState, list[dict[str, A
 
 
 def fit_prior_strength(
-    train: np.ndarray, holdout: np.ndarray, expected: np.ndarray
+    train: np.ndarray, holdout: np.ndarray, expected: np.ndarray, *, length_m: np.ndarray | None = None
 ) -> tuple[float, float, float]:
-    """Return the shrinkage strength k that best predicts the holdout's counts, with its likelihood interval.
+    """Return the shrinkage strength k that best predicts the holdout's counts, with its interval.
 
     Empirical Bayes without simulation: for each k on a grid, the forecast ``expected * (train + k) /
     (expected' + k)`` (expected' scaled to the train total) is scaled to the holdout's total and
     scored by the holdout's Poisson log-likelihood (k from 0.001 to 1000). The interval is where the log-likelihood is
     within 1.92 of its maximum (a 95% likelihood interval).
+
+    With ``length_m`` (the streets' lengths) the score is instead what the test period's hit-rate
+    target scores: the holdout's crimes on the forecast's top streets filling
+    :data:`HIT_RATE_COVERAGE` of street length (:func:`sim.forecast.count_captured`). Its maximum is
+    a plateau of ks that flag the same streets; the largest of them is taken (the least pull towards
+    the counts that forecasts as well), and the interval is the ks capturing at least 98% as much.
     """
+    from sim.forecast import count_captured
+
     grid = np.logspace(-3, 3, 61)
     e = np.asarray(expected, dtype=float)
     e = e / e.sum()
-    loglik = []
+    score = []
     for k in grid:
         rate = e * relative_risk(train, e, float(k))
+        if length_m is not None:
+            score.append(float(count_captured(rate, holdout, length_m, [HIT_RATE_COVERAGE])[0]))
+            continue
         rate = np.maximum(rate / rate.sum() * holdout.sum(), 1e-12)
-        loglik.append(float((holdout * np.log(rate) - rate).sum()))
-    ll = np.asarray(loglik)
-    best = int(np.argmax(ll))
-    inside = grid[ll >= ll[best] - 1.92]
+        score.append(float((holdout * np.log(rate) - rate).sum()))
+    sc = np.asarray(score)
+    if length_m is not None:
+        best = int(np.flatnonzero(sc >= sc.max())[-1])
+        inside = grid[sc >= 0.98 * sc.max()]
+    else:
+        best = int(np.argmax(sc))
+        inside = grid[sc >= sc[best] - 1.92]
     return float(grid[best]), float(inside.min()), float(inside.max())
 
 
@@ -714,14 +751,15 @@ def prepare_fit(model: ModelConfig, settings: CalibrateSettings, base: list[str]
     static = segment_class_values(net, CLASS_WEIGHT, 1.0) * (
         1.0 + model.crime.place_attraction * np.log1p(land.attractors())
     )
-    return Fit(net, periods, settings, Runner(base, out), city, static / static.sum())
+    population = {} if settings.population_seed is None else {"seed": settings.population_seed}
+    return Fit(net, periods, settings, Runner(base, out), city, static / static.sum(), population)
 
 
 def pilot_round(state: FitState, fit: Fit) -> FitState:
     """Run the uncalibrated model once, learn its exposure (Fit.learn_exposure) and fit k to it."""
     s = fit.settings
     pilot = fit.segments(fit.periods.train, pilot=True)
-    folder = trial_folder(fit.runner.out / "trials", state, pilot, fit.city)
+    folder = trial_folder(fit.runner.out / "trials", state, pilot, fit.city, fit.population)
     fit.runner.run([folder], s.seeds, s.days, "pilot")
     fit.learn_exposure(fit.runner.expected_recorded([folder], s.seeds, s.days, "pilot")[folder], pilot, 1.0)
     # the place terms step from the first round on, so they start with a k fitted to this exposure
@@ -730,9 +768,11 @@ def pilot_round(state: FitState, fit: Fit) -> FitState:
 
 def _prior_strength(fit: Fit) -> tuple[float, float, float]:
     segs = fit.segments(fit.periods.train)
+    by_hit_rate = fit.settings.prior_strength_by == "hit_rate"
     return fit_prior_strength(
-        segs["count"].to_numpy(), fit.counts(fit.periods.holdout), segs["expected"].to_numpy()
-    )
+        segs["count"].to_numpy(), fit.counts(fit.periods.holdout), segs["expected"].to_numpy(),
+        length_m=fit.net.segment_length_m if by_hit_rate else None,
+    )  # fmt: skip
 
 
 def calibrate(model: ModelConfig, settings: CalibrateSettings, base: list[str], out: Path) -> Path:
@@ -747,13 +787,14 @@ def calibrate(model: ModelConfig, settings: CalibrateSettings, base: list[str], 
     state, _, _ = _moment_rounds(state, fit, settings.moment_rounds, "moments", periods.train)
     k, k_lo, k_hi = _prior_strength(fit)
     state = replace(state, prior_strength=k)
+    how = ("best holdout Poisson likelihood of the shrunk counts; 95% likelihood interval"
+           if settings.prior_strength_by == "likelihood" else
+           f"largest k of the best holdout hit rate at {HIT_RATE_COVERAGE:.0%} of street length; ks within 98% of it")  # fmt: skip
     spread: list[dict[str, Any]] = [
-        {"name": "crime.prior_strength", "value": k, "lo": k_lo, "hi": k_hi,
-         "how": "best holdout Poisson likelihood of the shrunk counts; 95% likelihood interval"}
+        {"name": "crime.prior_strength", "value": k, "lo": k_lo, "hi": k_hi, "how": how}
     ]  # fmt: skip
-    say(
-        f"  place prior: shrinkage strength k = {k:.3g} pseudo-crimes (95% likelihood interval {k_lo:.3g}-{k_hi:.3g})"
-    )
+    say(f"  place prior: shrinkage strength k = {k:.3g} pseudo-crimes (by {settings.prior_strength_by}; "
+        f"interval {k_lo:.3g}-{k_hi:.3g})")  # fmt: skip
     if settings.trials:
         say(f"stage 2: place and near-repeat terms ({settings.trials} trials)")
         state, searched = _optuna_stage(state, fit)
@@ -772,7 +813,7 @@ def calibrate(model: ModelConfig, settings: CalibrateSettings, base: list[str], 
         "n_fit": len(periods.fit), "n_test": len(periods.test), "timed": periods.timed,
         "reporting": "not fitted: the file lists recorded crime only, so the share never reported keeps its survey defaults",
     }  # fmt: skip
-    write_calibration(out, state, segments, city, data=data, parameters=parameters)
+    write_calibration(out, state, segments, city, data=data, parameters=parameters, population=fit.population)
     validation: dict[str, Any] = {}
     if settings.test_replications:
         from experiments.calibration_report import validate_test_period
@@ -780,7 +821,8 @@ def calibrate(model: ModelConfig, settings: CalibrateSettings, base: list[str], 
         validation = validate_test_period(
             out, fit.runner, fit.net, periods, settings, city, model, parameters
         )
-        write_calibration(out, state, segments, city, data=data, parameters=parameters, validation=validation)
+        write_calibration(out, state, segments, city, data=data, parameters=parameters, validation=validation,
+                          population=fit.population)  # fmt: skip
     say(f"calibration written to {out} in {(time.monotonic() - t0) / 60:.1f} min "
            f"({fit.runner.sims_run} simulations run)")  # fmt: skip
     return out
@@ -813,6 +855,9 @@ def _compose(overrides: Sequence[str]) -> tuple[ModelConfig, CalibrateSettings, 
             "city.calibration", data["city"]["calibration"], "empty: calibrate a map, not a calibration"
         )
     model, run = build_model_config(data, overrides=overrides)
+    if model.population.seed is not None:
+        raise ConfigError("population.seed", model.population.seed,
+                          "null: a calibration chooses its population with calibrate.population_seed")  # fmt: skip
     return model, settings, run.name
 
 

@@ -80,6 +80,7 @@ def validate_test_period(
         "fit_period": [str(p.fit_start.date()), str((p.fit_end - pd.Timedelta(days=1)).date())],
         "test_period": [str(test_start.date()), str((test_start + pd.Timedelta(days=days - 1)).date())],
         "n_replications": s.test_replications,
+        "population_seed": s.population_seed,
         "parameters": [{**row, "unit": _unit(row["name"])} for row in parameters],
         "calibration_hash": file_sha256(out / "segments.parquet")[:16],
         "version": MODEL_VERSION,

@@ -53,6 +53,16 @@ class CalibrateSettings:
     test_days_max: float = 56.0
     min_incidents: int = 200
     sampler_seed: int = 0
+    # the calibrated city's synthetic population (population.seed of every fitting and test run, and
+    # of `precinct run city.calibration=...`); null: each run draws its own from its seed. Off by
+    # default: one population's offenders leave streets unreached (docs/calibration.md, measured)
+    population_seed: int | None = None
+    # what the shrinkage strength k is fitted on: the holdout's Poisson "likelihood" over every street,
+    # or its "hit_rate" at 5% of street length (what the test period's hit-rate target scores)
+    prior_strength_by: str = "likelihood"
+    # the place terms' step in the last moment rounds: "constant" (PLACE_GAIN each round) or
+    # "decreasing" (PLACE_GAIN / round: the rounds' exposures averaged, as the mix's steps are)
+    place_gains: str = "constant"
     forecasts: bool = True
     # start again: delete the folder's finished runs and trials first
     fresh: bool = False
@@ -69,6 +79,15 @@ class CalibrateSettings:
             v = getattr(self, name)
             if not (isinstance(v, int | float) and v >= 1):
                 raise ConfigError(f"calibrate.{name}", v, "at least 1 day")
+        v = self.population_seed
+        if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 0):
+            raise ConfigError("calibrate.population_seed", v, "a non-negative whole number, or null")
+        if self.prior_strength_by not in ("likelihood", "hit_rate"):
+            raise ConfigError(
+                "calibrate.prior_strength_by", self.prior_strength_by, "'likelihood' or 'hit_rate'"
+            )
+        if self.place_gains not in ("constant", "decreasing"):
+            raise ConfigError("calibrate.place_gains", self.place_gains, "'constant' or 'decreasing'")
         if not 0 < self.damping <= 1:
             raise ConfigError("calibrate.damping", self.damping, "a number in (0, 1]")
         if not 0.05 <= self.holdout_share <= 0.5:

@@ -251,10 +251,10 @@ def build_model_config(
 
 
 def _apply_calibration(sections: dict[str, Any], explicit: set[str]) -> None:
-    """Set the calibration's map (unless a map was chosen) and fitted ``crime.*`` values (unless given)."""
+    """Set the calibration's map (unless a map was chosen), fitted ``crime.*`` values and population seed (unless given)."""
     from sim.calibration import load_calibration
 
-    city, crime = sections["city"], sections["crime"]
+    city = sections["city"]
     cal = load_calibration(city.calibration)
     if not explicit & {"city", "city.path"}:
         city.path = str(cal.city.get("path", city.path))
@@ -269,10 +269,10 @@ def _apply_calibration(sections: dict[str, Any], explicit: set[str]) -> None:
         raise ConfigError("city.network_type", city.network_type,
                           f"{cal.city.get('network_type')!r}, the network type {cal.folder} was calibrated on")  # fmt: skip
     for key, value in cal.overrides(explicit).items():
-        name = key.partition(".")[2]
-        if not hasattr(crime, name):
-            raise ConfigError(f"{cal.folder}: {key}", value, "a crime.* key of this version")
-        setattr(crime, name, value)
+        section, _, name = key.partition(".")
+        if not hasattr(sections[section], name):
+            raise ConfigError(f"{cal.folder}: {key}", value, f"a {section}.* key of this version")
+        setattr(sections[section], name, value)
 
 
 def _policy_configs(policies: Any) -> dict[str, Any]:

@@ -722,8 +722,9 @@ def write_validation(
         What the page's header and footer say: ``city`` (name), ``map`` and ``incidents`` (files),
         ``fit_period`` and ``test_period`` (``[first, last]`` dates or a phrase), ``n_replications``,
         ``parameters`` (a list of dicts ``name``, ``value``, ``lo``, ``hi``, ``unit``),
-        ``calibration_hash``, ``version`` and ``attribution`` (the crime data's licence line). Stored
-        in the JSON under ``meta``.
+        ``calibration_hash``, ``version``, ``attribution`` (the crime data's licence line) and
+        ``population_seed`` (the replications' shared synthetic population, or None). Stored in the
+        JSON under ``meta``.
     forecasts
         Scored hot-spot forecasts (``forecaster``, ``coverage``, ``hit_rate``, ``hit_rate_lo``,
         ``hit_rate_hi``, ``pai``, ``pai_lo``, ``pai_hi``, ``pei``, ``pei_lo``, ``pei_hi``,
@@ -1058,6 +1059,17 @@ def _forecast_section(forecasts: pd.DataFrame | None) -> str:
     )
 
 
+def _population_note(meta: Mapping[str, Any]) -> str:
+    """Say that the replications share one synthetic population, when they do (``meta["population_seed"]``)."""
+    seed = meta.get("population_seed")
+    if seed is None:
+        return ""
+    return (
+        f" The replications share one synthetic population (population.seed={_esc(seed)}), the one the place terms "
+        "were fitted to: their intervals are conditional on it and leave out how another population would differ."
+    )
+
+
 def _methods(v: Validation, meta: Mapping[str, Any]) -> str:
     info = v.info
     sizes = info["sim_events"]
@@ -1065,7 +1077,7 @@ def _methods(v: Validation, meta: Mapping[str, Any]) -> str:
         f"<p><strong>Methods.</strong> {info['n_replications']} simulated replication(s) of {wording.fmt(info['sim_days'], 1)} "
         f"days ({min(sizes):,}–{max(sizes):,} recorded crimes each) against {info['real_events']:,} real recorded crimes "
         f"of the modelled types over {wording.fmt(info['real_days'], 1)} days ({info['real_events_with_clock_time']:,} "
-        f"with a clock time, {info['real_events_with_day']:,} with a day). Concentration and Knox at equal event counts "
+        f"with a clock time, {info['real_events_with_day']:,} with a day).{_population_note(meta)} Concentration and Knox at equal event counts "
         "(the larger set subsampled at random to the smaller; Bernasco &amp; Steenbeek 2017); chance concentration from "
         "100 random allocations by street length (Chalfin, Kaplan &amp; Cuellar 2021); Knox pairs within "
         f"{KNOX_DISTANCE_M:g} m and {KNOX_DAYS:g} days against 99 permutations of times (Johnson et al. 2007); "

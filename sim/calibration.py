@@ -87,6 +87,9 @@ class Calibration:
     """``path``, ``network_type``, ``name``, ``map_sha256``, ``n_segments``."""
     crime: dict[str, Any]
     """Fitted ``crime.*`` values, applied to every run of the calibrated city."""
+    population: dict[str, Any] = field(default_factory=dict)
+    """``population.*`` values of the calibrated city: its ``seed``, the synthetic population the place
+    terms were fitted to (empty in a calibration made before it was kept: each run draws its own)."""
     data: dict[str, Any] = field(default_factory=dict)
     """The incident file (path, SHA-256) and the fit and test periods."""
     parameters: list[dict[str, Any]] = field(default_factory=list)
@@ -121,9 +124,10 @@ class Calibration:
             )
 
     def overrides(self, explicit: Collection[str] = ()) -> dict[str, Any]:
-        """Return the ``crime.*`` values to set (keys as ``crime.name``), minus those given explicitly."""
+        """Return the ``crime.*`` and ``population.*`` values to set (keys as ``section.name``), minus those given explicitly."""
         out = {f"crime.{k}": v for k, v in self.crime.items()}
         out["crime.segment_prior"] = str(self.segments_path)
+        out.update({f"population.{k}": v for k, v in self.population.items() if v is not None})
         return {k: v for k, v in out.items() if k not in explicit}
 
 
@@ -159,6 +163,8 @@ def load_calibration(folder: str | os.PathLike[str]) -> Calibration:
     for key in ("city", "crime"):
         if not isinstance(doc.get(key), dict):
             raise CalibrationError(path, f"has no '{key}' mapping", "rerun `precinct calibrate`")
+    if not isinstance(doc.get("population") or {}, dict):
+        raise CalibrationError(path, "has a 'population' that is not a mapping", "rerun `precinct calibrate`")
     if not (root / SEGMENTS_FILE).is_file():
         raise CalibrationError(root, f"has no {SEGMENTS_FILE}", "rerun `precinct calibrate`")
     city = dict(doc["city"])
@@ -168,6 +174,7 @@ def load_calibration(folder: str | os.PathLike[str]) -> Calibration:
         folder=root.resolve(),
         city=city,
         crime=dict(doc["crime"]),
+        population=dict(doc.get("population") or {}),
         data=dict(doc.get("data") or {}),
         parameters=list(doc.get("parameters") or []),
         validation=dict(doc.get("validation") or {}),

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.checks import NON_NEGATIVE, POSITIVE, is_number
+from sim.checks import NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE, is_number
 from sim.errors import ConfigError
 from sim.offences import CRIME_TYPES, OFFENCES
 
@@ -117,6 +117,12 @@ class PopulationConfig:
     # 2005; Wiles & Costello 2000): weight exp(-d / anchor_decay_m).
     anchor_decay_m: float = 800.0
     awareness_radius_m: float = 250.0
+    # Seed of the synthetic city: who lives, works and goes out where, offenders' homes and anchors,
+    # and the streets' unobserved risky-facility term (crime.risky_facility_sigma). null: each run's
+    # own ``seed`` draws them, so replications differ in their populations too; set, every run of
+    # any ``seed`` has the same city and only what happens in it varies (a calibration fixes it:
+    # docs/calibration.md).
+    seed: int | None = None
 
 
 # Offenders' motivation to go out by hour of day (relative weights, 00:00 first). The shape follows
@@ -458,6 +464,11 @@ class ModelConfig:
         self.survey.validate()
         if not isinstance(self.seed, int) or self.seed < 0:
             raise ConfigError("seed", self.seed, "a non-negative integer")
+        city_seed = self.population.seed
+        if city_seed is not None and not NON_NEGATIVE_INT.ok(city_seed):
+            raise ConfigError(
+                "population.seed", city_seed, "a non-negative integer, or null for each run's own"
+            )
         if not self.policies:
             raise ConfigError("policy", self.policies, "at least one policy, e.g. policy=baseline")
         return self

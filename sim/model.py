@@ -44,6 +44,7 @@ from sim.policies import build_policies, random_patrol
 from sim.policing import Policing
 from sim.progress import SETUP_STAGES, Progress, no_progress, peak_memory_bytes
 from sim.scale import resolve_headcounts, with_headcounts
+from sim.streams import city_rngs, run_rngs
 from sim.survey import Survey
 from sim.timeseries import TimeSeries
 
@@ -51,9 +52,6 @@ __all__ = ["PrecinctModel", "Progress", "SimulationResult", "peak_memory_bytes",
 
 _log = logging.getLogger("precinct")
 
-# new streams go last: spawned seeds depend on position, so the others keep theirs
-RNG_STREAMS = ("population", "offenders", "environment", "routine", "offending", "victims", "reporting",
-               "patrol", "policy", "survey")  # fmt: skip
 N_KINDS = 3  # occupancy kinds: 0 residents in public, 1 offenders out, 2 officers on the street
 
 
@@ -90,8 +88,8 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
         self.progress = progress or no_progress
         # independent streams per process, so that the same seed gives the same residents, offenders
         # and routines in every policy arm (common random numbers)
-        streams = np.random.SeedSequence(config.seed).spawn(len(RNG_STREAMS))
-        self.rngs = {name: np.random.default_rng(s) for name, s in zip(RNG_STREAMS, streams, strict=True)}
+        self.rngs = run_rngs(config.seed)
+        build = city_rngs(config.population.seed, self.rngs)  # the city's: population.seed, if set
         net = network or load_network(config.city.path, network_type=config.city.network_type,
                                       cache_dir=config.city.cache_dir)  # fmt: skip
         self.network = net
@@ -106,17 +104,17 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
         self.land = LandUse.from_network(net)
         _log.info("%s: homes, workplaces and crime generators from %s", config.city.name,
                   "the extract's mapped places" if self.land.source == "mapped" else "street class (no places mapped)")  # fmt: skip
-        self.env = Environment(
-            net, config.crime, self.rngs["environment"], self.router, self.land.attractors()
-        )
+        self.env = Environment(net, config.crime, build["environment"], self.router, self.land.attractors())
         self.area = grid_areas(net, config.city.area_cell_m)
         self.progress("set-up", 2, SETUP_STAGES)
         home_w = self.land.home_weights(net)
-        self.residents = res.Residents(net, config.population, self.rngs["population"], home_weights=home_w,
+        self.residents = res.Residents(net, config.population, build["population"], home_weights=home_w,
                                        work_weights=self.land.work_weights(net),
                                        leisure_weights=self.land.leisure_weights(),
                                        step_min=config.sim.step_min)  # fmt: skip
-        self.offenders = off.Offenders(net, config.population, self.rngs["offenders"], self.router, home_w)
+        # who starts in an active spell is the run's, not the city's
+        self.offenders = off.Offenders(net, config.population, build["offenders"], self.router, home_w,
+                                       spell_rng=self.rngs["offenders"])  # fmt: skip
         self.officers = ofc.Officers(net, config.police, self._station_nodes())
         self.resident_routes, self.offender_routes, self.officer_routes = (
             RouteBook(self.router, net.edge_source, net.indices, net.edge_length_m) for _ in range(3)

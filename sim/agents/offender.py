@@ -33,7 +33,11 @@ SEARCH_DWELL_MEAN_MIN = 30.0
 
 
 class Offenders:
-    """All offenders as arrays; awareness spaces as a CSR of segments with familiarity weights."""
+    """All offenders as arrays; awareness spaces as a CSR of segments with familiarity weights.
+
+    ``rng`` draws homes, anchors and awareness spaces; ``spell_rng`` (default ``rng``) who starts in
+    an active spell, a run's state rather than the city's (``population.seed``, sim.model).
+    """
 
     kind = "offender"
 
@@ -44,6 +48,8 @@ class Offenders:
         rng: np.random.Generator,
         router: Router,
         home_segment_weights: NDArray[np.float64],
+        *,
+        spell_rng: np.random.Generator | None = None,
     ) -> None:
         self.net = net
         self.config = config
@@ -95,7 +101,8 @@ class Offenders:
         self.search_until_min = np.zeros(n)
         self.rest_until_min = np.zeros(n)
         self.outing_until_min = np.zeros(n)
-        self.in_spell = rng.random(n) < 1.0 / 3.0
+        # spell_rng None: the same stream as the anchors (one seed draws the city and the run)
+        self.in_spell = (rng if spell_rng is None else spell_rng).random(n) < 1.0 / 3.0
         self.offences = np.zeros(n, dtype=np.int64)
         self.last_success_segment = np.full(n, -1, dtype=np.int64)
         self.last_success_min = np.full(n, -np.inf)

@@ -37,7 +37,7 @@ READ = [
 ]  # fmt: skip
 SMALL = [
     "calibrate.days=3", "calibrate.seeds=1", "calibrate.trials=2", "calibrate.moment_rounds=1",
-    "calibrate.test_replications=2",
+    "calibrate.test_replications=2", "calibrate.population_seed=0",
 ]  # fmt: skip
 
 
@@ -189,6 +189,50 @@ def test_a_calibration_of_another_map_or_version_is_refused(calibrated: Path, tm
         load_calibration(tmp_path / "nope")
 
 
+def test_the_calibrated_city_keeps_one_population(calibrated: Path) -> None:
+    """The fit's runs, the test period's and a run of the calibrated city all build the city of
+    calibrate.population_seed; a population.seed given beside the calibration wins."""
+    from experiments.configuration import build_model_config
+
+    c = load_calibration(calibrated)
+    assert c.population == {"seed": 0}
+    for trial in (calibrated / "trials").iterdir():
+        assert yaml.safe_load((trial / CALIBRATION_FILE).read_text())["population"] == {"seed": 0}
+    configs = list((calibrated / "runs").glob("*/*/config.json"))
+    assert configs and {json.loads(p.read_text())["population"]["seed"] for p in configs} == {0}
+    assert (
+        "share one synthetic population (population.seed=0)" in (calibrated / "validation.html").read_text()
+    )
+    model, _ = build_model_config({"city": {"calibration": str(calibrated)}, "policy": {"baseline": {}}},
+                                  overrides=["city.calibration=x"])  # fmt: skip
+    assert model.population.seed == 0
+    given, _ = build_model_config({"city": {"calibration": str(calibrated)}, "population": {"seed": 4},
+                                   "policy": {"baseline": {}}},
+                                  overrides=["city.calibration=x", "population.seed=4"])  # fmt: skip
+    assert given.population.seed == 4
+
+
+def test_a_calibration_made_before_the_population_was_kept_still_loads(
+    calibrated: Path, tmp_path: Path
+) -> None:
+    """Its calibration.yaml has no population: its runs draw their own, as when it was made."""
+    from experiments.configuration import build_model_config
+
+    old = tmp_path / "old"
+    shutil.copytree(calibrated, old, ignore=shutil.ignore_patterns("runs", "trials"))
+    doc = yaml.safe_load((old / CALIBRATION_FILE).read_text())
+    del doc["population"]
+    (old / CALIBRATION_FILE).write_text(yaml.safe_dump(doc))
+    assert load_calibration(old).population == {}
+    model, _ = build_model_config({"city": {"calibration": str(old)}, "policy": {"baseline": {}}},
+                                  overrides=["city.calibration=x"])  # fmt: skip
+    assert model.population.seed is None
+    doc["population"] = ["seed", 0]
+    (old / CALIBRATION_FILE).write_text(yaml.safe_dump(doc))
+    with pytest.raises(CalibrationError, match="'population' that is not a mapping"):
+        load_calibration(old)
+
+
 def test_a_killed_calibration_resumes_without_redoing_finished_runs(calibrated: Path) -> None:
     """Delete what a kill during the test period leaves unfinished, and leave an Optuna trial running.
 
@@ -263,6 +307,15 @@ def test_bad_calibrate_settings_name_the_key(
         cal.main([f"incidents.path={incidents}", *READ, "calibrate.fit_end=tuesday"])
     with pytest.raises(ConfigError, match=r"incidents\.path"):
         cal.main(SMALL)
+    with pytest.raises(ConfigError, match=r"calibrate\.prior_strength_by='deviance'"):
+        cal.main([f"incidents.path={incidents}", *READ, "calibrate.prior_strength_by=deviance"])
+    with pytest.raises(ConfigError, match=r"calibrate\.place_gains='falling'"):
+        cal.main([f"incidents.path={incidents}", *READ, "calibrate.place_gains=falling"])
+    with pytest.raises(ConfigError, match=r"calibrate\.population_seed=-1"):
+        cal.main([f"incidents.path={incidents}", *READ, "calibrate.population_seed=-1"])
+    # the population is the calibration's to choose, and to record
+    with pytest.raises(ConfigError, match=r"population\.seed=3 .*calibrate\.population_seed"):
+        cal.main([f"incidents.path={incidents}", *READ, "population.seed=3"])
 
 
 def test_the_dense_period_leaves_out_a_tail_of_late_reports() -> None:
@@ -373,6 +426,28 @@ def test_shrinkage_strength_follows_how_uneven_the_streets_really_are() -> None:
     assert k_uneven < 2.0 < k_even
 
 
+def test_shrinkage_strength_by_hit_rate_flags_the_holdouts_hot_streets() -> None:
+    """Fitted on the holdout's hit rate at 5% of length, k captures at least what the likelihood's k does
+    there, and is the largest k that captures that much."""
+    from sim.forecast import count_captured
+
+    rng = np.random.default_rng(1)
+    length = rng.uniform(20.0, 200.0, 5000)
+    expected = rng.gamma(1.0, 1.0, 5000)
+    risk = expected * rng.gamma(0.3, 1 / 0.3, 5000)
+    train, holdout = rng.poisson(risk * 0.3), rng.poisson(risk * 0.1)
+
+    def captured(k: float) -> float:
+        forecast = expected * relative_risk(train, expected, k)
+        return float(count_captured(forecast, holdout, length, [0.05])[0])
+
+    k_hit, lo, hi = cal.fit_prior_strength(train, holdout, expected, length_m=length)
+    k_lik, _, _ = cal.fit_prior_strength(train, holdout, expected)
+    assert lo <= k_hit <= hi
+    assert captured(k_hit) >= captured(k_lik)
+    assert captured(k_hit * 10**0.1) < captured(k_hit) or k_hit == 1000.0  # the largest k of the best
+
+
 def test_month_only_files_split_on_whole_months() -> None:
     """police.uk dates stand for their month: the periods start and end on month boundaries."""
     from experiments.calibration_runs import CalibrateSettings, split_periods
@@ -472,12 +547,13 @@ def test_the_place_step_moves_the_models_expected_crime_towards_the_shrunk_count
         k = state.prior_strength
         pilot = fit.segments(fit.periods.train, pilot=True)
         before = fit.runner.expected_recorded(
-            [cal.trial_folder(fit.runner.out / "trials", cal.FitState.from_config(model), pilot, fit.city)],
+            [cal.trial_folder(fit.runner.out / "trials", cal.FitState.from_config(model), pilot, fit.city,
+                               fit.population)],
             settings.seeds, settings.days, "pilot",
         )  # fmt: skip
         x0 = np.mean(next(iter(before.values())), axis=0)
         segs = fit.segments(fit.periods.train)
-        folder = cal.trial_folder(fit.runner.out / "trials", state, segs, fit.city)
+        folder = cal.trial_folder(fit.runner.out / "trials", state, segs, fit.city, fit.population)
         fit.runner.run([folder], settings.seeds, settings.days, "step")
         x1 = np.mean(
             fit.runner.expected_recorded([folder], settings.seeds, settings.days, "step")[folder], axis=0

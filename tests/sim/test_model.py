@@ -56,6 +56,50 @@ def test_different_seeds_differ(city) -> None:
     assert event_bytes(a.events) != event_bytes(b.events)
 
 
+def _city_of(model: PrecinctModel) -> dict[str, np.ndarray]:
+    """What population.seed fixes: residents' and offenders' places, and the streets' risky-facility term."""
+    r, o = model.residents, model.offenders
+    return {
+        "resident_home": r.home_segment, "resident_work": r.work_segment, "resident_leisure": r.leisure_segment,
+        "resident_worker": r.is_worker, "resident_vehicle": r.has_vehicle, "resident_trust": r.trust_start,
+        "offender_home": o.home_segment, "offender_anchor": o.anchor_segment,
+        "offender_aware": o.aware_segment, "offender_aware_weight": o.aware_weight,
+        "risky": model.env.risky,
+    }  # fmt: skip
+
+
+def test_population_seed_fixes_the_city_and_the_run_seed_the_events(city) -> None:
+    runs = []
+    for seed in (1, 2):
+        cfg = small_config(seed=seed, days=1.0)
+        cfg.population.seed = 7
+        model = PrecinctModel(cfg, network=city, mesa_agents=False)
+        runs.append((_city_of(model), model.run()))
+    (city_a, a), (city_b, b) = runs
+    for key, value in city_a.items():
+        np.testing.assert_array_equal(value, city_b[key], err_msg=key)
+    assert len(a.events) > 20 and event_bytes(a.events) != event_bytes(b.events)
+    # another population seed is another city, and a run without one draws its own
+    other = small_config(seed=1, days=1.0)
+    other.population.seed = 8
+    own = small_config(seed=1, days=1.0)
+    for cfg in (other, own):
+        drawn = _city_of(PrecinctModel(cfg, network=city, mesa_agents=False))
+        assert not np.array_equal(drawn["offender_home"], city_a["offender_home"])
+        assert not np.array_equal(drawn["risky"], city_a["risky"])
+
+
+def test_population_seed_null_is_the_run_seed_city(city) -> None:
+    """Left out, the run's own seed draws its city, as before population.seed existed (the golden
+    events pin the whole run); two seeds give two cities."""
+    a = _city_of(PrecinctModel(small_config(seed=1), network=city, mesa_agents=False))
+    b = _city_of(PrecinctModel(small_config(seed=1), network=city, mesa_agents=False))
+    c = _city_of(PrecinctModel(small_config(seed=2), network=city, mesa_agents=False))
+    for key, value in a.items():
+        np.testing.assert_array_equal(value, b[key], err_msg=key)
+    assert not np.array_equal(a["offender_home"], c["offender_home"])
+
+
 def test_agents_never_leave_the_graph_and_time_adds_up(city) -> None:
     cfg = small_config(seed=3, days=1.0)
     model = PrecinctModel(cfg, network=city)
@@ -154,6 +198,11 @@ def test_bad_config_is_a_clear_error() -> None:
     cfg.police.mode = "horse"
     with pytest.raises(ConfigError, match=r"police\.mode"):
         cfg.validate()
+    for bad in (-1, 1.5, True, "7"):
+        cfg = small_config()
+        cfg.population.seed = bad
+        with pytest.raises(ConfigError, match=r"population\.seed"):
+            cfg.validate()
     cfg = small_config()
     cfg.policies = {"magic": {}}
     with pytest.raises(ConfigError, match="one of baseline"):
