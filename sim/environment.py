@@ -245,8 +245,7 @@ class Environment:
         sources = np.flatnonzero(seen > DETERRENCE_FLOOR)
         if sources.size == 0:
             return np.zeros(segments.size), np.zeros(segments.size)
-        for s in sources[self._reach_start[sources] < 0].tolist():
-            self.reach(s)
+        self._ensure_reach(sources)
         w_src = watch[sources]
         levels = (seen[sources], np.where(w_src > DETERRENCE_FLOOR, w_src, 0.0))
         deterrence, watched = reach_maxima_at(
@@ -265,12 +264,16 @@ class Environment:
         seen = np.where(self.police_present, 1.0, watch)
         return seen, watch
 
+    def _ensure_reach(self, sources: NDArray[np.int64]) -> None:
+        """Search the reach of each segment in ``sources`` not searched yet (kept for later steps)."""
+        for s in sources[self._reach_start[sources] < 0].tolist():
+            self.reach(s)
+
     def _gather_reach(
         self, sources: NDArray[np.int64]
     ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.int64]]:
         """Return the reach of every segment in ``sources``, concatenated: (segments, weights, source)."""
-        for s in sources[self._reach_start[sources] < 0].tolist():
-            self.reach(s)
+        self._ensure_reach(sources)
         start = self._reach_start[sources]
         count = self._reach_end[sources] - start
         at = np.repeat(start - (np.cumsum(count) - count), count) + np.arange(int(count.sum()))
