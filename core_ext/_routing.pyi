@@ -30,6 +30,15 @@ class DijkstraWorkspace:
         source_cost: NDArray[np.float64],
         cutoff: float,
     ) -> tuple[NDArray[np.int64], NDArray[np.float64]]: ...
+    def nearest_of(
+        self,
+        indptr: NDArray[np.int64],
+        indices: NDArray[np.int64],
+        weights: NDArray[np.float64],
+        closed: NDArray[np.uint8] | None,
+        origin: int,
+        candidates: NDArray[np.int64],
+    ) -> tuple[NDArray[np.int64], float]: ...
     def routes(
         self,
         indptr: NDArray[np.int64],

@@ -567,6 +567,59 @@ cdef class DijkstraWorkspace:
             _reset(s)
         return nodes, cost
 
+    def nearest_of(
+        self,
+        const int64_t[::1] indptr,
+        const int64_t[::1] indices,
+        const float64_t[::1] weights,
+        const uint8_t[::1] closed,
+        int64_t origin,
+        const int64_t[::1] candidates,
+    ):
+        """Dijkstra from ``origin`` until the nearest nodes of ``candidates`` are settled; return ``(nodes, cost)``.
+
+        ``nodes`` holds every candidate at the least cost (several where costs tie exactly, e.g. over
+        zero-weight edges), in settled order; empty with cost inf if none is reachable.  The search
+        covers the ball round ``origin`` out to the nearest candidate, so on a reversed graph it
+        answers "which of these sources is nearest to ``origin``" for the cost of one small search,
+        not of a search from every source.
+        """
+        cdef Graph g = _graph(indptr, indices, weights, closed, None, 0.0)
+        cdef Search* s = &self.s
+        cdef int64_t i, u, n_found = 0
+        cdef float64_t cost = INFINITY
+        cdef int64_t* saved_order = s.order
+        cdef int64_t* saved_pred = s.pred_edge
+        if not 0 <= origin < self.n_nodes:
+            raise ValueError(f"origin {origin} outside [0, {self.n_nodes})")
+        for i in range(candidates.shape[0]):
+            if not 0 <= candidates[i] < self.n_nodes:
+                raise ValueError(f"candidate node {candidates[i]} outside [0, {self.n_nodes})")
+        found = np.empty(candidates.shape[0], dtype=np.int64)
+        cdef int64_t[::1] found_v = found
+        s.order = NULL
+        s.pred_edge = NULL
+        self.stamp += 1
+        with nogil:
+            for i in range(candidates.shape[0]):
+                self.mark[candidates[i]] = self.stamp
+            _seed(s, origin, 0.0, -1, 0.0)
+            # settle in cost order; after the first candidate, only the nodes at exactly its cost
+            while s.heap.size > 0 and s.heap.items[0].key <= cost:
+                u = heap_pop(&s.heap)
+                if self.mark[u] == self.stamp:
+                    self.mark[u] = -1  # a node listed twice is found once
+                    found_v[n_found] = u
+                    n_found += 1
+                    cost = s.dist[u]
+                _relax(&g, s, u, s.dist[u], cost, False, 0.0, 0.0, -1, False)
+            for i in range(candidates.shape[0]):
+                self.mark[candidates[i]] = -1
+            _reset(s)
+        s.order = saved_order
+        s.pred_edge = saved_pred
+        return found[:n_found], cost
+
     def routes(
         self,
         const int64_t[::1] indptr,

@@ -490,20 +490,27 @@ class Router:
     def nearest_source_of(self, sources: ArrayLike, node: int) -> tuple[int, float]:
         """Return the index in ``sources`` of the source nearest to ``node`` (-1 if none reaches it) and its cost.
 
-        The answer :meth:`nearest_sources` gives for ``node`` (ties broken the same way), from a search
-        that stops once ``node`` is settled instead of covering the whole graph.
+        The cost :meth:`nearest_sources` gives for ``node``, from one search out of ``node`` over the
+        reversed graph, stopped once the nearest sources are settled: it covers the ball round
+        ``node`` out to the nearest source, not a ball round every source. Of sources equally near
+        (costs equal to the last bit, or on one node) the first listed is returned.
         """
         src = as_index_array(np.atleast_1d(sources), "sources", upper=self.n_nodes)
         target = as_index(node, "node", upper=self.n_nodes)
-        dist = np.full(self.n_nodes, np.inf)
-        label = np.empty(self.n_nodes, dtype=np.int64)
-        _routing.shortest_path_lengths(
-            self.indptr, self.indices, self.weights, None, src, np.zeros(src.shape[0]), np.inf, dist, label,
-            False, target,
-        )  # fmt: skip
-        if not np.isfinite(dist[target]):
+        indptr, indices, weights, _ = self._reversed()
+        found, cost = self._workspace.nearest_of(indptr, indices, weights, None, target, src)
+        if found.size == 0:
             return -1, float("inf")
-        return int(label[target]), float(dist[target])
+        return int(np.flatnonzero(np.isin(src, found))[0]), float(cost)
+
+    def _reversed(
+        self,
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[np.int64]]:
+        """Return the graph with every edge turned round (CSR) and, per reversed edge, its edge id; built once."""
+        if self._transposed is None:
+            indptr_t, indices_t, edge_t = transpose_csr(self.indptr, self.indices)
+            self._transposed = (indptr_t, indices_t, np.ascontiguousarray(self.weights[edge_t]), edge_t)
+        return self._transposed
 
     def nearest_sources(
         self,
@@ -518,10 +525,7 @@ class Router:
         closed = self._mask(closed_edges)
         indptr, indices, weights = self.indptr, self.indices, self.weights
         if reverse:
-            if self._transposed is None:
-                indptr_t, indices_t, edge_t = transpose_csr(self.indptr, self.indices)
-                self._transposed = (indptr_t, indices_t, np.ascontiguousarray(self.weights[edge_t]), edge_t)
-            indptr, indices, weights, edge_t = self._transposed
+            indptr, indices, weights, edge_t = self._reversed()
             if closed is not None:
                 closed = np.ascontiguousarray(closed[edge_t])
         dist, label = _dense_search(

@@ -134,7 +134,8 @@ class Policing:
             if free.size == 1:  # the only free officer goes, whoever is nearest: no search to make
                 chosen = int(free[0])
             else:
-                # one multi-source search from every free officer; the call's node reads off the nearest
+                # one search out of the call's node (over the reversed streets) to the nearest free
+                # officer; of officers equally near, the lowest-numbered goes
                 nearest, _ = self.router.nearest_source_of(net.indices[of.position_edge[free]],
                                                            int(net.edge_source[call.edge]))  # fmt: skip
                 chosen = int(free[nearest])

@@ -36,6 +36,9 @@ FLOORS = (
     Floor("p2p_100k", "random route >= 20x networkx", peer="networkx", min_ratio=20.0),
     Floor("local_trips_100k", "local trips >= 10k routes/s", min_rate=10_000.0),
     Floor("bounded_400m_100k", "bounded 400 m >= 20x SciPy limit=", peer="scipy", min_ratio=20.0),
+    Floor(
+        "dispatch_nearest_100k", "nearest of 10 officers >= 5x SciPy min_only", peer="scipy", min_ratio=5.0
+    ),
     Floor("movement_100k", "movement >= 50M agent-advances/s", min_rate=50e6),
     Floor("kde_refresh_10k", "KDE refresh <= 2 ms", max_median_s=2e-3),
     Floor("model_step_100k", "model >= 20M agent-steps/s", min_rate=20e6),

@@ -13,6 +13,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 from scipy.sparse.csgraph import dijkstra
 
 import core_ext
@@ -182,6 +183,43 @@ def test_bounded_scipy(benchmark: Any, grid_100k_scipy: Any, bounded_sources: li
             dijkstra(grid_100k_scipy, indices=s, limit=400.0)
 
     benchmark.pedantic(run, rounds=5, iterations=1)
+
+
+# ---------------------------------------------------------------- dispatch: nearest of a few sources
+
+
+@pytest.fixture(scope="module")
+def dispatch_calls(grid_100k: SyntheticStreets) -> tuple[NDArray[np.int64], list[int]]:
+    """Ten free officers' nodes and 50 calls' nodes (the dispatch of a busy shift: few officers free)."""
+    rng = np.random.default_rng(SEED + 1)
+    return rng.integers(0, grid_100k.n_nodes, 10), rng.integers(0, grid_100k.n_nodes, 50).tolist()
+
+
+@pytest.mark.benchmark(group="dispatch_nearest_100k")
+def test_dispatch_nearest_core_ext(
+    benchmark: Any, router_100k: core_ext.Router, dispatch_calls: tuple[NDArray[np.int64], list[int]]
+) -> None:
+    officers, calls = dispatch_calls
+    _info(benchmark, "core_ext", len(calls))
+    benchmark(lambda: [router_100k.nearest_source_of(officers, c) for c in calls])
+
+
+@pytest.mark.benchmark(group="dispatch_nearest_100k")
+def test_dispatch_nearest_scipy(
+    benchmark: Any, grid_100k_scipy: Any, dispatch_calls: tuple[NDArray[np.int64], list[int]]
+) -> None:
+    """SciPy's multi-source search labels every node with its nearest source: one search a call."""
+    officers, calls = dispatch_calls
+    _info(benchmark, "scipy", len(calls))
+
+    def run() -> None:
+        for c in calls:
+            _, _, nearest = dijkstra(
+                grid_100k_scipy, indices=officers, min_only=True, return_predecessors=True
+            )
+            assert nearest[c] >= 0
+
+    benchmark.pedantic(run, rounds=3, iterations=1)
 
 
 # ---------------------------------------------------------------- movement
