@@ -501,7 +501,8 @@ class Router:
         found, cost = self._workspace.nearest_of(indptr, indices, weights, None, target, src)
         if found.size == 0:
             return -1, float("inf")
-        return int(np.flatnonzero(np.isin(src, found))[0]), float(cost)
+        on_found = src == found[0] if found.size == 1 else np.isin(src, found)
+        return int(np.flatnonzero(on_found)[0]), float(cost)
 
     def _reversed(
         self,

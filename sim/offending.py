@@ -310,16 +310,19 @@ class Offending:
         # only its own offender's position, which no later crime of the step reads
         onward: list[tuple[int, int]] = []  # (offender, destination edge) of sprees
         home: list[int] = []
-        for k in np.flatnonzero(offend):
-            i = int(out[k])
-            cum = np.cumsum(haz[k]) / total[k]
-            ctype = int(min(np.searchsorted(cum, u_type[i], side="right"), len(CRIME_TYPES) - 1))
-            self._commit(i, int(segs[k]), CRIME_TYPES[ctype], float(u_victim[i]), t)
-            nxt = (
-                self._next_spree_edge(int(segs[k]), float(u_where[i]))
-                if u_spree[i] < cfg.spree_prob
-                else None
-            )
+        crimes = np.flatnonzero(offend)
+        if crimes.size == 0:
+            return
+        # each crime's type: the first whose cumulative share of the hazard passes its draw
+        who = out[crimes]
+        share = np.cumsum(haz[crimes], axis=1) / total[crimes, None]
+        ctypes = np.minimum((share <= u_type[who, None]).sum(axis=1), len(CRIME_TYPES) - 1).tolist()
+        # four reporting draws a crime, in the order of the crimes (one call, the same stream)
+        u_report = self.rngs["reporting"].random((crimes.size, 4))
+        spree = (u_spree[who] < cfg.spree_prob).tolist()
+        for n, (i, seg) in enumerate(zip(who.tolist(), segs[crimes].tolist(), strict=True)):
+            self._commit(i, seg, CRIME_TYPES[ctypes[n]], float(u_victim[i]), t, u_report[n])
+            nxt = self._next_spree_edge(seg, float(u_where[i])) if spree[n] else None
             if nxt is None or nxt < 0:
                 if nxt is None:
                     o.rest_until_min[i] = t + cfg.cooldown_days * MINUTES_PER_DAY
@@ -327,8 +330,8 @@ class Offending:
             else:
                 onward.append((i, nxt))
         if onward:
-            who, dest = np.array(onward, dtype=np.int64).T
-            self._travel(who, dest)
+            on, dest = np.array(onward, dtype=np.int64).T
+            self._travel(on, dest)
         self.send_home(np.array(home, dtype=np.int64))
 
     def _add_expected(
@@ -354,12 +357,14 @@ class Offending:
             )
             self.on_expected(scale @ recorded)
 
-    def _commit(self, i: int, seg: int, ctype: str, u_victim: float, t: float) -> None:
+    def _commit(
+        self, i: int, seg: int, ctype: str, u_victim: float, t: float, u_report: NDArray[np.float64]
+    ) -> None:
         net, r, o = self.network, self.residents, self.offenders
         edge = int(o.position_edge[i])
         victim = self._victim(ctype, seg, u_victim)
         offset = float(o.position_offset_m[i])
-        report = decide_report(ctype, victim, seg, t, self.rngs["reporting"].random(4), config=self.config,
+        report = decide_report(ctype, victim, seg, t, u_report, config=self.config,
                                residents=r, network=net, mean_trust_start=self.mean_trust_start,
                                report_factor=float(self.report_factor[seg]))  # fmt: skip
         call_id = -1

@@ -295,7 +295,10 @@ class Residents:
     # ------------------------------------------------------------------ trust
     def adjust_trust(self, who: NDArray[np.int64] | int, delta: float) -> None:
         """Add ``delta`` to the trust in police of residents ``who``, clipped to [0, 1]."""
-        self.trust[who] = np.clip(self.trust[who] + delta, 0.0, 1.0)
+        if isinstance(who, int):  # one victim at a time (each crime, each response): no array round trip
+            self.trust[who] = min(max(float(self.trust[who]) + delta, 0.0), 1.0)
+        else:
+            self.trust[who] = np.clip(self.trust[who] + delta, 0.0, 1.0)
 
 
 class Resident(RowView):
