@@ -319,6 +319,7 @@ class Offending:
         ctypes = np.minimum((share <= u_type[who, None]).sum(axis=1), len(CRIME_TYPES) - 1).tolist()
         # four reporting draws a crime, in the order of the crimes (one call, the same stream)
         u_report = self.rngs["reporting"].random((crimes.size, 4))
+        self.residents.prepare_public_on(segs[crimes])  # victims and witnesses in the street
         spree = (u_spree[who] < cfg.spree_prob).tolist()
         for n, (i, seg) in enumerate(zip(who.tolist(), segs[crimes].tolist(), strict=True)):
             self._commit(i, seg, CRIME_TYPES[ctypes[n]], float(u_victim[i]), t, u_report[n])

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from core_ext import _routine, advance_along_routes, group_by_key
+from core_ext import _routine, advance_along_routes
 from sim.agents._calendar import WakeCalendar
 from sim.agents._routes import RouteBook, follow_slices
 from sim.agents._view import RowView
@@ -107,7 +107,10 @@ class Residents:
         order = np.argsort(self.home_segment, kind="stable")
         self._by_home = order.astype(np.int64)  # residents by home segment, ascending within one
         self._by_home_ptr = np.concatenate([[0], np.cumsum(self.home_count)]).astype(np.int64)
+        # everyone in public now, (rows, edges): travellers first, by row, then those out (one gather a step)
         self._public: tuple[NDArray[np.int64], NDArray[np.int64]] | None = None
+        # the residents in public on the streets asked for this step (prepare_public_on), by row
+        self._public_on: dict[int, NDArray[np.int64]] = {}
         self._trip_start = np.zeros((0, len(ROUTINE_TRIPS)), dtype=np.int64)
         self._trip_len = np.zeros((0, len(ROUTINE_TRIPS)), dtype=np.int32)
         self._anchors = np.zeros((0, len(ANCHORS)), dtype=np.int64)
@@ -191,7 +194,7 @@ class Residents:
             at = who[unknown[:n_unknown]]
             start, end, _ = book.trips(self.position_edge[at], dest[unknown[:n_unknown]])
             follow_slices(self, book, at, start, end)
-        self._public = None
+        self._public, self._public_on = None, {}
         return who[:n_who]
 
     @property
@@ -231,7 +234,7 @@ class Residents:
             self.leisure_per_edge, self._at_leisure_buf, self._n_at_leisure, over_agent, over_step,
         )  # fmt: skip
         cal.file_overflow(over_agent[:n_over], over_step[:n_over])
-        self._public = None
+        self._public, self._public_on = None, {}
 
     # ------------------------------------------------------------------ routes
     def index_routine_routes(self, start: NDArray[np.int64], end: NDArray[np.int64]) -> None:
@@ -267,22 +270,44 @@ class Residents:
         """Return the kind code for occupancy counting: 0 in public, -1 indoors (not counted)."""
         return np.where(self.in_public(), 0, -1).astype(np.int8)
 
+    def _in_public_now(self) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """Return (rows, edges) of everyone in public: the travellers by row, then those out; kept for the step."""
+        if self._public is None:
+            ids = np.concatenate([self.travelling, self.at_leisure])
+            self._public = (ids, self.position_edge[ids])
+        return self._public
+
     def public_per_edge(self) -> NDArray[np.int32]:
         """Return the residents in public per edge (travelling or out), from the travellers and a kept count."""
-        moving = np.bincount(self.position_edge[self.travelling], minlength=self.net.n_edges)
+        moving = np.bincount(self._in_public_now()[1][: self._n_travelling], minlength=self.net.n_edges)
         out: NDArray[np.int32] = self.leisure_per_edge + moving.astype(np.int32)
         return out
 
+    def prepare_public_on(self, segments: NDArray[np.int64]) -> None:
+        """Find now, in one pass, the residents in public on ``segments``: :meth:`public_on_segment` then reads them.
+
+        A step's crimes ask for the people on a few dozen streets; one pass over everyone in public
+        picks them out, where grouping everyone by street would sort them all.
+        """
+        ids, edges = self._in_public_now()
+        seg = self.net.edge_segment[edges]
+        wanted = np.zeros(self.net.n_segments, dtype=bool)
+        wanted[segments] = True
+        keep = wanted[seg]
+        ids, seg = ids[keep], seg[keep]
+        order = np.lexsort((ids, seg))  # by street, by row within one
+        ids, seg = ids[order], seg[order]
+        bounds = np.flatnonzero(np.diff(seg)) + 1
+        found = dict.fromkeys(np.unique(segments).tolist(), np.zeros(0, dtype=np.int64))
+        if seg.size:
+            found.update(zip(seg[np.r_[0, bounds]].tolist(), np.split(ids, bounds), strict=True))
+        self._public_on.update(found)
+
     def public_on_segment(self, segment: int) -> NDArray[np.int64]:
         """Return the residents in public on ``segment`` now, by row (as ``flatnonzero`` over a mask)."""
-        if self._public is None:
-            # grouped by segment once per step (a counting pass), so each crime's lookup is a slice,
-            # not a scan of everyone in public
-            ids = np.concatenate([self.travelling, self.at_leisure])
-            indptr, order = group_by_key(self.net.edge_segment[self.position_edge[ids]], self.net.n_segments)
-            self._public = (indptr, ids[order])
-        indptr, by_segment = self._public
-        return np.sort(by_segment[indptr[segment] : indptr[segment + 1]])
+        if segment not in self._public_on:
+            self.prepare_public_on(np.array([segment], dtype=np.int64))
+        return self._public_on[segment]
 
     def homes_on_segment(self, segment: int) -> NDArray[np.int64]:
         """Return the residents whose home is on ``segment``, by row."""
