@@ -120,18 +120,24 @@ class Offenders:
 
         ``u`` holds one pre-drawn uniform number per offender in ``who``.
         """
-        out = np.empty(who.size, dtype=np.int64)
-        for k, i in enumerate(who):
-            a, b = self.aware_indptr[i], self.aware_indptr[i + 1]
-            segs = self.aware_segment[a:b]
-            w = self.aware_weight[a:b] * attractiveness[segs] ** attraction_power
-            w[gated[segs]] = 0.0
-            total = w.sum()
-            if total <= 0:
-                out[k] = self.home_segment[i]
-                continue
-            cum = np.cumsum(w)
-            out[k] = segs[min(int(np.searchsorted(cum, u[k] * total, side="right")), segs.size - 1)]
+        # one row per offender, padded with weight 0 to the largest awareness space among them
+        start = self.aware_indptr[who]
+        size = self.aware_indptr[who + 1] - start
+        width = int(size.max()) if who.size else 0
+        if width == 0:
+            return self.home_segment[who].copy()
+        col = np.arange(width)
+        valid = col[None, :] < size[:, None]
+        idx = np.where(valid, start[:, None] + col[None, :], 0)
+        segs = self.aware_segment[idx]
+        w = self.aware_weight[idx] * attractiveness[segs] ** attraction_power
+        w[gated[segs] | ~valid] = 0.0
+        cum = np.cumsum(w, axis=1)  # row by row, as each offender's own cumsum
+        # each row's total summed as its own array is (pairwise), so the draws split the same way
+        total = np.array([row[:n].sum() for row, n in zip(w, size.tolist(), strict=True)])
+        pick = np.minimum((cum <= (u * total)[:, None]).sum(axis=1), size - 1)
+        out: NDArray[np.int64] = np.where(total > 0, segs[np.arange(who.size), np.maximum(pick, 0)],
+                                          self.home_segment[who])  # fmt: skip
         return out
 
     def choose_return_segments(

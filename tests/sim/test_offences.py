@@ -248,3 +248,43 @@ def test_hazards_of_all_types_at_once_are_the_per_type_numbers(seed: int, watche
     got = crime_hazards(s, opp, places, deterrence=deterrence, **kw)  # type: ignore[arg-type]
     np.testing.assert_array_equal(got, reference_crime_hazards(s, opp, places, deterrence=deterrence, **kw))  # type: ignore[arg-type]
     assert got.flags.c_contiguous
+
+
+def reference_search_segments(o, who, attractiveness, gated, u, power):  # type: ignore[no-untyped-def]
+    """One offender at a time, as the search choice was written before it was done in one pass."""
+    out = np.empty(who.size, dtype=np.int64)
+    for k, i in enumerate(who):
+        a, b = o.aware_indptr[i], o.aware_indptr[i + 1]
+        segs = o.aware_segment[a:b]
+        w = o.aware_weight[a:b] * attractiveness[segs] ** power
+        w[gated[segs]] = 0.0
+        total = w.sum()
+        if total <= 0:
+            out[k] = o.home_segment[i]
+            continue
+        cum = np.cumsum(w)
+        out[k] = segs[min(int(np.searchsorted(cum, u[k] * total, side="right")), segs.size - 1)]
+    return out
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_search_choice_in_one_pass_is_the_choice_one_at_a_time(seed: int) -> None:
+    """Every offender's chosen street equals the one-at-a-time choice: gated streets, draws near 0 and 1."""
+    cfg = ModelConfig(seed=seed)
+    cfg.population.n_residents, cfg.population.n_offenders = 300, 60
+    model = PrecinctModel(cfg, network=load_network(DEFAULT_CITY), mesa_agents=False)
+    o = model.offenders
+    rng = np.random.default_rng(seed)
+    n_seg = model.network.n_segments
+    gated = rng.random(n_seg) < 0.3
+    gated[o.aware_segment[o.aware_indptr[0] : o.aware_indptr[1]]] = True  # offender 0: nowhere to go
+    attractiveness = rng.uniform(0.05, 4.0, n_seg)
+    who = np.sort(rng.choice(o.n, 40, replace=False))
+    who[0] = 0
+    u = rng.random(who.size)
+    u[1], u[2] = 0.0, np.nextafter(1.0, 0.0)
+    for power in (0.5, 1.0, 2.3):
+        got = o.choose_search_segments(who, attractiveness, gated, u, power)
+        np.testing.assert_array_equal(got, reference_search_segments(o, who, attractiveness, gated, u, power))
+    assert got[0] == o.home_segment[0]
+    assert o.choose_search_segments(who[:0], attractiveness, gated, u[:0]).size == 0
