@@ -107,8 +107,8 @@ class Residents:
         order = np.argsort(self.home_segment, kind="stable")
         self._by_home = order.astype(np.int64)  # residents by home segment, ascending within one
         self._by_home_ptr = np.concatenate([[0], np.cumsum(self.home_count)]).astype(np.int64)
-        # everyone in public now, (rows, edges): travellers first, by row, then those out (one gather a step)
-        self._public: tuple[NDArray[np.int64], NDArray[np.int64]] | None = None
+        # the travellers' edges now, by row: gathered once a step
+        self._travel_edges: NDArray[np.int64] | None = None
         # the residents in public on the streets asked for this step (prepare_public_on), by row
         self._public_on: dict[int, NDArray[np.int64]] = {}
         self._trip_start = np.zeros((0, len(ROUTINE_TRIPS)), dtype=np.int64)
@@ -194,7 +194,7 @@ class Residents:
             at = who[unknown[:n_unknown]]
             start, end, _ = book.trips(self.position_edge[at], dest[unknown[:n_unknown]])
             follow_slices(self, book, at, start, end)
-        self._public, self._public_on = None, {}
+        self._travel_edges, self._public_on = None, {}
         return who[:n_who]
 
     @property
@@ -234,7 +234,7 @@ class Residents:
             self.leisure_per_edge, self._at_leisure_buf, self._n_at_leisure, over_agent, over_step,
         )  # fmt: skip
         cal.file_overflow(over_agent[:n_over], over_step[:n_over])
-        self._public, self._public_on = None, {}
+        self._travel_edges, self._public_on = None, {}
 
     # ------------------------------------------------------------------ routes
     def index_routine_routes(self, start: NDArray[np.int64], end: NDArray[np.int64]) -> None:
@@ -270,16 +270,15 @@ class Residents:
         """Return the kind code for occupancy counting: 0 in public, -1 indoors (not counted)."""
         return np.where(self.in_public(), 0, -1).astype(np.int8)
 
-    def _in_public_now(self) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-        """Return (rows, edges) of everyone in public: the travellers by row, then those out; kept for the step."""
-        if self._public is None:
-            ids = np.concatenate([self.travelling, self.at_leisure])
-            self._public = (ids, self.position_edge[ids])
-        return self._public
+    def _travellers_edges(self) -> NDArray[np.int64]:
+        """Return the travellers' edges, by row (gathered once a step: counts and crime pools share it)."""
+        if self._travel_edges is None:
+            self._travel_edges = self.position_edge[self.travelling]
+        return self._travel_edges
 
     def public_per_edge(self) -> NDArray[np.int32]:
         """Return the residents in public per edge (travelling or out), from the travellers and a kept count."""
-        moving = np.bincount(self._in_public_now()[1][: self._n_travelling], minlength=self.net.n_edges)
+        moving = np.bincount(self._travellers_edges(), minlength=self.net.n_edges)
         out: NDArray[np.int32] = self.leisure_per_edge + moving.astype(np.int32)
         return out
 
@@ -289,7 +288,8 @@ class Residents:
         A step's crimes ask for the people on a few dozen streets; one pass over everyone in public
         picks them out, where grouping everyone by street would sort them all.
         """
-        ids, edges = self._in_public_now()
+        edges = np.concatenate([self._travellers_edges(), self.position_edge[self.at_leisure]])
+        ids = np.concatenate([self.travelling, self.at_leisure])
         seg = self.net.edge_segment[edges]
         wanted = np.zeros(self.net.n_segments, dtype=bool)
         wanted[segments] = True
