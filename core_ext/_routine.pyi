@@ -69,6 +69,7 @@ def leave(
     n_travelling: int,
     at_leisure: NDArray[np.int64],
     n_at_leisure: int,
+    leisure_slot: NDArray[np.int64],
     who: NDArray[np.int64],
     dest: NDArray[np.int64],
     unknown: NDArray[np.int64],
@@ -100,6 +101,7 @@ def arrive(
     leisure_per_edge: NDArray[np.int32],
     at_leisure: NDArray[np.int64],
     n_at_leisure: int,
+    leisure_slot: NDArray[np.int64],
     over_agent: NDArray[np.int64],
     over_step: NDArray[np.int64],
 ) -> tuple[int, int, int]: ...

@@ -315,6 +315,7 @@ def leave(
     int64_t n_travelling,
     int64_t[::1] at_leisure,
     int64_t n_at_leisure,
+    int64_t[::1] leisure_slot,
     # outputs, room for size[step] each
     int64_t[::1] who,
     int64_t[::1] dest,
@@ -327,14 +328,15 @@ def leave(
     each by row), as ``who``, bound for edge ``dest`` and state WORK, LEISURE or HOME.  Each leaver's
     plan entry is spent (set to inf), the occupied homes and the people out per edge lose them, they
     take the book's slice of their routine trip (``route_edges``), become TRAVEL and join the sorted
-    ``travelling``; ``at_leisure`` loses those who were out.  A leaver whose trip is not a routine
+    ``travelling``; ``at_leisure`` loses those who were out (each swapped with its last entry: a
+    leaver's place in it is ``leisure_slot``).  A leaver whose trip is not a routine
     trip of theirs is listed in ``unknown`` (positions in ``who``) and left for the caller to route.
 
     Returns ``(n_who, n_unknown, n_travelling, n_at_leisure)``.
     """
     cdef Calendar c = _calendar(head, size, pool_agent, pool_next, meta)
     cdef int64_t cap = who.shape[0]
-    cdef int64_t n_due, n_who = 0, n_unknown = 0, n_out_left = 0, n_leaving = 0
+    cdef int64_t n_due, n_who = 0, n_unknown = 0, n_leaving = 0
     cdef int64_t i, j, r, k, w, s, origin, to, src, dst
     cdef int8_t st, cls, target
     cdef int64_t n_trips = trip_from.shape[0]
@@ -412,7 +414,11 @@ def leave(
                     home_count[home_segment[r]] -= 1
                 elif st == LEISURE:
                     leisure_per_edge[position_edge[r]] -= 1
-                    n_out_left += 1
+                    # out of ``at_leisure``: its last entry takes r's place
+                    n_at_leisure -= 1
+                    w = at_leisure[n_at_leisure]
+                    at_leisure[leisure_slot[r]] = w
+                    leisure_slot[w] = leisure_slot[r]
                 # the first routine trip of r from where they stand to ``to``
                 origin = position_edge[r]
                 s = -1
@@ -436,13 +442,6 @@ def leave(
             if slice_start[j] >= 0:
                 _route(who[j], slice_start[j], slice_end[j], route_edges, position_edge, position_offset_m,
                        route_pos, route_end)
-        if n_out_left:
-            w = 0
-            for j in range(n_at_leisure):
-                if state[at_leisure[j]] == LEISURE:
-                    at_leisure[w] = at_leisure[j]
-                    w += 1
-            n_at_leisure = w
         # merge the leavers (ascending: ``due`` is) into the sorted travellers, from the back
         src = n_travelling - 1
         dst = n_travelling + n_leaving - 1
@@ -495,6 +494,7 @@ def arrive(
     int32_t[::1] leisure_per_edge,
     int64_t[::1] at_leisure,
     int64_t n_at_leisure,
+    int64_t[::1] leisure_slot,
     # who is due beyond the calendar's last step (room for n_travelling each)
     int64_t[::1] over_agent,
     int64_t[::1] over_step,
@@ -503,7 +503,7 @@ def arrive(
 
     They leave ``travelling`` (kept sorted); at work their activity ends at the end of work (not
     before now), out after their outing's duration (they count as out on their edge and join
-    ``at_leisure``), at home they count as an occupied home.  Each is filed in the calendar under
+    ``at_leisure``, their place in it kept in ``leisure_slot``), at home they count as an occupied home.  Each is filed in the calendar under
     their next departure (the next outing for those at home, the activity's end otherwise), from step
     ``step + 1`` on.  The pool must hold ``blocks_needed(n_travelling, len(head))`` free blocks.
 
@@ -535,6 +535,7 @@ def arrive(
                 activity_end_min[r] = t
                 leisure_per_edge[position_edge[r]] += 1
                 at_leisure[n_at_leisure] = r
+                leisure_slot[r] = n_at_leisure
                 n_at_leisure += 1
             elif st == HOME:
                 home_count[home_segment[r]] += 1

@@ -102,6 +102,7 @@ class Residents:
         self._n_travelling = 0
         self._at_leisure_buf = np.zeros(n, dtype=np.int64)
         self._n_at_leisure = 0
+        self._leisure_slot = np.zeros(n, dtype=np.int64)  # where each one out is in _at_leisure_buf
         self.leisure_per_edge = np.zeros(net.n_edges, dtype=np.int32)
         self.home_count = np.bincount(self.home_segment, minlength=net.n_segments).astype(np.int64)
         order = np.argsort(self.home_segment, kind="stable")
@@ -187,7 +188,7 @@ class Residents:
             self.leisure_choice, self.home_segment, self.position_edge, self.position_offset_m, self.route_pos,
             self.route_end, self.home_count, self.leisure_per_edge, self._anchors, _TRIP_FROM,
             _TRIP_TO, self._trip_start, self._trip_len, indexed, book.buffer, self._travelling_buf,
-            self._n_travelling, self._at_leisure_buf, self._n_at_leisure, who, dest, unknown,
+            self._n_travelling, self._at_leisure_buf, self._n_at_leisure, self._leisure_slot, who, dest, unknown,
         )  # fmt: skip
         if n_unknown:
             # trips off the routine (the resident stayed put when a place could not be reached): as a batch
@@ -231,7 +232,7 @@ class Residents:
             arrived.view(np.uint8), self.route_pos, self.route_end, self.state, self.target_state,
             self.work_end_min, self.leisure_duration_min, self.activity_end_min, self.leave_for_work_min,
             self.leave_for_leisure_min, self.home_segment, self.position_edge, self.home_count,
-            self.leisure_per_edge, self._at_leisure_buf, self._n_at_leisure, over_agent, over_step,
+            self.leisure_per_edge, self._at_leisure_buf, self._n_at_leisure, self._leisure_slot, over_agent, over_step,
         )  # fmt: skip
         cal.file_overflow(over_agent[:n_over], over_step[:n_over])
         self._travel_edges, self._public_on = None, {}

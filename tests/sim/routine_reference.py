@@ -109,7 +109,7 @@ def depart(
         r._n_at_leisure = set_list(r._at_leisure_buf, r.at_leisure[r.state[r.at_leisure] == res.LEISURE])
     travelling = np.sort(np.concatenate([r.travelling, who]), kind="stable")
     r._n_travelling = set_list(r._travelling_buf, travelling)
-    r._public = None
+    r._travel_edges, r._public_on = None, {}
 
 
 def arrive(r: res.Residents, who: NDArray[np.int64], now_min: float, step: int) -> None:
@@ -149,7 +149,7 @@ def move(
     )  # fmt: skip
     done = arrived | (r.route_pos[t] >= r.route_end[t])
     r._n_travelling = set_list(r._travelling_buf, t[~done])
-    r._public = None
+    r._travel_edges, r._public_on = None, {}
     arrive(r, t[done], t_end, step)
 
 
