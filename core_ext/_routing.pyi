@@ -50,6 +50,8 @@ class DijkstraWorkspace:
         h_scale: float,
         origins: NDArray[np.int64],
         destinations: NDArray[np.int64],
+        lm_from: NDArray[np.float64] | None = None,
+        lm_to: NDArray[np.float64] | None = None,
     ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]: ...
     def tree_routes(
         self,
@@ -68,4 +70,6 @@ class DijkstraWorkspace:
         out_start: NDArray[np.int64],
         out_end: NDArray[np.int64],
         out_cost: NDArray[np.float64],
+        lm_from: NDArray[np.float64] | None = None,
+        lm_to: NDArray[np.float64] | None = None,
     ) -> tuple[NDArray[np.int32], int, int]: ...

@@ -25,6 +25,9 @@ from core_ext._types cimport NO_MEMORY, OK, float64_t, int32_t, int64_t, node_t,
 cdef extern from *:
     void __builtin_prefetch(const void*) nogil
 
+# landmark bounds are multiplied by this: a relative margin far above the rounding of a difference of sums
+DEF LM_SLACK = 1.0 - 1e-9
+
 cdef enum:
     AMBIGUOUS = 100             # internal: a tree path that depends on tie-breaking (re-routed by one search)
     GAVE_UP = 101               # internal: the bucket search met too many light edges (the heap search runs)
@@ -36,8 +39,12 @@ cdef struct Graph:
     const int64_t* indices
     const float64_t* weights
     const uint8_t* closed       # NULL: no edge is closed
-    const float64_t* xy         # NULL: plain Dijkstra; else (n, 2) coordinates for the A* heuristic
+    const float64_t* xy         # NULL: no straight-line bound; else (n, 2) coordinates for the A* heuristic
     float64_t h_scale           # heuristic = h_scale * straight-line distance (weight units per metre)
+    const float64_t* lm_from    # NULL: no landmarks; else (n, n_lm): cost from each landmark to the node
+    const float64_t* lm_to      # (n, n_lm): cost from the node to each landmark
+    int64_t n_lm
+    bint astar                  # a heuristic exists (xy or landmarks): searches to one target use A*
 
 
 cdef struct Search:
@@ -53,10 +60,38 @@ cdef struct Search:
     int32_t* parent             # tree searches only: tail of pred_edge (walking back reads one array)
 
 
-cdef inline float64_t _heuristic(const Graph* g, int64_t v, float64_t tx, float64_t ty) noexcept nogil:
-    cdef float64_t dx = g.xy[2 * v] - tx
-    cdef float64_t dy = g.xy[2 * v + 1] - ty
-    return g.h_scale * sqrt(dx * dx + dy * dy)
+cdef inline float64_t _heuristic(const Graph* g, int64_t v, int64_t t) noexcept nogil:
+    """A lower bound on the cost from ``v`` to ``t``: the straight line and the landmarks' bounds, whichever is larger.
+
+    Landmarks (ALT: Goldberg & Harrelson 2005, *SODA*): by the triangle inequality the cost from ``v``
+    to ``t`` is at least ``d(L, t) - d(L, v)`` and ``d(v, L) - d(t, L)`` for every landmark ``L``.
+    Each bound is consistent; so is their maximum.  The landmark bounds are shrunk by ``LM_SLACK`` so
+    that rounding in their differences cannot make them exceed the true cost.  Unreachable
+    landmarks give inf - inf = NaN, which the comparisons skip.
+    """
+    cdef float64_t h = 0.0, dx, dy, b
+    cdef int64_t l, n = g.n_lm
+    cdef const float64_t* fv
+    cdef const float64_t* ft
+    cdef const float64_t* tv
+    cdef const float64_t* tt
+    if g.xy != NULL:
+        dx = g.xy[2 * v] - g.xy[2 * t]
+        dy = g.xy[2 * v + 1] - g.xy[2 * t + 1]
+        h = g.h_scale * sqrt(dx * dx + dy * dy)
+    if n > 0:
+        fv = g.lm_from + v * n
+        ft = g.lm_from + t * n
+        tv = g.lm_to + v * n
+        tt = g.lm_to + t * n
+        for l in range(n):
+            b = (ft[l] - fv[l]) * LM_SLACK
+            if b > h:
+                h = b
+            b = (tv[l] - tt[l]) * LM_SLACK
+            if b > h:
+                h = b
+    return h
 
 
 cdef inline void _seed(Search* s, int64_t node, float64_t cost, int64_t lab, float64_t key) noexcept nogil:
@@ -80,13 +115,13 @@ cdef inline void _prefetch_adjacency(const Graph* g, int64_t v) noexcept nogil:
 
 
 cdef inline void _relax(
-    const Graph* g, Search* s, int64_t u, float64_t du, float64_t cutoff, bint astar, float64_t tx,
-    float64_t ty, int64_t lab, bint tree,
+    const Graph* g, Search* s, int64_t u, float64_t du, float64_t cutoff, bint astar, int64_t target,
+    int64_t lab, bint tree,
 ) noexcept nogil:
     """Relax the open out-edges of ``u`` (settled at cost ``du``): the inner loop of every heap search.
 
     Before relaxing, fetch the adjacency of the heap top, usually the next node to settle.  ``astar``
-    keys the heap by cost + heuristic towards (tx, ty); ``lab`` is copied to improved nodes' labels.
+    keys the heap by cost + heuristic towards ``target``; ``lab`` is copied to improved nodes' labels.
     ``tree`` (a constant at each call, so the compiler drops what a search does not use) also keeps
     ``s.parent`` and marks in ``s.tie`` nodes a second edge reaches at exactly their cost.
     """
@@ -124,7 +159,7 @@ cdef inline void _relax(
                 s.label[v] = lab
             key = nd
             if astar:
-                key = nd + _heuristic(g, v, tx, ty)
+                key = nd + _heuristic(g, v, target)
             heap_push_or_decrease(&s.heap, <node_t>v, key)
         elif tree and nd == dist[v] and v != u:
             s.tie[v] = 1
@@ -132,12 +167,8 @@ cdef inline void _relax(
 
 cdef bint _run(const Graph* g, Search* s, float64_t cutoff, int64_t target) noexcept nogil:
     """Settle nodes in order until the heap empties or ``target`` (>= 0) is settled; True if it was."""
-    cdef bint astar = g.xy != NULL and target >= 0
-    cdef float64_t tx = 0.0, ty = 0.0
+    cdef bint astar = g.astar and target >= 0
     cdef int64_t u, lab = -1
-    if astar:
-        tx = g.xy[2 * target]
-        ty = g.xy[2 * target + 1]
     while s.heap.size > 0:
         u = heap_pop(&s.heap)
         if s.order != NULL:
@@ -147,7 +178,7 @@ cdef bint _run(const Graph* g, Search* s, float64_t cutoff, int64_t target) noex
             return True
         if s.label != NULL:
             lab = s.label[u]
-        _relax(g, s, u, s.dist[u], cutoff, astar, tx, ty, lab, False)
+        _relax(g, s, u, s.dist[u], cutoff, astar, target, lab, False)
     return False
 
 
@@ -293,7 +324,7 @@ cdef void _run_tree(const Graph* g, Search* s, const int64_t* mark, int64_t stam
             n_marked -= 1
             if n_marked == 0:
                 last_cost = du
-        _relax(g, s, u, du, INFINITY, False, 0.0, 0.0, -1, True)
+        _relax(g, s, u, du, INFINITY, False, -1, -1, True)
 
 
 cdef struct EdgeBuffer:
@@ -364,8 +395,8 @@ cdef int _route_pair(
     """One search from ``o`` to ``t`` exactly as :meth:`DijkstraWorkspace.routes` runs it; append the route."""
     cdef float64_t key = 0.0
     cdef int status = OK
-    if g.xy != NULL:
-        key = _heuristic(g, o, g.xy[2 * t], g.xy[2 * t + 1])
+    if g.astar:
+        key = _heuristic(g, o, t)
     _seed(s, o, 0.0, -1, key)
     if _run(g, s, INFINITY, t):
         cost[0] = s.dist[t] + (g.weights[last] if last >= 0 else 0.0)
@@ -395,6 +426,8 @@ cdef Graph _graph(
     const uint8_t[::1] closed,
     const float64_t[:, ::1] node_xy,
     float64_t h_scale,
+    const float64_t[:, ::1] lm_from=None,
+    const float64_t[:, ::1] lm_to=None,
 ):
     cdef Graph g
     g.indptr = &indptr[0]
@@ -403,6 +436,18 @@ cdef Graph _graph(
     g.closed = &closed[0] if closed is not None and closed.shape[0] > 0 else NULL
     g.xy = &node_xy[0, 0] if node_xy is not None and node_xy.shape[0] > 0 else NULL
     g.h_scale = h_scale
+    g.lm_from = NULL
+    g.lm_to = NULL
+    g.n_lm = 0
+    if lm_from is not None and lm_to is not None and lm_from.shape[1] > 0 and lm_from.shape[0] > 0:
+        if lm_to.shape[0] != lm_from.shape[0] or lm_to.shape[1] != lm_from.shape[1]:
+            raise ValueError("landmark tables lm_from and lm_to must have the same shape")
+        if lm_from.shape[0] != indptr.shape[0] - 1:
+            raise ValueError("landmark tables need one row per node")
+        g.lm_from = &lm_from[0, 0]
+        g.lm_to = &lm_to[0, 0]
+        g.n_lm = lm_from.shape[1]
+    g.astar = g.xy != NULL or g.n_lm > 0
     return g
 
 
@@ -612,7 +657,7 @@ cdef class DijkstraWorkspace:
                     found_v[n_found] = u
                     n_found += 1
                     cost = s.dist[u]
-                _relax(&g, s, u, s.dist[u], cost, False, 0.0, 0.0, -1, False)
+                _relax(&g, s, u, s.dist[u], cost, False, -1, -1, False)
             for i in range(candidates.shape[0]):
                 self.mark[candidates[i]] = -1
             _reset(s)
@@ -631,12 +676,16 @@ cdef class DijkstraWorkspace:
         float64_t h_scale,
         const int64_t[::1] origins,
         const int64_t[::1] destinations,
+        const float64_t[:, ::1] lm_from=None,
+        const float64_t[:, ::1] lm_to=None,
     ):
-        """A* (Dijkstra if ``node_xy`` is None) for each pair; return ``(routes_indptr, route_edges, cost)``.
+        """A* (Dijkstra without ``node_xy`` or landmarks) for each pair; return ``(routes_indptr, route_edges, cost)``.
 
         Unreachable pairs get an empty route and cost inf; ``origin == destination`` an empty route and 0.
+        ``lm_from``, ``lm_to`` (optional, ``(n_nodes, n_landmarks)``): costs from and to landmarks,
+        which tighten the heuristic (:func:`_heuristic`).
         """
-        cdef Graph g = _graph(indptr, indices, weights, closed, node_xy, h_scale)
+        cdef Graph g = _graph(indptr, indices, weights, closed, node_xy, h_scale, lm_from, lm_to)
         cdef Search* s = &self.s
         cdef int64_t n_pairs = origins.shape[0], i, k, j, v, o, t, e
         cdef int64_t cap = 1024, used = 0
@@ -657,8 +706,8 @@ cdef class DijkstraWorkspace:
                 o = origins[i]
                 t = destinations[i]
                 key = 0.0
-                if g.xy != NULL:
-                    key = _heuristic(&g, o, g.xy[2 * t], g.xy[2 * t + 1])
+                if g.astar:
+                    key = _heuristic(&g, o, t)
                 _seed(s, o, 0.0, -1, key)
                 if _run(&g, s, INFINITY, t):
                     cost_v[i] = s.dist[t]
@@ -716,6 +765,8 @@ cdef class DijkstraWorkspace:
         int64_t[::1] out_start,
         int64_t[::1] out_end,
         float64_t[::1] out_cost,
+        const float64_t[:, ::1] lm_from=None,
+        const float64_t[:, ::1] lm_to=None,
     ):
         """Route pairs grouped by origin, one shortest-path tree per origin; the routes of :meth:`routes`.
 
@@ -727,19 +778,19 @@ cdef class DijkstraWorkspace:
 
         The tree keeps the first of equally cheap predecessors, as one search per pair does when both
         search in the same order (plain Dijkstra).  A* settles nodes in another order, so with
-        ``node_xy`` a path through a node that two edges reach at exactly the same cost is routed again
-        by the per-pair search: the routes are those of :meth:`routes` in every case.
+        ``node_xy`` or landmarks a path through a node that two edges reach at exactly the same cost is
+        routed again by the per-pair search: the routes are those of :meth:`routes` in every case.
 
         Returns ``(route_edges, n_trees, n_rerouted)``: int32 edge ids, the number of trees grown and
         the number of pairs routed again because of ties.
         """
-        cdef Graph g = _graph(indptr, indices, weights, closed, node_xy, h_scale)
+        cdef Graph g = _graph(indptr, indices, weights, closed, node_xy, h_scale, lm_from, lm_to)
         cdef Search* s = &self.s
         cdef int64_t n_groups = group_origin.shape[0], gi, k, k0, k1, o, t, last, n_marked
         cdef int64_t n_trees = 0, n_rerouted = 0, n_amb, i
         cdef const int64_t* last_p = &last_edges[0] if last_edges is not None and last_edges.shape[0] > 0 else NULL
         cdef const int64_t* tail = &edge_tail[0] if edge_tail.shape[0] > 0 else NULL
-        cdef bint check_ties = g.xy != NULL
+        cdef bint check_ties = g.astar
         cdef int status = OK
         cdef EdgeBuffer out
         cdef int64_t* amb = <int64_t*>malloc(max(targets.shape[0], 1) * sizeof(int64_t))
@@ -759,7 +810,7 @@ cdef class DijkstraWorkspace:
                 k0 = group_indptr[gi]
                 k1 = group_indptr[gi + 1]
                 n_amb = 0
-                if g.xy == NULL or k1 - k0 >= min_tree_targets:
+                if not g.astar or k1 - k0 >= min_tree_targets:
                     self.stamp += 1
                     n_marked = 0
                     for k in range(k0, k1):

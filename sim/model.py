@@ -53,6 +53,9 @@ __all__ = ["PrecinctModel", "Progress", "SimulationResult", "peak_memory_bytes",
 _log = logging.getLogger("precinct")
 
 N_KINDS = 3  # occupancy kinds: 0 residents in public, 1 offenders out, 2 officers on the street
+# ALT landmarks of the model's router: 16 halve to third the nodes an A* route settles on a city's
+# streets (2.7x faster on Portland's), for 256 bytes a node (docs/performance.md)
+LANDMARKS = 16
 
 
 class PrecinctModel(mesa.Model):  # type: ignore[misc]
@@ -99,7 +102,9 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
         config = self.config = with_headcounts(config, self.headcounts)
         _log.info("%s: %s", config.city.name, self.headcounts.describe())
         self.clock = Clock(config.sim)
-        self.router = Router(net.indptr, net.indices, net.edge_length_m, node_xy=net.node_xy)
+        self.router = Router(
+            net.indptr, net.indices, net.edge_length_m, node_xy=net.node_xy, landmarks=LANDMARKS
+        )
         # the city's places: where people live, work and go out, and what draws and tempts offenders
         self.land = LandUse.from_network(net)
         _log.info("%s: homes, workplaces and crime generators from %s", config.city.name,

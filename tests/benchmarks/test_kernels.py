@@ -141,6 +141,37 @@ def test_local_trips_core_ext(
     assert (cost <= 1500.0).all()
 
 
+@pytest.fixture(scope="module")
+def router_100k_alt(grid_100k: SyntheticStreets) -> core_ext.Router:
+    """The model's router: A* with 16 landmarks (sim.model.LANDMARKS), tables built before timing."""
+    g = grid_100k
+    router = core_ext.Router(g.indptr, g.indices, g.edge_length_m, node_xy=g.node_xy, landmarks=16)
+    router.landmark_tables()
+    return router
+
+
+@pytest.mark.benchmark(group="local_trips_100k")
+def test_local_trips_core_ext_landmarks(
+    benchmark: Any, router_100k_alt: core_ext.Router, local_pairs: tuple[np.ndarray, np.ndarray]
+) -> None:
+    _info(benchmark, "core_ext_alt", len(local_pairs[0]))
+    _, _, cost = benchmark(router_100k_alt.routes, *local_pairs)
+    assert (cost <= 1500.0).all()
+
+
+@pytest.mark.benchmark(group="p2p_100k")
+def test_p2p_100k_core_ext_landmarks(
+    benchmark: Any, router_100k_alt: core_ext.Router, random_pairs: list[tuple[int, int]]
+) -> None:
+    _info(benchmark, "core_ext_alt", len(random_pairs))
+
+    def run() -> None:
+        for o, d in random_pairs:
+            router_100k_alt.route(o, d)
+
+    benchmark(run)
+
+
 @pytest.mark.benchmark(group="local_trips_100k")
 def test_local_trips_networkx(
     benchmark: Any, grid_100k_networkx: nx.DiGraph, local_pairs: tuple[np.ndarray, np.ndarray]

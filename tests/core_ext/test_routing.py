@@ -280,7 +280,8 @@ def test_random_graph_routes(g: tuple[NDArray[np.int64], ...], data: st.DataObje
     n = len(indptr) - 1
     mask = closed if data.draw(st.booleans()) else None
     node_xy = xy if data.draw(st.booleans()) else None
-    router = core_ext.Router(indptr, indices, w, node_xy=node_xy)
+    # landmarks (ALT) bound the cost from the open graph's tables, also where edges are closed
+    router = core_ext.Router(indptr, indices, w, node_xy=node_xy, landmarks=data.draw(st.integers(0, 4)))
     pairs = data.draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=8))
     o = np.array([p[0] for p in pairs], dtype=np.int64)
     d = np.array([p[1] for p in pairs], dtype=np.int64)
@@ -322,7 +323,8 @@ def test_random_graph_routes_from_trees_equal_routes(
         w = np.floor(w % 4) + 1.0
         xy = np.round(xy / 20.0)
     mask = closed if data.draw(st.booleans()) else None
-    router = core_ext.Router(indptr, indices, w, node_xy=xy if data.draw(st.booleans()) else None)
+    router = core_ext.Router(indptr, indices, w, node_xy=xy if data.draw(st.booleans()) else None,
+                             landmarks=data.draw(st.integers(0, 3)))  # fmt: skip
     router.MIN_TREE_TARGETS = data.draw(st.integers(1, 5))
     few = st.integers(0, min(n - 1, 2))  # a few origins, so that trees have many targets
     pairs = data.draw(
@@ -389,6 +391,31 @@ def test_random_graph_nearest_source_of_one_node(
         # ties: the first listed of the sources at the least cost (equal up to rounding of the sums)
         tied = np.flatnonzero(np.isclose(per_source[:, node], cost[node], rtol=1e-12, atol=0.0))
         assert got == tied[0]
+
+
+def test_landmarks_make_the_same_routes_on_a_real_network(real_network: object) -> None:
+    """ALT tables from and to each landmark are exact costs, and A* with them routes as without."""
+    net = real_network
+    plain = core_ext.Router(net.indptr, net.indices, net.edge_length_m, node_xy=net.node_xy)  # type: ignore[attr-defined]
+    alt = core_ext.Router(net.indptr, net.indices, net.edge_length_m, node_xy=net.node_xy, landmarks=6)  # type: ignore[attr-defined]
+    lm_from, lm_to = alt.landmark_tables()
+    assert lm_from is not None and lm_to is not None and lm_from.shape == (alt.n_nodes, 6)
+    landmark = int(np.flatnonzero(lm_from[:, 2] == 0)[0])
+    np.testing.assert_array_equal(lm_from[:, 2], plain.shortest_path_lengths(landmark))
+    _, to_landmark = plain.nearest_sources([landmark], reverse=True)
+    np.testing.assert_array_equal(lm_to[:, 2], to_landmark)
+    assert len({int(np.flatnonzero(lm_from[:, j] == 0)[0]) for j in range(6)}) == 6  # six distinct nodes
+    rng = np.random.default_rng(3)
+    o, d = rng.integers(0, alt.n_nodes, 300), rng.integers(0, alt.n_nodes, 300)
+    for got, want in zip(alt.routes(o, d), plain.routes(o, d), strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "8"])
+def test_bad_landmarks_are_refused(bad: object) -> None:
+    indptr, indices = np.array([0, 1, 2]), np.array([1, 0])
+    with pytest.raises(ValueError, match="landmarks must be an integer >= 0"):
+        core_ext.Router(indptr, indices, np.ones(2), landmarks=bad)  # type: ignore[arg-type]
 
 
 def test_nearest_source_of_ties_go_to_the_first_listed() -> None:
