@@ -305,7 +305,10 @@ class Residents:
         self._public_on.update(found)
 
     def public_on_segment(self, segment: int) -> NDArray[np.int64]:
-        """Return the residents in public on ``segment`` now, by row (as ``flatnonzero`` over a mask)."""
+        """Return the residents in public on ``segment`` now, by row (as ``flatnonzero`` over a mask).
+
+        The array is kept for the rest of the step (read it, do not write to it).
+        """
         if segment not in self._public_on:
             self.prepare_public_on(np.array([segment], dtype=np.int64))
         return self._public_on[segment]
