@@ -13,8 +13,9 @@ PYX := $(wildcard core_ext/*.pyx) $(wildcard core_ext/*.pxd)
 $(STAMP): pyproject.toml setup.py constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	# build requirements first so the editable install can skip build isolation (pinned numpy ABI)
-	$(PY) -m pip install --quiet -c constraints.txt "setuptools>=69" "Cython>=3" "numpy>=2" wheel
+	# build requirements first so the editable install can skip build isolation (pinned numpy ABI;
+	# hatchling builds solara-assets, published only as a source archive)
+	$(PY) -m pip install --quiet -c constraints.txt "setuptools>=69" "Cython>=3" "numpy>=2" wheel hatchling
 	$(PY) -m pip install --quiet -c constraints.txt --no-build-isolation -e ".[test]"
 	@touch $(STAMP)
 
