@@ -62,6 +62,7 @@ from experiments.calibration_runs import (
     say,
     split_periods,
 )
+from experiments.exposure import Population, blend_exposure, build_population, search_shares
 from sim.calibration import (
     CALIBRATION_FILE,
     CALIBRATION_FORMAT,
@@ -104,6 +105,10 @@ MIN_TYPE_EVENTS = 150
 PLACE_GAIN = 0.5
 # Share of street length the hit-rate target flags (docs/calibration.md, "Validation").
 HIT_RATE_COVERAGE = 0.05
+# Pseudo-searches that shrink a street's exposure per search towards the smooth expectation with
+# calibrate.exposure=blend (Fit.own_exposure): a street searched about this often in a fitting run
+# gets half its exposure from the runs, half from where the population would search.
+EXPOSURE_PSEUDO_VISITS = 1.0
 # Pseudo-crimes that shrink a type's drawn / expected ratio towards 1 (drawn_to_expected).
 RATIO_PSEUDO_CRIMES = 10.0
 
@@ -242,6 +247,11 @@ class Fit:
     """Each type's drawn and expected recorded crimes summed over every moment round so far
     (:func:`drawn_to_expected`)."""
     log: list[str] = field(default_factory=list)
+    model: ModelConfig | None = None
+    """The uncalibrated model the runs are built from: :meth:`learn_exposure` rebuilds their synthetic
+    populations from it with ``calibrate.exposure`` other than ``sampled``."""
+    populations: dict[int, Population] = field(default_factory=dict)
+    """The synthetic populations built so far, by run seed (:func:`experiments.exposure.build_population`)."""
 
     @property
     def n(self) -> int:
@@ -268,7 +278,13 @@ class Fit:
         })  # fmt: skip
 
     def learn_exposure(
-        self, runs: Sequence[np.ndarray], segments: pd.DataFrame, strength: float, *, gain: float = 1.0
+        self,
+        runs: Sequence[np.ndarray],
+        segments: pd.DataFrame,
+        strength: float,
+        *,
+        gain: float = 1.0,
+        state: FitState | None = None,
     ) -> None:
         """Move the place terms' ``expected`` towards the model's own exposure, a damped multiplicative step.
 
@@ -284,17 +300,76 @@ class Fit:
         passed or searched there; gated streets are closed to them) keeps its ``expected``, at the
         start its static place-based share: there is nothing to learn from, and an ``expected`` of 0
         would give it the largest multiplier of all, felt only by the mean the multipliers are scaled by.
+
+        ``calibrate.exposure`` chooses what the exposure is (:meth:`own_exposure`); ``state`` (the
+        values the runs had) is needed for any but ``sampled``.
         """
         x = np.mean(np.asarray(runs, dtype=float), axis=0)
         old = self.exposure if self.exposure.size else self.static_share
-        seen = x > 0
+        mult = place_multiplier(segments, strength)
+        own = x / mult
+        if self.settings is not None and self.settings.exposure != "sampled":
+            if state is None:
+                raise ValueError(f"calibrate.exposure={self.settings.exposure} needs the runs' FitState")
+            own = self.own_exposure(own, mult, state)
+        seen = own > 0
         if not seen.any():
             return
-        exposure = x[seen] / place_multiplier(segments, strength)[seen]
+        exposure = own[seen]
         exposure *= old[seen].sum() / exposure.sum()  # the unseen streets keep their share
         new = old.copy()
         new[seen] = old[seen] ** (1.0 - gain) * exposure**gain
         self.exposure = new / new.sum()
+
+    def own_exposure(self, sampled: np.ndarray, multiplier: np.ndarray, state: FitState) -> np.ndarray:
+        """Return the model's exposure per street, multiplier divided out, as ``calibrate.exposure`` asks.
+
+        ``sampled`` is the runs' own (their expected recorded crime over the multiplier they had).
+        ``expected``: the search shares of :func:`~experiments.exposure.search_shares` times each
+        street's static attractiveness (the offence hazard is proportional to it), averaged over the
+        synthetic populations of the seeds ``0 .. max(seeds, test_replications) - 1`` (those of the
+        fitting and the test runs; one, with ``calibrate.population_seed``): no run enters it, so it
+        carries no sampling noise, but also nothing of the targets (homes, shops, people about) the
+        runs' offenders find. ``blend``: the runs' exposure with each street's yield per search
+        shrunk towards that smooth one by :data:`EXPOSURE_PSEUDO_VISITS`
+        (:func:`~experiments.exposure.blend_exposure`), over the fitting runs' own populations.
+        """
+        s = self.settings
+        n_pops = max(s.seeds, s.test_replications) if s.exposure == "expected" else s.seeds
+        pops = [self.population_of(seed) for seed in range(n_pops)]
+        shares = [search_shares(p, multiplier, state.attraction_power) for p in pops]
+        smooth = np.mean([sh * p.static_attractiveness for sh, p in zip(shares, pops, strict=True)], axis=0)
+        if s.exposure == "expected":
+            return np.asarray(smooth)
+        visits = np.mean(shares, axis=0) * self.searches_per_offender(state)
+        searched = visits > 0
+        yield_scale = sampled[searched].sum() / max(float(smooth[searched].sum()), 1e-300)
+        prior = np.divide(smooth * yield_scale, visits, out=np.zeros_like(smooth), where=searched)
+        return blend_exposure(sampled, visits, prior, EXPOSURE_PSEUDO_VISITS)
+
+    def population_of(self, seed: int) -> Population:
+        """Return the synthetic population of the runs of ``seed`` (built once, then kept)."""
+        if self.population.get("seed") is not None:
+            seed = 0  # one population for every run: population.seed decides it, whatever the run's seed
+        if seed not in self.populations:
+            if self.model is None:
+                raise ValueError("Fit.model is needed to build the runs' populations")
+            model = replace(self.model, population=replace(self.model.population, **self.population))
+            self.populations[seed] = build_population(model, seed, self.net)
+        return self.populations[seed]
+
+    def searches_per_offender(self, state: FitState) -> float:
+        """Return the searches an offender starts in one fitting run, at least: one per outing.
+
+        Outings arrive at ``outings_per_day`` (the hour and weekday profile has mean 1) while the
+        offender is in an active spell, a share ``active / (active + dormant)`` of the time in the
+        long run. An outing whose first search finds nothing searches again until it ends, so this is
+        a lower bound, which makes :data:`EXPOSURE_PSEUDO_VISITS` weigh the prior a little less.
+        """
+        assert self.model is not None
+        c = self.model.crime
+        active = c.active_spell_days / (c.active_spell_days + c.dormant_spell_days)
+        return float(state.outings_per_day * self.settings.days * active)
 
 
 def place_multiplier(segments: pd.DataFrame, strength: float) -> np.ndarray:
@@ -577,7 +652,7 @@ def _moment_rounds(
         # The place terms' too with calibrate.place_gains=decreasing: two 7-day runs of one population
         # put their expected crime per street at total variation 0.63 from each other on Portland
         place_gain = PLACE_GAIN / (i + 1) if decreasing and s.place_gains == "decreasing" else PLACE_GAIN
-        fit.learn_exposure(exposure, segs, state.prior_strength, gain=place_gain)
+        fit.learn_exposure(exposure, segs, state.prior_strength, gain=place_gain, state=state)
         gain = s.damping / (i + 1) if decreasing else s.damping
         state, vol = moment_update(state, sims, fit, gain=gain, expected=expected)
         terms = losses(sims, fit, expected=exposure)
@@ -752,7 +827,9 @@ def prepare_fit(model: ModelConfig, settings: CalibrateSettings, base: list[str]
         1.0 + model.crime.place_attraction * np.log1p(land.attractors())
     )
     population = {} if settings.population_seed is None else {"seed": settings.population_seed}
-    return Fit(net, periods, settings, Runner(base, out), city, static / static.sum(), population)
+    return Fit(
+        net, periods, settings, Runner(base, out), city, static / static.sum(), population, model=model
+    )
 
 
 def pilot_round(state: FitState, fit: Fit) -> FitState:
@@ -761,7 +838,8 @@ def pilot_round(state: FitState, fit: Fit) -> FitState:
     pilot = fit.segments(fit.periods.train, pilot=True)
     folder = trial_folder(fit.runner.out / "trials", state, pilot, fit.city, fit.population)
     fit.runner.run([folder], s.seeds, s.days, "pilot")
-    fit.learn_exposure(fit.runner.expected_recorded([folder], s.seeds, s.days, "pilot")[folder], pilot, 1.0)
+    runs = fit.runner.expected_recorded([folder], s.seeds, s.days, "pilot")[folder]
+    fit.learn_exposure(runs, pilot, 1.0, state=state)
     # the place terms step from the first round on, so they start with a k fitted to this exposure
     return replace(state, prior_strength=_prior_strength(fit)[0])
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ import yaml
 
 from experiments import calibrate as cal
 from experiments.calibration_runs import CalibrationDataError, dense_start
+from experiments.exposure import Population
 from sim.calibration import (
     CALIBRATION_FILE,
     CalibrationError,
@@ -311,6 +313,8 @@ def test_bad_calibrate_settings_name_the_key(
         cal.main([f"incidents.path={incidents}", *READ, "calibrate.prior_strength_by=deviance"])
     with pytest.raises(ConfigError, match=r"calibrate\.place_gains='falling'"):
         cal.main([f"incidents.path={incidents}", *READ, "calibrate.place_gains=falling"])
+    with pytest.raises(ConfigError, match=r"calibrate\.exposure='drawn'.*'sampled' or 'expected' or 'blend'"):
+        cal.main([f"incidents.path={incidents}", *READ, "calibrate.exposure=drawn"])
     with pytest.raises(ConfigError, match=r"calibrate\.population_seed=-1"):
         cal.main([f"incidents.path={incidents}", *READ, "calibrate.population_seed=-1"])
     # the population is the calibration's to choose, and to record
@@ -591,6 +595,44 @@ def test_the_place_step_divides_out_the_multiplier_and_keeps_unseen_streets() ->
     kept = fit.exposure.copy()
     fit.learn_exposure([np.zeros(4)], segs, 0.5, gain=0.5)
     assert np.array_equal(fit.exposure, kept)
+
+
+def test_the_expected_exposure_replaces_the_runs_own_and_the_blend_shrinks_towards_it() -> None:
+    """By hand on four streets and two offenders (calibrate.exposure=expected and blend).
+
+    Offender 0 knows streets 0 and 1 equally, offender 1 streets 1 and 2; street 3 is known to no
+    one. With attraction power 1 and static attractiveness (1, 1, 2, 1) the search shares are
+    (0.5, 0.5 + 1/3, 2/3, 0) and the smooth exposure share x static attractiveness (0.5, 5/6, 4/3, 0).
+    """
+    static = np.array([0.25, 0.25, 0.25, 0.25])
+    pop = Population(np.array([0, 0, 1, 1]), np.array([0, 1, 1, 2]), np.ones(4), np.array([0, 2]),
+                     np.array([1.0, 1.0, 2.0, 1.0]))  # fmt: skip
+    none = pd.DataFrame({"count": np.zeros(4), "expected": np.zeros(4)})
+    runs = [np.array([3.0, 0.0, 1.0, 0.5])]  # what one fitting run happened to see
+    state = cal.FitState.from_config(ModelConfig())
+    smooth = np.array([0.5, 5.0 / 6.0, 4.0 / 3.0, 0.0])
+
+    def fitted(exposure: str) -> np.ndarray:
+        settings = cal.CalibrateSettings(exposure=exposure, seeds=1, test_replications=1, days=3.0)
+        fit = cal.Fit(None, None, settings, None, {}, static, model=ModelConfig())  # type: ignore[arg-type]
+        fit.populations[0] = pop
+        fit.learn_exposure(runs, none, 1.0, state=state)
+        return fit.exposure
+
+    # expected: the runs are not read; street 3, searched by no one, keeps its static share
+    want = np.append(smooth[:3] / smooth[:3].sum() * 0.75, 0.25)
+    assert fitted("expected") == pytest.approx(want)
+    # blend: per street, visits x (runs' exposure + 1 x prior per search) / (visits + 1)
+    fit = cal.Fit(None, None, cal.CalibrateSettings(days=3.0), None, {}, static, model=ModelConfig())  # type: ignore[arg-type]
+    visits = np.array([0.5, 5.0 / 6.0, 2.0 / 3.0, 0.0]) * fit.searches_per_offender(state)
+    prior = np.zeros(4)
+    prior[:3] = smooth[:3] * (4.0 / smooth.sum()) / visits[:3]  # scaled to the runs' 4.0 on streets searched
+    own = np.append(visits[:3] * (runs[0][:3] + prior[:3]) / (visits[:3] + 1.0), 0.5)
+    assert fitted("blend") == pytest.approx(own / own.sum())
+    # sampled: the run's own; street 1, which the run happened to leave unsearched, keeps its static share
+    assert fitted("sampled") == pytest.approx([3.0 / 6.0, 0.25, 1.0 / 6.0, 0.5 / 6.0])
+    # one offender outing once a day for three days, in an active spell a third of the time: one search
+    assert fit.searches_per_offender(replace(state, outings_per_day=1.0)) == pytest.approx(1.0)
 
 
 def test_the_fit_never_reads_the_test_period(calibrated: Path, tmp_path: Path) -> None:
