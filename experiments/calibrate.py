@@ -250,6 +250,10 @@ class Fit:
     model: ModelConfig | None = None
     """The uncalibrated model the runs are built from: :meth:`learn_exposure` rebuilds their synthetic
     populations from it with ``calibrate.exposure`` other than ``sampled``."""
+    sampled_sum: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    visit_sum: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """The runs' exposure and their expected searches per street, summed over the moment rounds so far
+    (``calibrate.exposure=pooled``, :meth:`own_exposure`)."""
     populations: dict[int, Population] = field(default_factory=dict)
     """The synthetic populations built so far, by run seed (:func:`experiments.exposure.build_population`)."""
 
@@ -333,6 +337,11 @@ class Fit:
         runs' offenders find. ``blend``: the runs' exposure with each street's yield per search
         shrunk towards that smooth one by :data:`EXPOSURE_PSEUDO_VISITS`
         (:func:`~experiments.exposure.blend_exposure`), over the fitting runs' own populations.
+        ``pooled``: as ``blend``, but the yield per search is the runs' exposure summed over every
+        moment round so far over the searches expected in them (what offenders find on a street,
+        the multiplier divided out, does not depend on how often they come, so every round adds to
+        it), times the searches expected in the next round's runs: where offenders search is then
+        the population's expectation, and only what they find there is learnt from the runs.
         """
         s = self.settings
         n_pops = max(s.seeds, s.test_replications) if s.exposure == "expected" else s.seeds
@@ -341,11 +350,28 @@ class Fit:
         smooth = np.mean([sh * p.static_attractiveness for sh, p in zip(shares, pops, strict=True)], axis=0)
         if s.exposure == "expected":
             return np.asarray(smooth)
-        visits = np.mean(shares, axis=0) * self.searches_per_offender(state)
+        share = np.mean(shares, axis=0)
+        visits = share * self.searches_per_offender(state)
+        # the static attractiveness met per search (the populations' own risky-facility terms differ)
+        per_search = np.divide(smooth, share, out=np.zeros_like(smooth), where=share > 0)
+        if s.exposure == "pooled":
+            if self.sampled_sum.size == 0:
+                self.sampled_sum, self.visit_sum = np.zeros_like(sampled), np.zeros_like(visits)
+            self.sampled_sum += sampled
+            self.visit_sum += visits
+            pooled = blend_exposure(self.sampled_sum, self.visit_sum, self._prior(self.sampled_sum, self.visit_sum, per_search),
+                                    EXPOSURE_PSEUDO_VISITS, searches=visits)  # fmt: skip
+            return np.where(self.visit_sum > 0, pooled, sampled)  # no expected search: this round's own
+        return blend_exposure(
+            sampled, visits, self._prior(sampled, visits, per_search), EXPOSURE_PSEUDO_VISITS
+        )
+
+    @staticmethod
+    def _prior(sampled: np.ndarray, visits: np.ndarray, per_search: np.ndarray) -> np.ndarray:
+        """Return the prior exposure per search: ``per_search`` scaled so that ``visits`` times it holds the runs' total."""
         searched = visits > 0
-        yield_scale = sampled[searched].sum() / max(float(smooth[searched].sum()), 1e-300)
-        prior = np.divide(smooth * yield_scale, visits, out=np.zeros_like(smooth), where=searched)
-        return blend_exposure(sampled, visits, prior, EXPOSURE_PSEUDO_VISITS)
+        scale = sampled[searched].sum() / max(float((visits * per_search)[searched].sum()), 1e-300)
+        return per_search * scale
 
     def population_of(self, seed: int) -> Population:
         """Return the synthetic population of the runs of ``seed`` (built once, then kept)."""

@@ -35,7 +35,7 @@ __all__ = [
 
 
 # What the place terms' exposure can be (CalibrateSettings.exposure; experiments.calibrate.Fit.own_exposure).
-EXPOSURES = ("sampled", "expected", "blend")
+EXPOSURES = ("sampled", "expected", "blend", "pooled")
 
 
 class CalibrationDataError(PrecinctError, ValueError):
@@ -68,7 +68,8 @@ class CalibrateSettings:
     # "decreasing" (PLACE_GAIN / round: the rounds' exposures averaged, as the mix's steps are)
     place_gains: str = "constant"
     # the exposure the place terms divide out: the fitting runs' own ("sampled"), where the synthetic
-    # populations would search ("expected", no run noise), or the runs' shrunk towards it ("blend")
+    # populations would search ("expected", no run noise), the runs' shrunk towards it ("blend"), or
+    # the population's expected searches times what the runs found per search, pooled over rounds ("pooled")
     exposure: str = "sampled"
     forecasts: bool = True
     # start again: delete the folder's finished runs and trials first

@@ -103,6 +103,8 @@ def blend_exposure(
     visits: NDArray[np.float64],
     prior_yield: NDArray[np.float64],
     pseudo_visits: float,
+    *,
+    searches: NDArray[np.float64] | None = None,
 ) -> NDArray[np.float64]:
     """Return the runs' exposure with each street's yield per search shrunk towards a smooth prior.
 
@@ -114,11 +116,15 @@ def blend_exposure(
     is ``visits`` times it: a street searched often keeps what the runs saw, one searched about once
     leans on the prior, since whether a run's offenders happened to search it once or not at all is
     noise. A street with no expected search (reached only by sprees and returns) keeps its sample.
+
+    ``searches`` (default ``visits``) are the searches the exposure is wanted for: ``sampled`` and
+    ``visits`` may be sums over several rounds of runs, and the exposure that of the next round.
     """
     sampled = np.asarray(sampled, dtype=np.float64)
     visits = np.asarray(visits, dtype=np.float64)
     searched = visits > 0
     per_search = np.divide(sampled + pseudo_visits * prior_yield, visits + pseudo_visits,
                            out=np.zeros_like(sampled), where=searched)  # fmt: skip
-    out: NDArray[np.float64] = np.where(searched, visits * per_search, sampled)
+    now = visits if searches is None else np.asarray(searches, dtype=np.float64)
+    out: NDArray[np.float64] = np.where(searched, now * per_search, sampled)
     return out

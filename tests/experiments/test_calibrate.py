@@ -313,7 +313,9 @@ def test_bad_calibrate_settings_name_the_key(
         cal.main([f"incidents.path={incidents}", *READ, "calibrate.prior_strength_by=deviance"])
     with pytest.raises(ConfigError, match=r"calibrate\.place_gains='falling'"):
         cal.main([f"incidents.path={incidents}", *READ, "calibrate.place_gains=falling"])
-    with pytest.raises(ConfigError, match=r"calibrate\.exposure='drawn'.*'sampled' or 'expected' or 'blend'"):
+    with pytest.raises(
+        ConfigError, match=r"calibrate\.exposure='drawn'.*'sampled' or 'expected' or 'blend' or 'pooled'"
+    ):
         cal.main([f"incidents.path={incidents}", *READ, "calibrate.exposure=drawn"])
     with pytest.raises(ConfigError, match=r"calibrate\.population_seed=-1"):
         cal.main([f"incidents.path={incidents}", *READ, "calibrate.population_seed=-1"])
@@ -631,6 +633,17 @@ def test_the_expected_exposure_replaces_the_runs_own_and_the_blend_shrinks_towar
     assert fitted("blend") == pytest.approx(own / own.sum())
     # sampled: the run's own; street 1, which the run happened to leave unsearched, keeps its static share
     assert fitted("sampled") == pytest.approx([3.0 / 6.0, 0.25, 1.0 / 6.0, 0.5 / 6.0])
+    # pooled: the first round is the blend; a second adds its exposure and its searches to the first's
+    fit = cal.Fit(None, None, cal.CalibrateSettings(exposure="pooled", seeds=1, days=3.0), None, {}, static,
+                  model=ModelConfig())  # fmt: skip  # type: ignore[arg-type]
+    fit.populations[0] = pop
+    first = fit.own_exposure(runs[0], np.ones(4), state)
+    assert first / first.sum() == pytest.approx(own / own.sum())
+    second = fit.own_exposure(np.array([1.0, 2.0, 1.0, 0.0]), np.ones(4), state)
+    total = runs[0] + np.array([1.0, 2.0, 1.0, 0.0])
+    prior[:3] = smooth[:3] * (total[:3].sum() / smooth.sum()) / (2 * visits[:3])
+    per_search = (total[:3] + prior[:3]) / (2 * visits[:3] + 1.0)
+    assert second == pytest.approx(np.append(visits[:3] * per_search, 0.0))
     # one offender outing once a day for three days, in an active spell a third of the time: one search
     assert fit.searches_per_offender(replace(state, outings_per_day=1.0)) == pytest.approx(1.0)
 

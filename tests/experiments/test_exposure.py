@@ -83,3 +83,7 @@ def test_the_blend_leans_on_the_runs_where_searched_often_and_on_the_prior_where
     assert got[3] == 0.5  # no expected search (a spree's street): the runs' own
     # no pseudo-visits: the runs' exposure unchanged
     assert blend_exposure(sampled, visits, prior, 0.0)[:3] == pytest.approx(sampled[:3])
+    # sums over two rounds, wanted for a round of one: the yield per search of the sums, times its searches
+    assert blend_exposure(2 * sampled, 2 * visits, prior, 1.0, searches=visits)[1] == pytest.approx(
+        0.5 * (4.0 + 1.0) / 2.0
+    )
