@@ -36,6 +36,7 @@ recorded there (:mod:`experiments.validation`), with hot-spot forecasts scored w
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -345,15 +346,10 @@ class Fit:
         """
         s = self.settings
         n_pops = max(s.seeds, s.test_replications) if s.exposure == "expected" else s.seeds
-        pops = [self.population_of(seed) for seed in range(n_pops)]
-        shares = [search_shares(p, multiplier, state.attraction_power) for p in pops]
-        smooth = np.mean([sh * p.static_attractiveness for sh, p in zip(shares, pops, strict=True)], axis=0)
+        share, per_search = self.search_parts(multiplier, state, n_pops)
         if s.exposure == "expected":
-            return np.asarray(smooth)
-        share = np.mean(shares, axis=0)
+            return share * per_search
         visits = share * self.searches_per_offender(state)
-        # the static attractiveness met per search (the populations' own risky-facility terms differ)
-        per_search = np.divide(smooth, share, out=np.zeros_like(smooth), where=share > 0)
         if s.exposure == "pooled":
             if self.sampled_sum.size == 0:
                 self.sampled_sum, self.visit_sum = np.zeros_like(sampled), np.zeros_like(visits)
@@ -365,6 +361,47 @@ class Fit:
         return blend_exposure(
             sampled, visits, self._prior(sampled, visits, per_search), EXPOSURE_PSEUDO_VISITS
         )
+
+    def search_parts(
+        self, multiplier: np.ndarray, state: FitState, n_pops: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return the populations' mean search shares per street, and the static attractiveness met per search.
+
+        The populations are those of seeds ``0 .. n_pops - 1``; their risky-facility terms differ, so
+        the attractiveness met per search is their mean weighted by each one's searches.
+        """
+        pops = [self.population_of(seed) for seed in range(n_pops)]
+        shares = [search_shares(p, multiplier, state.attraction_power) for p in pops]
+        smooth = np.mean([sh * p.static_attractiveness for sh, p in zip(shares, pops, strict=True)], axis=0)
+        share = np.mean(shares, axis=0)
+        return share, np.divide(smooth, share, out=np.zeros_like(smooth), where=share > 0)
+
+    def smooth_risk(
+        self, risk: np.ndarray, segments: pd.DataFrame, state: FitState, days: float
+    ) -> np.ndarray:
+        """Return the test period's model risk with the search noise of its runs taken out (``calibrate.exposure``).
+
+        ``risk`` is the mean expected recorded crime per street of the ``calibrate.test_replications``
+        test runs (``days`` long) of the calibrated city (``segments`` and ``state``). As
+        :meth:`own_exposure` does for the fit: ``expected`` puts the populations' expected searches
+        times the attractiveness met there in its place (scaled to its total); ``blend`` and ``pooled``
+        shrink each street's risk per expected search towards that by :data:`EXPOSURE_PSEUDO_VISITS`,
+        over the test runs' own populations (seeds ``0 .. test_replications - 1``). Nothing of the
+        test period's crime is read.
+        """
+        s = self.settings
+        mult = place_multiplier(segments, state.prior_strength)
+        share, per_search = self.search_parts(mult, state, s.test_replications)
+        own = risk / mult
+        if s.exposure == "expected":
+            smooth = share * per_search
+            out = smooth * own.sum() / max(float(smooth.sum()), 1e-300)
+        else:
+            visits = share * self.searches_per_offender(state, days=days)
+            prior = self._prior(own, visits, per_search)
+            out = blend_exposure(own, visits, prior, EXPOSURE_PSEUDO_VISITS)
+        smoothed: np.ndarray = out * mult
+        return smoothed
 
     @staticmethod
     def _prior(sampled: np.ndarray, visits: np.ndarray, per_search: np.ndarray) -> np.ndarray:
@@ -384,7 +421,7 @@ class Fit:
             self.populations[seed] = build_population(model, seed, self.net)
         return self.populations[seed]
 
-    def searches_per_offender(self, state: FitState) -> float:
+    def searches_per_offender(self, state: FitState, *, days: float | None = None) -> float:
         """Return the searches an offender starts in one fitting run, at least: one per outing.
 
         Outings arrive at ``outings_per_day`` (the hour and weekday profile has mean 1) while the
@@ -395,7 +432,7 @@ class Fit:
         assert self.model is not None
         c = self.model.crime
         active = c.active_spell_days / (c.active_spell_days + c.dormant_spell_days)
-        return float(state.outings_per_day * self.settings.days * active)
+        return float(state.outings_per_day * (self.settings.days if days is None else days) * active)
 
 
 def place_multiplier(segments: pd.DataFrame, strength: float) -> np.ndarray:
@@ -922,8 +959,11 @@ def calibrate(model: ModelConfig, settings: CalibrateSettings, base: list[str], 
     if settings.test_replications:
         from experiments.calibration_report import validate_test_period
 
+        smooth = None
+        if settings.exposure != "sampled":
+            smooth = functools.partial(fit.smooth_risk, segments=segments, state=state)
         validation = validate_test_period(
-            out, fit.runner, fit.net, periods, settings, city, model, parameters
+            out, fit.runner, fit.net, periods, settings, city, model, parameters, smooth_risk=smooth
         )
         write_calibration(out, state, segments, city, data=data, parameters=parameters, validation=validation,
                           population=fit.population)  # fmt: skip

@@ -648,6 +648,35 @@ def test_the_expected_exposure_replaces_the_runs_own_and_the_blend_shrinks_towar
     assert fit.searches_per_offender(replace(state, outings_per_day=1.0)) == pytest.approx(1.0)
 
 
+def test_the_test_periods_risk_is_smoothed_the_same_way() -> None:
+    """The model's risk of the test runs, by hand on the four streets above (``Fit.smooth_risk``)."""
+    static = np.full(4, 0.25)
+    pop = Population(np.array([0, 0, 1, 1]), np.array([0, 1, 1, 2]), np.ones(4), np.array([0, 2]),
+                     np.array([1.0, 1.0, 2.0, 1.0]))  # fmt: skip
+    # streets whose counts are as expected: a multiplier of 1, so the search shares are those above
+    segs = pd.DataFrame({"count": [1.0, 1.0, 1.0, 1.0], "expected": [0.25, 0.25, 0.25, 0.25]})
+    state = replace(cal.FitState.from_config(ModelConfig()), prior_strength=1.0, outings_per_day=1.0)
+    mult = cal.place_multiplier(segs, 1.0)
+    assert mult == pytest.approx(np.ones(4))
+    risk = np.array([3.0, 0.0, 1.0, 0.5])
+
+    def smoothed(exposure: str) -> np.ndarray:
+        settings = cal.CalibrateSettings(exposure=exposure, test_replications=1)
+        fit = cal.Fit(None, None, settings, None, {}, static, model=ModelConfig())  # type: ignore[arg-type]
+        fit.populations[0] = pop
+        return fit.smooth_risk(risk, segs, state, days=6.0)
+
+    share = np.array([0.5, 5.0 / 6.0, 2.0 / 3.0, 0.0])
+    per_search = np.array([1.0, 1.0, 2.0, 0.0])  # the static attractiveness of each street searched
+    smooth = share * per_search
+    assert smoothed("expected") == pytest.approx(smooth * 4.5 / smooth.sum() * mult)
+    visits = share * 2.0  # one outing a day for six days, active a third of the time
+    prior = per_search * 4.0 / (visits * per_search).sum()
+    own = np.append(visits[:3] * (risk[:3] / mult[:3] + prior[:3]) / (visits[:3] + 1.0), 0.5)
+    assert smoothed("blend") == pytest.approx(own * mult)
+    assert smoothed("pooled") == pytest.approx(own * mult)
+
+
 def test_the_fit_never_reads_the_test_period(calibrated: Path, tmp_path: Path) -> None:
     """Another test period (moved, retyped and tripled crimes) beside the same fit period: not one fitting
     run differs and the fitted values and priors are the same; only the validation changes.
