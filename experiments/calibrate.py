@@ -36,6 +36,7 @@ recorded there (:mod:`experiments.validation`), with hot-spot forecasts scored w
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -62,6 +63,7 @@ from experiments.calibration_runs import (
     say,
     split_periods,
 )
+from experiments.exposure import Population, blend_exposure, build_population, search_shares
 from sim.calibration import (
     CALIBRATION_FILE,
     CALIBRATION_FORMAT,
@@ -104,6 +106,10 @@ MIN_TYPE_EVENTS = 150
 PLACE_GAIN = 0.5
 # Share of street length the hit-rate target flags (docs/calibration.md, "Validation").
 HIT_RATE_COVERAGE = 0.05
+# Pseudo-searches that shrink a street's exposure per search towards the smooth expectation with
+# calibrate.exposure=blend (Fit.own_exposure): a street searched about this often in a fitting run
+# gets half its exposure from the runs, half from where the population would search.
+EXPOSURE_PSEUDO_VISITS = 1.0
 # Pseudo-crimes that shrink a type's drawn / expected ratio towards 1 (drawn_to_expected).
 RATIO_PSEUDO_CRIMES = 10.0
 
@@ -242,6 +248,15 @@ class Fit:
     """Each type's drawn and expected recorded crimes summed over every moment round so far
     (:func:`drawn_to_expected`)."""
     log: list[str] = field(default_factory=list)
+    model: ModelConfig | None = None
+    """The uncalibrated model the runs are built from: :meth:`learn_exposure` rebuilds their synthetic
+    populations from it with ``calibrate.exposure`` other than ``sampled``."""
+    sampled_sum: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    visit_sum: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """The runs' exposure and their expected searches per street, summed over the moment rounds so far
+    (``calibrate.exposure=pooled``, :meth:`own_exposure`)."""
+    populations: dict[int, Population] = field(default_factory=dict)
+    """The synthetic populations built so far, by run seed (:func:`experiments.exposure.build_population`)."""
 
     @property
     def n(self) -> int:
@@ -268,7 +283,13 @@ class Fit:
         })  # fmt: skip
 
     def learn_exposure(
-        self, runs: Sequence[np.ndarray], segments: pd.DataFrame, strength: float, *, gain: float = 1.0
+        self,
+        runs: Sequence[np.ndarray],
+        segments: pd.DataFrame,
+        strength: float,
+        *,
+        gain: float = 1.0,
+        state: FitState | None = None,
     ) -> None:
         """Move the place terms' ``expected`` towards the model's own exposure, a damped multiplicative step.
 
@@ -284,17 +305,134 @@ class Fit:
         passed or searched there; gated streets are closed to them) keeps its ``expected``, at the
         start its static place-based share: there is nothing to learn from, and an ``expected`` of 0
         would give it the largest multiplier of all, felt only by the mean the multipliers are scaled by.
+
+        ``calibrate.exposure`` chooses what the exposure is (:meth:`own_exposure`); ``state`` (the
+        values the runs had) is needed for any but ``sampled``.
         """
         x = np.mean(np.asarray(runs, dtype=float), axis=0)
         old = self.exposure if self.exposure.size else self.static_share
-        seen = x > 0
+        mult = place_multiplier(segments, strength)
+        own = x / mult
+        if self.settings is not None and self.settings.exposure != "sampled":
+            if state is None:
+                raise ValueError(f"calibrate.exposure={self.settings.exposure} needs the runs' FitState")
+            own = self.own_exposure(own, mult, state)
+        seen = own > 0
         if not seen.any():
             return
-        exposure = x[seen] / place_multiplier(segments, strength)[seen]
+        exposure = own[seen]
         exposure *= old[seen].sum() / exposure.sum()  # the unseen streets keep their share
         new = old.copy()
         new[seen] = old[seen] ** (1.0 - gain) * exposure**gain
         self.exposure = new / new.sum()
+
+    def own_exposure(self, sampled: np.ndarray, multiplier: np.ndarray, state: FitState) -> np.ndarray:
+        """Return the model's exposure per street, multiplier divided out, as ``calibrate.exposure`` asks.
+
+        ``sampled`` is the runs' own (their expected recorded crime over the multiplier they had).
+        ``expected``: the search shares of :func:`~experiments.exposure.search_shares` times each
+        street's static attractiveness (the offence hazard is proportional to it), averaged over the
+        synthetic populations of the seeds ``0 .. max(seeds, test_replications) - 1`` (those of the
+        fitting and the test runs; one, with ``calibrate.population_seed``): no run enters it, so it
+        carries no sampling noise, but also nothing of the targets (homes, shops, people about) the
+        runs' offenders find. ``blend``: the runs' exposure with each street's yield per search
+        shrunk towards that smooth one by :data:`EXPOSURE_PSEUDO_VISITS`
+        (:func:`~experiments.exposure.blend_exposure`), over the fitting runs' own populations.
+        ``pooled``: as ``blend``, but the yield per search is the runs' exposure summed over every
+        moment round so far over the searches expected in them (what offenders find on a street,
+        the multiplier divided out, does not depend on how often they come, so every round adds to
+        it), times the searches expected in the next round's runs: where offenders search is then
+        the population's expectation, and only what they find there is learnt from the runs.
+        """
+        s = self.settings
+        n_pops = max(s.seeds, s.test_replications) if s.exposure == "expected" else s.seeds
+        share, per_search = self.search_parts(multiplier, state, n_pops)
+        if s.exposure == "expected":
+            return share * per_search
+        visits = share * self.searches_per_offender(state)
+        if s.exposure == "pooled":
+            if self.sampled_sum.size == 0:
+                self.sampled_sum, self.visit_sum = np.zeros_like(sampled), np.zeros_like(visits)
+            self.sampled_sum += sampled
+            self.visit_sum += visits
+            pooled = blend_exposure(self.sampled_sum, self.visit_sum, self._prior(self.sampled_sum, self.visit_sum, per_search),
+                                    EXPOSURE_PSEUDO_VISITS, searches=visits)  # fmt: skip
+            return np.where(self.visit_sum > 0, pooled, sampled)  # no expected search: this round's own
+        return blend_exposure(
+            sampled, visits, self._prior(sampled, visits, per_search), EXPOSURE_PSEUDO_VISITS
+        )
+
+    def search_parts(
+        self, multiplier: np.ndarray, state: FitState, n_pops: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return the populations' mean search shares per street, and the static attractiveness met per search.
+
+        The populations are those of seeds ``0 .. n_pops - 1``; their risky-facility terms differ, so
+        the attractiveness met per search is their mean weighted by each one's searches.
+        """
+        pops = [self.population_of(seed) for seed in range(n_pops)]
+        shares = [search_shares(p, multiplier, state.attraction_power) for p in pops]
+        smooth = np.mean([sh * p.static_attractiveness for sh, p in zip(shares, pops, strict=True)], axis=0)
+        share = np.mean(shares, axis=0)
+        return share, np.divide(smooth, share, out=np.zeros_like(smooth), where=share > 0)
+
+    def smooth_risk(
+        self, risk: np.ndarray, segments: pd.DataFrame, state: FitState, days: float
+    ) -> np.ndarray:
+        """Return the test period's model risk with the search noise of its runs taken out (``calibrate.exposure``).
+
+        ``risk`` is the mean expected recorded crime per street of the ``calibrate.test_replications``
+        test runs (``days`` long) of the calibrated city (``segments`` and ``state``). As
+        :meth:`own_exposure` does for the fit: ``expected`` puts the populations' expected searches
+        times the attractiveness met there in its place (scaled to its total); ``blend`` and ``pooled``
+        shrink each street's risk per expected search towards that by :data:`EXPOSURE_PSEUDO_VISITS`,
+        over the test runs' own populations (seeds ``0 .. test_replications - 1``). Nothing of the
+        test period's crime is read.
+        """
+        s = self.settings
+        mult = place_multiplier(segments, state.prior_strength)
+        share, per_search = self.search_parts(mult, state, s.test_replications)
+        own = risk / mult
+        if s.exposure == "expected":
+            smooth = share * per_search
+            out = smooth * own.sum() / max(float(smooth.sum()), 1e-300)
+        else:
+            visits = share * self.searches_per_offender(state, days=days)
+            prior = self._prior(own, visits, per_search)
+            out = blend_exposure(own, visits, prior, EXPOSURE_PSEUDO_VISITS)
+        smoothed: np.ndarray = out * mult
+        return smoothed
+
+    @staticmethod
+    def _prior(sampled: np.ndarray, visits: np.ndarray, per_search: np.ndarray) -> np.ndarray:
+        """Return the prior exposure per search: ``per_search`` scaled so that ``visits`` times it holds the runs' total."""
+        searched = visits > 0
+        scale = sampled[searched].sum() / max(float((visits * per_search)[searched].sum()), 1e-300)
+        return per_search * scale
+
+    def population_of(self, seed: int) -> Population:
+        """Return the synthetic population of the runs of ``seed`` (built once, then kept)."""
+        if self.population.get("seed") is not None:
+            seed = 0  # one population for every run: population.seed decides it, whatever the run's seed
+        if seed not in self.populations:
+            if self.model is None:
+                raise ValueError("Fit.model is needed to build the runs' populations")
+            model = replace(self.model, population=replace(self.model.population, **self.population))
+            self.populations[seed] = build_population(model, seed, self.net)
+        return self.populations[seed]
+
+    def searches_per_offender(self, state: FitState, *, days: float | None = None) -> float:
+        """Return the searches an offender starts in one fitting run, at least: one per outing.
+
+        Outings arrive at ``outings_per_day`` (the hour and weekday profile has mean 1) while the
+        offender is in an active spell, a share ``active / (active + dormant)`` of the time in the
+        long run. An outing whose first search finds nothing searches again until it ends, so this is
+        a lower bound, which makes :data:`EXPOSURE_PSEUDO_VISITS` weigh the prior a little less.
+        """
+        assert self.model is not None
+        c = self.model.crime
+        active = c.active_spell_days / (c.active_spell_days + c.dormant_spell_days)
+        return float(state.outings_per_day * (self.settings.days if days is None else days) * active)
 
 
 def place_multiplier(segments: pd.DataFrame, strength: float) -> np.ndarray:
@@ -577,7 +715,7 @@ def _moment_rounds(
         # The place terms' too with calibrate.place_gains=decreasing: two 7-day runs of one population
         # put their expected crime per street at total variation 0.63 from each other on Portland
         place_gain = PLACE_GAIN / (i + 1) if decreasing and s.place_gains == "decreasing" else PLACE_GAIN
-        fit.learn_exposure(exposure, segs, state.prior_strength, gain=place_gain)
+        fit.learn_exposure(exposure, segs, state.prior_strength, gain=place_gain, state=state)
         gain = s.damping / (i + 1) if decreasing else s.damping
         state, vol = moment_update(state, sims, fit, gain=gain, expected=expected)
         terms = losses(sims, fit, expected=exposure)
@@ -752,7 +890,9 @@ def prepare_fit(model: ModelConfig, settings: CalibrateSettings, base: list[str]
         1.0 + model.crime.place_attraction * np.log1p(land.attractors())
     )
     population = {} if settings.population_seed is None else {"seed": settings.population_seed}
-    return Fit(net, periods, settings, Runner(base, out), city, static / static.sum(), population)
+    return Fit(
+        net, periods, settings, Runner(base, out), city, static / static.sum(), population, model=model
+    )
 
 
 def pilot_round(state: FitState, fit: Fit) -> FitState:
@@ -761,7 +901,8 @@ def pilot_round(state: FitState, fit: Fit) -> FitState:
     pilot = fit.segments(fit.periods.train, pilot=True)
     folder = trial_folder(fit.runner.out / "trials", state, pilot, fit.city, fit.population)
     fit.runner.run([folder], s.seeds, s.days, "pilot")
-    fit.learn_exposure(fit.runner.expected_recorded([folder], s.seeds, s.days, "pilot")[folder], pilot, 1.0)
+    runs = fit.runner.expected_recorded([folder], s.seeds, s.days, "pilot")[folder]
+    fit.learn_exposure(runs, pilot, 1.0, state=state)
     # the place terms step from the first round on, so they start with a k fitted to this exposure
     return replace(state, prior_strength=_prior_strength(fit)[0])
 
@@ -818,8 +959,11 @@ def calibrate(model: ModelConfig, settings: CalibrateSettings, base: list[str], 
     if settings.test_replications:
         from experiments.calibration_report import validate_test_period
 
+        smooth = None
+        if settings.exposure != "sampled":
+            smooth = functools.partial(fit.smooth_risk, segments=segments, state=state)
         validation = validate_test_period(
-            out, fit.runner, fit.net, periods, settings, city, model, parameters
+            out, fit.runner, fit.net, periods, settings, city, model, parameters, smooth_risk=smooth
         )
         write_calibration(out, state, segments, city, data=data, parameters=parameters, validation=validation,
                           population=fit.population)  # fmt: skip

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,11 +41,16 @@ def validate_test_period(
     city: dict[str, Any],
     model: ModelConfig,
     parameters: list[dict[str, Any]],
+    *,
+    smooth_risk: Callable[..., np.ndarray] | None = None,
 ) -> dict[str, Any]:
     """Simulate and score the test period; write validation.json/.html into ``out``; return the headline.
 
     ``out`` is the calibration folder (already holding calibration.yaml), ``runner`` runs its
     simulations, ``p`` and ``s`` are the periods and settings of the fit, ``city`` its map record.
+    ``smooth_risk(risk, days=)`` (``calibrate.exposure`` other than ``sampled``) replaces the runs'
+    mean expected crime per street, the model's risk, before it is scored
+    (:meth:`experiments.calibrate.Fit.smooth_risk`).
     """
     from experiments.validation import validate, write_validation
 
@@ -59,6 +65,8 @@ def validate_test_period(
         risk = np.mean(runner.expected_recorded([out], s.test_replications, days, "test")[out], axis=0)
     finally:
         runner.base = saved
+    if smooth_risk is not None:
+        risk = smooth_risk(risk, days=days)
     for frame in sims:  # sim_frame counted weekdays from Monday; this run starts on the test's weekday
         frame["weekday"] = ((frame["time_min"] // 1440 + test_start.weekday()) % 7).astype(np.int64)
     real = p.test

@@ -34,6 +34,10 @@ __all__ = [
 ]
 
 
+# What the place terms' exposure can be (CalibrateSettings.exposure; experiments.calibrate.Fit.own_exposure).
+EXPOSURES = ("sampled", "expected", "blend", "pooled")
+
+
 class CalibrationDataError(PrecinctError, ValueError):
     """The incident file cannot support a calibration (too few incidents, periods outside the data)."""
 
@@ -63,6 +67,10 @@ class CalibrateSettings:
     # the place terms' step in the last moment rounds: "constant" (PLACE_GAIN each round) or
     # "decreasing" (PLACE_GAIN / round: the rounds' exposures averaged, as the mix's steps are)
     place_gains: str = "constant"
+    # the exposure the place terms divide out: the fitting runs' own ("sampled"), where the synthetic
+    # populations would search ("expected", no run noise), the runs' shrunk towards it ("blend"), or
+    # the population's expected searches times what the runs found per search, pooled over rounds ("pooled")
+    exposure: str = "sampled"
     forecasts: bool = True
     # start again: delete the folder's finished runs and trials first
     fresh: bool = False
@@ -88,6 +96,8 @@ class CalibrateSettings:
             )
         if self.place_gains not in ("constant", "decreasing"):
             raise ConfigError("calibrate.place_gains", self.place_gains, "'constant' or 'decreasing'")
+        if self.exposure not in EXPOSURES:
+            raise ConfigError("calibrate.exposure", self.exposure, " or ".join(f"'{e}'" for e in EXPOSURES))
         if not 0 < self.damping <= 1:
             raise ConfigError("calibrate.damping", self.damping, "a number in (0, 1]")
         if not 0.05 <= self.holdout_share <= 0.5:

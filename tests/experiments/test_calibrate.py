@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ import yaml
 
 from experiments import calibrate as cal
 from experiments.calibration_runs import CalibrationDataError, dense_start
+from experiments.exposure import Population
 from sim.calibration import (
     CALIBRATION_FILE,
     CalibrationError,
@@ -311,6 +313,10 @@ def test_bad_calibrate_settings_name_the_key(
         cal.main([f"incidents.path={incidents}", *READ, "calibrate.prior_strength_by=deviance"])
     with pytest.raises(ConfigError, match=r"calibrate\.place_gains='falling'"):
         cal.main([f"incidents.path={incidents}", *READ, "calibrate.place_gains=falling"])
+    with pytest.raises(
+        ConfigError, match=r"calibrate\.exposure='drawn'.*'sampled' or 'expected' or 'blend' or 'pooled'"
+    ):
+        cal.main([f"incidents.path={incidents}", *READ, "calibrate.exposure=drawn"])
     with pytest.raises(ConfigError, match=r"calibrate\.population_seed=-1"):
         cal.main([f"incidents.path={incidents}", *READ, "calibrate.population_seed=-1"])
     # the population is the calibration's to choose, and to record
@@ -591,6 +597,84 @@ def test_the_place_step_divides_out_the_multiplier_and_keeps_unseen_streets() ->
     kept = fit.exposure.copy()
     fit.learn_exposure([np.zeros(4)], segs, 0.5, gain=0.5)
     assert np.array_equal(fit.exposure, kept)
+
+
+def test_the_expected_exposure_replaces_the_runs_own_and_the_blend_shrinks_towards_it() -> None:
+    """By hand on four streets and two offenders (calibrate.exposure=expected and blend).
+
+    Offender 0 knows streets 0 and 1 equally, offender 1 streets 1 and 2; street 3 is known to no
+    one. With attraction power 1 and static attractiveness (1, 1, 2, 1) the search shares are
+    (0.5, 0.5 + 1/3, 2/3, 0) and the smooth exposure share x static attractiveness (0.5, 5/6, 4/3, 0).
+    """
+    static = np.array([0.25, 0.25, 0.25, 0.25])
+    pop = Population(np.array([0, 0, 1, 1]), np.array([0, 1, 1, 2]), np.ones(4), np.array([0, 2]),
+                     np.array([1.0, 1.0, 2.0, 1.0]))  # fmt: skip
+    none = pd.DataFrame({"count": np.zeros(4), "expected": np.zeros(4)})
+    runs = [np.array([3.0, 0.0, 1.0, 0.5])]  # what one fitting run happened to see
+    state = cal.FitState.from_config(ModelConfig())
+    smooth = np.array([0.5, 5.0 / 6.0, 4.0 / 3.0, 0.0])
+
+    def fitted(exposure: str) -> np.ndarray:
+        settings = cal.CalibrateSettings(exposure=exposure, seeds=1, test_replications=1, days=3.0)
+        fit = cal.Fit(None, None, settings, None, {}, static, model=ModelConfig())  # type: ignore[arg-type]
+        fit.populations[0] = pop
+        fit.learn_exposure(runs, none, 1.0, state=state)
+        return fit.exposure
+
+    # expected: the runs are not read; street 3, searched by no one, keeps its static share
+    want = np.append(smooth[:3] / smooth[:3].sum() * 0.75, 0.25)
+    assert fitted("expected") == pytest.approx(want)
+    # blend: per street, visits x (runs' exposure + 1 x prior per search) / (visits + 1)
+    fit = cal.Fit(None, None, cal.CalibrateSettings(days=3.0), None, {}, static, model=ModelConfig())  # type: ignore[arg-type]
+    visits = np.array([0.5, 5.0 / 6.0, 2.0 / 3.0, 0.0]) * fit.searches_per_offender(state)
+    prior = np.zeros(4)
+    prior[:3] = smooth[:3] * (4.0 / smooth.sum()) / visits[:3]  # scaled to the runs' 4.0 on streets searched
+    own = np.append(visits[:3] * (runs[0][:3] + prior[:3]) / (visits[:3] + 1.0), 0.5)
+    assert fitted("blend") == pytest.approx(own / own.sum())
+    # sampled: the run's own; street 1, which the run happened to leave unsearched, keeps its static share
+    assert fitted("sampled") == pytest.approx([3.0 / 6.0, 0.25, 1.0 / 6.0, 0.5 / 6.0])
+    # pooled: the first round is the blend; a second adds its exposure and its searches to the first's
+    fit = cal.Fit(None, None, cal.CalibrateSettings(exposure="pooled", seeds=1, days=3.0), None, {}, static,
+                  model=ModelConfig())  # fmt: skip  # type: ignore[arg-type]
+    fit.populations[0] = pop
+    first = fit.own_exposure(runs[0], np.ones(4), state)
+    assert first / first.sum() == pytest.approx(own / own.sum())
+    second = fit.own_exposure(np.array([1.0, 2.0, 1.0, 0.0]), np.ones(4), state)
+    total = runs[0] + np.array([1.0, 2.0, 1.0, 0.0])
+    prior[:3] = smooth[:3] * (total[:3].sum() / smooth.sum()) / (2 * visits[:3])
+    per_search = (total[:3] + prior[:3]) / (2 * visits[:3] + 1.0)
+    assert second == pytest.approx(np.append(visits[:3] * per_search, 0.0))
+    # one offender outing once a day for three days, in an active spell a third of the time: one search
+    assert fit.searches_per_offender(replace(state, outings_per_day=1.0)) == pytest.approx(1.0)
+
+
+def test_the_test_periods_risk_is_smoothed_the_same_way() -> None:
+    """The model's risk of the test runs, by hand on the four streets above (``Fit.smooth_risk``)."""
+    static = np.full(4, 0.25)
+    pop = Population(np.array([0, 0, 1, 1]), np.array([0, 1, 1, 2]), np.ones(4), np.array([0, 2]),
+                     np.array([1.0, 1.0, 2.0, 1.0]))  # fmt: skip
+    # streets whose counts are as expected: a multiplier of 1, so the search shares are those above
+    segs = pd.DataFrame({"count": [1.0, 1.0, 1.0, 1.0], "expected": [0.25, 0.25, 0.25, 0.25]})
+    state = replace(cal.FitState.from_config(ModelConfig()), prior_strength=1.0, outings_per_day=1.0)
+    mult = cal.place_multiplier(segs, 1.0)
+    assert mult == pytest.approx(np.ones(4))
+    risk = np.array([3.0, 0.0, 1.0, 0.5])
+
+    def smoothed(exposure: str) -> np.ndarray:
+        settings = cal.CalibrateSettings(exposure=exposure, test_replications=1)
+        fit = cal.Fit(None, None, settings, None, {}, static, model=ModelConfig())  # type: ignore[arg-type]
+        fit.populations[0] = pop
+        return fit.smooth_risk(risk, segs, state, days=6.0)
+
+    share = np.array([0.5, 5.0 / 6.0, 2.0 / 3.0, 0.0])
+    per_search = np.array([1.0, 1.0, 2.0, 0.0])  # the static attractiveness of each street searched
+    smooth = share * per_search
+    assert smoothed("expected") == pytest.approx(smooth * 4.5 / smooth.sum() * mult)
+    visits = share * 2.0  # one outing a day for six days, active a third of the time
+    prior = per_search * 4.0 / (visits * per_search).sum()
+    own = np.append(visits[:3] * (risk[:3] / mult[:3] + prior[:3]) / (visits[:3] + 1.0), 0.5)
+    assert smoothed("blend") == pytest.approx(own * mult)
+    assert smoothed("pooled") == pytest.approx(own * mult)
 
 
 def test_the_fit_never_reads_the_test_period(calibrated: Path, tmp_path: Path) -> None:
