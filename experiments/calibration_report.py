@@ -65,8 +65,9 @@ def validate_test_period(
         risk = np.mean(runner.expected_recorded([out], s.test_replications, days, "test")[out], axis=0)
     finally:
         runner.base = saved
+    runs_risk = None
     if smooth_risk is not None:
-        risk = smooth_risk(risk, days=days)
+        runs_risk, risk = risk, smooth_risk(risk, days=days)
     for frame in sims:  # sim_frame counted weekdays from Monday; this run starts on the test's weekday
         frame["weekday"] = ((frame["time_min"] // 1440 + test_start.weekday()) % 7).astype(np.int64)
     real = p.test
@@ -78,7 +79,7 @@ def validate_test_period(
                  start_weekday=test_start.weekday(), sim_risk=risk, fit_rates=fit_rates(p))  # fmt: skip
     forecasts = None
     if s.forecasts:
-        forecasts = score_forecasts(net, p, risk, days)
+        forecasts = score_forecasts(net, p, risk, days, runs_risk=runs_risk)
         if forecasts is not None:
             v = v.with_forecasts(forecasts)
     meta = {
@@ -107,7 +108,9 @@ def fit_rates(p: Periods) -> dict[str, float]:
     return out
 
 
-def score_forecasts(net: StreetNetwork, p: Periods, risk: np.ndarray, days: float) -> pd.DataFrame | None:
+def score_forecasts(
+    net: StreetNetwork, p: Periods, risk: np.ndarray, days: float, *, runs_risk: np.ndarray | None = None
+) -> pd.DataFrame | None:
     """Score rolling hot-spot forecasts over the test period, the calibrated model's own risk among them.
 
     ``risk`` is the model's expected recorded crime per segment over the simulated test period,
@@ -115,8 +118,10 @@ def score_forecasts(net: StreetNetwork, p: Periods, risk: np.ndarray, days: floa
     are scored week by week over the simulated days; files dated to the month only (police.uk) month
     by month over the whole test period, without the prospective near-repeat forecaster, whose weeks
     and days those dates cannot show (Bowers, Johnson & Pease 2004 weigh crimes by weeks old).
-    The result's ``period`` column says which.
+    The result's ``period`` column says which. ``runs_risk``, when the model's risk was smoothed
+    (``calibrate.exposure``), is the runs' own mean, scored beside it as ``model_runs`` (not a target).
     """
+    from experiments.validation import MODEL_RUNS_FORECASTER
     from sim import forecast
 
     names = ["prior_counts", "grid_kde", "network_kde", "prospective"]
@@ -135,6 +140,8 @@ def score_forecasts(net: StreetNetwork, p: Periods, risk: np.ndarray, days: floa
     events = real_frame(pd.concat([p.fit, p.test]), p.fit_start)
     chosen = {name: forecast.FORECASTERS[name] for name in names}
     chosen["model"] = functools.partial(forecast.model, risk=risk)
+    if runs_risk is not None:
+        chosen[MODEL_RUNS_FORECASTER] = functools.partial(forecast.model, risk=runs_risk)
     scores = forecast.rolling_scores(events, net, start, end, forecasters=chosen, edges_min=edges)
     return forecast.summarise(scores).assign(period=period)
 

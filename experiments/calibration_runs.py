@@ -70,7 +70,7 @@ class CalibrateSettings:
     # the exposure the place terms divide out: the fitting runs' own ("sampled"), where the synthetic
     # populations would search ("expected", no run noise), the runs' shrunk towards it ("blend"), or
     # the population's expected searches times what the runs found per search, pooled over rounds ("pooled")
-    exposure: str = "sampled"
+    exposure: str = "pooled"
     forecasts: bool = True
     # start again: delete the folder's finished runs and trials first
     fresh: bool = False

@@ -63,8 +63,12 @@ CONCENTRATION_RATIO = (0.7, 1.4)
 HOUR_TV_MAX = 0.10
 KNOX_TOLERANCE = 0.25
 HIT_RATE_SHARE = 0.95
-#: The forecasts table's name for the calibrated model's own risk; every other but ``oracle`` is naive.
+#: The forecasts table's name for the calibrated model's own risk; every other but ``oracle`` and
+#: :data:`MODEL_RUNS_FORECASTER` is naive.
 MODEL_FORECASTER = "model"
+#: The model's risk as its test runs sampled it, before ``calibrate.exposure`` takes their search
+#: noise out (:meth:`experiments.calibrate.Fit.smooth_risk`): scored beside ``model``, never the target.
+MODEL_RUNS_FORECASTER = "model_runs"
 PASS, FAIL, NOT_MEASURABLE = "pass", "fail", "not measurable"
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MEASURE_COLUMNS = ["measure", "group", "label", "unit", "sim", "sim_lo", "sim_hi", "real", "real_lo", "real_hi",
@@ -668,7 +672,8 @@ def _coverage_share(forecasts: pd.DataFrame) -> NDArray[np.float64]:
 
 def _hit_rate_target(forecasts: pd.DataFrame, model: str) -> dict[str, Any]:
     at = forecasts[np.isclose(_coverage_share(forecasts), HIT_COVERAGE)]
-    mine, naive = at[at["forecaster"] == model], at[~at["forecaster"].isin([model, "oracle"])]
+    mine = at[at["forecaster"] == model]
+    naive = at[~at["forecaster"].isin([model, MODEL_RUNS_FORECASTER, "oracle"])]
     if mine.empty or naive.empty:
         missing = f"no forecaster '{model}'" if mine.empty else "no naive forecaster"
         return _target("hit_rate", _HIT_LABEL, math.nan, _HIT_THRESHOLD, None,

@@ -41,7 +41,7 @@ FLOORS = (
     ),
     Floor("movement_100k", "movement >= 50M agent-advances/s", min_rate=50e6),
     Floor("kde_refresh_10k", "KDE refresh <= 2 ms", max_median_s=2e-3),
-    Floor("model_step_100k", "model >= 20M agent-steps/s", min_rate=20e6),
+    Floor("model_step_100k", "model >= 50M agent-steps/s", min_rate=50e6),  # issue 15 (was 20M)
     Floor("model_step_100k", "model >= 50x plain Mesa", peer="mesa", min_ratio=50.0),
     Floor("incident_read_1m", "read and snap 1M incidents <= 20 s", max_median_s=20.0),
     Floor("incident_snap_100k", "snapping >= 1x OSMnx nearest_edges", peer="osmnx", min_ratio=1.0),

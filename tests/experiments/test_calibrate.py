@@ -569,9 +569,17 @@ def test_the_place_step_moves_the_models_expected_crime_towards_the_shrunk_count
     assert d1 < 0.9 * d0, (d0, d1)
     holdout, length = fit.counts(fit.periods.holdout), fit.net.segment_length_m
     assert cal._pei(x1, holdout, length, 0.05) > 1.5 * cal._pei(x0, holdout, length, 0.05)
-    # streets the pilot never put an offender on keep their static place-based share
-    unseen = x0 == 0
+    # streets the pilot never put an offender on, and where no offender of these populations would
+    # search (calibrate.exposure=pooled, the default), keep their static place-based share
+    share, _ = fit.search_parts(
+        cal.place_multiplier(pilot, 1.0), cal.FitState.from_config(model), settings.seeds
+    )
+    unseen = (x0 == 0) & (share == 0)
+    assert unseen.any()
     assert fit.exposure[unseen] == pytest.approx(fit.static_share[unseen])
+    # and those the populations would search but the pilot's offenders did not get some of the
+    # expected exposure instead of nothing
+    assert np.all(fit.exposure[(x0 == 0) & (share > 0)] > 0)
     assert segs["count"].sum() == len(fit.periods.train)
 
 
