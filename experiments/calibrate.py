@@ -379,13 +379,13 @@ class Fit:
     def smooth_risk(
         self, risk: np.ndarray, segments: pd.DataFrame, state: FitState, days: float
     ) -> np.ndarray:
-        """Return the test period's model risk with the search noise of its runs taken out (``calibrate.exposure``).
+        """Return the test period's model risk with the search noise of its runs taken out (``calibrate.risk``).
 
         ``risk`` is the mean expected recorded crime per street of the ``calibrate.test_replications``
         test runs (``days`` long) of the calibrated city (``segments`` and ``state``). As
-        :meth:`own_exposure` does for the fit: ``expected`` puts the populations' expected searches
-        times the attractiveness met there in its place (scaled to its total); ``blend`` and ``pooled``
-        shrink each street's risk per expected search towards that by :data:`EXPOSURE_PSEUDO_VISITS`,
+        :meth:`own_exposure` does for the fit: with ``calibrate.exposure=expected`` the populations'
+        expected searches times the attractiveness met there take its place (scaled to its total);
+        otherwise each street's risk per expected search is shrunk towards that by :data:`EXPOSURE_PSEUDO_VISITS`,
         over the test runs' own populations (seeds ``0 .. test_replications - 1``). Nothing of the
         test period's crime is read.
         """
@@ -959,9 +959,7 @@ def calibrate(model: ModelConfig, settings: CalibrateSettings, base: list[str], 
     if settings.test_replications:
         from experiments.calibration_report import validate_test_period
 
-        smooth = None
-        if settings.exposure != "sampled":
-            smooth = functools.partial(fit.smooth_risk, segments=segments, state=state)
+        smooth = functools.partial(fit.smooth_risk, segments=segments, state=state)
         validation = validate_test_period(
             out, fit.runner, fit.net, periods, settings, city, model, parameters, smooth_risk=smooth
         )

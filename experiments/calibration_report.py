@@ -48,9 +48,9 @@ def validate_test_period(
 
     ``out`` is the calibration folder (already holding calibration.yaml), ``runner`` runs its
     simulations, ``p`` and ``s`` are the periods and settings of the fit, ``city`` its map record.
-    ``smooth_risk(risk, days=)`` (``calibrate.exposure`` other than ``sampled``) replaces the runs'
-    mean expected crime per street, the model's risk, before it is scored
-    (:meth:`experiments.calibrate.Fit.smooth_risk`).
+    ``smooth_risk(risk, days=)`` takes the search noise out of the runs' mean expected crime per
+    street (:meth:`experiments.calibrate.Fit.smooth_risk`); with ``calibrate.risk=smoothed`` that is
+    the model's risk, validated and scored, and the runs' own is scored beside it, else the reverse.
     """
     from experiments.validation import validate, write_validation
 
@@ -65,9 +65,10 @@ def validate_test_period(
         risk = np.mean(runner.expected_recorded([out], s.test_replications, days, "test")[out], axis=0)
     finally:
         runner.base = saved
-    runs_risk = None
+    other = None  # the risk scored beside the target's, as model_runs or model_smoothed
     if smooth_risk is not None:
-        runs_risk, risk = risk, smooth_risk(risk, days=days)
+        smoothed = smooth_risk(risk, days=days)
+        risk, other = (smoothed, risk) if s.risk == "smoothed" else (risk, smoothed)
     for frame in sims:  # sim_frame counted weekdays from Monday; this run starts on the test's weekday
         frame["weekday"] = ((frame["time_min"] // 1440 + test_start.weekday()) % 7).astype(np.int64)
     real = p.test
@@ -79,7 +80,7 @@ def validate_test_period(
                  start_weekday=test_start.weekday(), sim_risk=risk, fit_rates=fit_rates(p))  # fmt: skip
     forecasts = None
     if s.forecasts:
-        forecasts = score_forecasts(net, p, risk, days, runs_risk=runs_risk)
+        forecasts = score_forecasts(net, p, risk, days, other_risk=other, other=s.risk)
         if forecasts is not None:
             v = v.with_forecasts(forecasts)
     meta = {
@@ -109,7 +110,13 @@ def fit_rates(p: Periods) -> dict[str, float]:
 
 
 def score_forecasts(
-    net: StreetNetwork, p: Periods, risk: np.ndarray, days: float, *, runs_risk: np.ndarray | None = None
+    net: StreetNetwork,
+    p: Periods,
+    risk: np.ndarray,
+    days: float,
+    *,
+    other_risk: np.ndarray | None = None,
+    other: str = "smoothed",
 ) -> pd.DataFrame | None:
     """Score rolling hot-spot forecasts over the test period, the calibrated model's own risk among them.
 
@@ -118,10 +125,12 @@ def score_forecasts(
     are scored week by week over the simulated days; files dated to the month only (police.uk) month
     by month over the whole test period, without the prospective near-repeat forecaster, whose weeks
     and days those dates cannot show (Bowers, Johnson & Pease 2004 weigh crimes by weeks old).
-    The result's ``period`` column says which. ``runs_risk``, when the model's risk was smoothed
-    (``calibrate.exposure``), is the runs' own mean, scored beside it as ``model_runs`` (not a target).
+    The result's ``period`` column says which. ``other_risk`` is the model's other risk, scored
+    beside ``model`` and never the target: the runs' own mean (``model_runs``) when ``risk`` is the
+    smoothed one (``other="smoothed"``, the default of ``calibrate.risk``), the smoothed one
+    (``model_smoothed``) when ``other="runs"``.
     """
-    from experiments.validation import MODEL_RUNS_FORECASTER
+    from experiments.validation import MODEL_RUNS_FORECASTER, MODEL_SMOOTHED_FORECASTER
     from sim import forecast
 
     names = ["prior_counts", "grid_kde", "network_kde", "prospective"]
@@ -140,8 +149,9 @@ def score_forecasts(
     events = real_frame(pd.concat([p.fit, p.test]), p.fit_start)
     chosen = {name: forecast.FORECASTERS[name] for name in names}
     chosen["model"] = functools.partial(forecast.model, risk=risk)
-    if runs_risk is not None:
-        chosen[MODEL_RUNS_FORECASTER] = functools.partial(forecast.model, risk=runs_risk)
+    if other_risk is not None:
+        name = MODEL_RUNS_FORECASTER if other == "smoothed" else MODEL_SMOOTHED_FORECASTER
+        chosen[name] = functools.partial(forecast.model, risk=other_risk)
     scores = forecast.rolling_scores(events, net, start, end, forecasters=chosen, edges_min=edges)
     return forecast.summarise(scores).assign(period=period)
 

@@ -71,6 +71,9 @@ class CalibrateSettings:
     # populations would search ("expected", no run noise), the runs' shrunk towards it ("blend"), or
     # the population's expected searches times what the runs found per search, pooled over rounds ("pooled")
     exposure: str = "pooled"
+    # the model's risk scored on the test period: the test runs' mean with their search noise taken
+    # out ("smoothed", Fit.smooth_risk) or the runs' own mean ("runs"); the other is scored beside it
+    risk: str = "smoothed"
     forecasts: bool = True
     # start again: delete the folder's finished runs and trials first
     fresh: bool = False
@@ -96,6 +99,8 @@ class CalibrateSettings:
             )
         if self.place_gains not in ("constant", "decreasing"):
             raise ConfigError("calibrate.place_gains", self.place_gains, "'constant' or 'decreasing'")
+        if self.risk not in ("smoothed", "runs"):
+            raise ConfigError("calibrate.risk", self.risk, "'smoothed' or 'runs'")
         if self.exposure not in EXPOSURES:
             raise ConfigError("calibrate.exposure", self.exposure, " or ".join(f"'{e}'" for e in EXPOSURES))
         if not 0 < self.damping <= 1:

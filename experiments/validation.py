@@ -64,11 +64,13 @@ HOUR_TV_MAX = 0.10
 KNOX_TOLERANCE = 0.25
 HIT_RATE_SHARE = 0.95
 #: The forecasts table's name for the calibrated model's own risk; every other but ``oracle`` and
-#: :data:`MODEL_RUNS_FORECASTER` is naive.
+#: the model's other risk (:data:`MODEL_RUNS_FORECASTER`, :data:`MODEL_SMOOTHED_FORECASTER`) is naive.
 MODEL_FORECASTER = "model"
-#: The model's risk as its test runs sampled it, before ``calibrate.exposure`` takes their search
-#: noise out (:meth:`experiments.calibrate.Fit.smooth_risk`): scored beside ``model``, never the target.
+#: The model's other risk, scored beside ``model`` and never the target (``calibrate.risk``): the
+#: test runs' own mean, or that mean with their search noise taken out
+#: (:meth:`experiments.calibrate.Fit.smooth_risk`).
 MODEL_RUNS_FORECASTER = "model_runs"
+MODEL_SMOOTHED_FORECASTER = "model_smoothed"
 PASS, FAIL, NOT_MEASURABLE = "pass", "fail", "not measurable"
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MEASURE_COLUMNS = ["measure", "group", "label", "unit", "sim", "sim_lo", "sim_hi", "real", "real_lo", "real_hi",
@@ -673,7 +675,7 @@ def _coverage_share(forecasts: pd.DataFrame) -> NDArray[np.float64]:
 def _hit_rate_target(forecasts: pd.DataFrame, model: str) -> dict[str, Any]:
     at = forecasts[np.isclose(_coverage_share(forecasts), HIT_COVERAGE)]
     mine = at[at["forecaster"] == model]
-    naive = at[~at["forecaster"].isin([model, MODEL_RUNS_FORECASTER, "oracle"])]
+    naive = at[~at["forecaster"].isin([model, MODEL_RUNS_FORECASTER, MODEL_SMOOTHED_FORECASTER, "oracle"])]
     if mine.empty or naive.empty:
         missing = f"no forecaster '{model}'" if mine.empty else "no naive forecaster"
         return _target("hit_rate", _HIT_LABEL, math.nan, _HIT_THRESHOLD, None,
@@ -1055,6 +1057,7 @@ def _forecast_section(forecasts: pd.DataFrame | None) -> str:
         f"<p>Each {period} of the test period, every forecaster flags the streets it expects most crime on, up to a "
         f"share of street length; the {period}'s real crimes score it. Pooled over the {period}s, with bootstrap 95% "
         f"intervals over {period}s.</p>"
+        f"{_model_risk_note(set(fc['forecaster']))}"
         f"<table>{head}{''.join(rows)}</table>"
         + _img(
             _forecast_chart(fc),
@@ -1062,6 +1065,21 @@ def _forecast_section(forecasts: pd.DataFrame | None) -> str:
             "wide",
         )
     )
+
+
+def _model_risk_note(names: set[str]) -> str:
+    """Say which of the model's two risks is the target's, when both were scored (``calibrate.risk``)."""
+    smoothed = ("the test runs' mean expected recorded crime per street with their search noise taken out: each "
+                "street's crime per expected search shrunk towards what the synthetic populations' offenders would "
+                "find there, their searches expected from where they know and how attractive it is")  # fmt: skip
+    if MODEL_RUNS_FORECASTER in names:
+        return (f"<p><b>model</b> is {smoothed}; <b>{MODEL_RUNS_FORECASTER}</b> is the runs' own mean, shown for "
+                "comparison and not judged by the target (calibrate.risk=smoothed).</p>")  # fmt: skip
+    if MODEL_SMOOTHED_FORECASTER in names:
+        return (f"<p><b>model</b> is the test runs' own mean expected recorded crime per street; "
+                f"<b>{MODEL_SMOOTHED_FORECASTER}</b> is {smoothed}, shown for comparison and not judged by the "
+                "target (calibrate.risk=runs).</p>")  # fmt: skip
+    return ""
 
 
 def _population_note(meta: Mapping[str, Any]) -> str:

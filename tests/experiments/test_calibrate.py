@@ -120,6 +120,23 @@ def test_calibration_folder_holds_everything_a_run_needs(calibrated: Path) -> No
     assert c.validation  # the headline scores are in calibration.yaml too
 
 
+def test_the_models_two_risks_are_scored_and_only_the_smoothed_one_is_the_target(calibrated: Path) -> None:
+    """calibrate.risk=smoothed (the default): ``model`` is the smoothed risk, ``model_runs`` the runs' own beside it."""
+    doc = json.loads((calibrated / "validation.json").read_text())
+    every = pd.DataFrame(doc["forecasts"])
+    at = every[np.isclose(every["coverage"], 0.05)].set_index("forecaster")
+    assert {"model", "model_runs", "prior_counts"} <= set(at.index)
+    # two rankings: the smoothing changed the risk, so somewhere from 1% to 20% coverage they capture differently
+    pei = every.pivot_table(index="coverage", columns="forecaster", values="pei")
+    assert not np.allclose(pei["model"], pei["model_runs"])
+    (target,) = [t for t in doc["targets"] if t["target"] == "hit_rate"]
+    naive = at.drop(index=["model", "model_runs"])
+    assert target["value"] == pytest.approx(at.loc["model", "hit_rate"] / naive["hit_rate"].max())
+    assert "model_runs" not in target["reason"]
+    page = (calibrated / "validation.html").read_text()
+    assert "<b>model_runs</b> is the runs' own mean" in page
+
+
 def test_a_calibration_leaves_this_processs_loggers_on(calibrated: Path) -> None:
     """Its runs' Hydra logging is "disabled", which turns off every logger that exists: not ours after."""
     import logging
@@ -317,6 +334,8 @@ def test_bad_calibrate_settings_name_the_key(
         ConfigError, match=r"calibrate\.exposure='drawn'.*'sampled' or 'expected' or 'blend' or 'pooled'"
     ):
         cal.main([f"incidents.path={incidents}", *READ, "calibrate.exposure=drawn"])
+    with pytest.raises(ConfigError, match=r"calibrate\.risk='mean'.*'smoothed' or 'runs'"):
+        cal.main([f"incidents.path={incidents}", *READ, "calibrate.risk=mean"])
     with pytest.raises(ConfigError, match=r"calibrate\.population_seed=-1"):
         cal.main([f"incidents.path={incidents}", *READ, "calibrate.population_seed=-1"])
     # the population is the calibration's to choose, and to record
