@@ -13,6 +13,27 @@ from collections.abc import Sequence
 
 __all__ = ["run_hydra"]
 
+# The working folder the joblib launcher's reusable workers were started in (_workers_follow_cwd).
+_workers_cwd: str | None = None
+
+
+def _workers_follow_cwd() -> None:
+    """Restart joblib's reusable workers when this process's working folder changed since the last multirun.
+
+    The joblib launcher runs jobs on loky's reusable pool, whose worker processes live on from one
+    multirun to the next and keep the working folder they started in. Relative paths in a later
+    multirun's overrides (a calibration's trial folders under ``outputs/``, ``city.path=map.osm``)
+    would then be read in the old folder: a calibration after ``os.chdir`` failed with "no such
+    calibration folder". From the command line the folder never changes and nothing is restarted.
+    """
+    global _workers_cwd
+    cwd = os.getcwd()
+    if _workers_cwd is not None and cwd != _workers_cwd:
+        from joblib.externals.loky import get_reusable_executor
+
+        get_reusable_executor().shutdown(wait=True)
+    _workers_cwd = cwd
+
 
 def run_hydra(overrides: Sequence[str], *, multirun: bool) -> str | None:
     """Validate every job's config, then hand the overrides to the Hydra app (experiments.app.main).
@@ -38,6 +59,8 @@ def run_hydra(overrides: Sequence[str], *, multirun: bool) -> str | None:
     # loggers ("precinct": the network's warnings) for good. Put each back as it was.
     loggers = {name: lg.disabled for name, lg in logging.root.manager.loggerDict.items()
                if isinstance(lg, logging.Logger)}  # fmt: skip
+    if multirun:
+        _workers_follow_cwd()
     try:
         with quiet_schema_matching():
             app.main()

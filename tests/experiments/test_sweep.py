@@ -148,3 +148,30 @@ def test_ray_launcher_runs_a_sweep_on_a_local_ray(tmp_path: Path) -> None:
     complete, problems = find_runs(sweep)
     assert len(complete) == 2 and not problems
     assert "runs: 2/2 done" in result.stderr
+
+
+def test_a_multirun_after_a_change_of_folder_reads_relative_paths_in_the_new_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In one process (a calibration, a plan, a notebook), joblib's reused workers follow os.chdir.
+
+    The first multirun starts the workers in ``first``; the second, from ``second``, names its map by
+    a path relative to ``second`` that does not exist in ``first``.
+    """
+    import shutil
+
+    from experiments.launch import run_hydra
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    shutil.copy(REPO / "data" / "osm" / "west_oakland.osm.bz2", second / "map.osm.bz2")
+    tiny = ["population=small", "sim.days=0.05", "seed=0,1"]
+    monkeypatch.chdir(first)
+    run_hydra(["city=west_oakland", *tiny, f"hydra.sweep.dir={first / 'sweep'}"], multirun=True)
+    monkeypatch.chdir(second)
+    run_hydra(
+        ["city=custom", "city.path=map.osm.bz2", *tiny, f"hydra.sweep.dir={second / 'sweep'}"], multirun=True
+    )
+    done = sorted(p.parent.name for p in (second / "sweep").rglob(COMPLETE_MARKER))
+    assert len(done) == 2, done
