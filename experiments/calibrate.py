@@ -355,12 +355,9 @@ class Fit:
                 self.sampled_sum, self.visit_sum = np.zeros_like(sampled), np.zeros_like(visits)
             self.sampled_sum += sampled
             self.visit_sum += visits
-            pooled = blend_exposure(self.sampled_sum, self.visit_sum, self._prior(self.sampled_sum, self.visit_sum, per_search),
-                                    EXPOSURE_PSEUDO_VISITS, searches=visits)  # fmt: skip
+            pooled = self._shrunk(self.sampled_sum, self.visit_sum, per_search, searches=visits)
             return np.where(self.visit_sum > 0, pooled, sampled)  # no expected search: this round's own
-        return blend_exposure(
-            sampled, visits, self._prior(sampled, visits, per_search), EXPOSURE_PSEUDO_VISITS
-        )
+        return self._shrunk(sampled, visits, per_search)
 
     def search_parts(
         self, multiplier: np.ndarray, state: FitState, n_pops: int
@@ -397,18 +394,22 @@ class Fit:
             smooth = share * per_search
             out = smooth * own.sum() / max(float(smooth.sum()), 1e-300)
         else:
-            visits = share * self.searches_per_offender(state, days=days)
-            prior = self._prior(own, visits, per_search)
-            out = blend_exposure(own, visits, prior, EXPOSURE_PSEUDO_VISITS)
+            out = self._shrunk(own, share * self.searches_per_offender(state, days=days), per_search)
         smoothed: np.ndarray = out * mult
         return smoothed
 
     @staticmethod
-    def _prior(sampled: np.ndarray, visits: np.ndarray, per_search: np.ndarray) -> np.ndarray:
-        """Return the prior exposure per search: ``per_search`` scaled so that ``visits`` times it holds the runs' total."""
+    def _shrunk(
+        sampled: np.ndarray, visits: np.ndarray, per_search: np.ndarray, *, searches: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Return ``sampled`` with each street's yield per search shrunk towards ``per_search`` (:func:`blend_exposure`).
+
+        The prior yield is ``per_search`` scaled so that ``visits`` times it holds the runs' total on
+        the streets searched; ``searches`` as in :func:`~experiments.exposure.blend_exposure`.
+        """
         searched = visits > 0
         scale = sampled[searched].sum() / max(float((visits * per_search)[searched].sum()), 1e-300)
-        return per_search * scale
+        return blend_exposure(sampled, visits, per_search * scale, EXPOSURE_PSEUDO_VISITS, searches=searches)
 
     def population_of(self, seed: int) -> Population:
         """Return the synthetic population of the runs of ``seed`` (built once, then kept)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -65,10 +65,15 @@ def validate_test_period(
         risk = np.mean(runner.expected_recorded([out], s.test_replications, days, "test")[out], axis=0)
     finally:
         runner.base = saved
-    other = None  # the risk scored beside the target's, as model_runs or model_smoothed
+    others = {}  # the model's other risk, scored beside the target's
     if smooth_risk is not None:
+        from experiments.validation import MODEL_RUNS_FORECASTER, MODEL_SMOOTHED_FORECASTER
+
         smoothed = smooth_risk(risk, days=days)
-        risk, other = (smoothed, risk) if s.risk == "smoothed" else (risk, smoothed)
+        if s.risk == "smoothed":
+            risk, others = smoothed, {MODEL_RUNS_FORECASTER: risk}
+        else:
+            others = {MODEL_SMOOTHED_FORECASTER: smoothed}
     for frame in sims:  # sim_frame counted weekdays from Monday; this run starts on the test's weekday
         frame["weekday"] = ((frame["time_min"] // 1440 + test_start.weekday()) % 7).astype(np.int64)
     real = p.test
@@ -80,7 +85,7 @@ def validate_test_period(
                  start_weekday=test_start.weekday(), sim_risk=risk, fit_rates=fit_rates(p))  # fmt: skip
     forecasts = None
     if s.forecasts:
-        forecasts = score_forecasts(net, p, risk, days, other_risk=other, other=s.risk)
+        forecasts = score_forecasts(net, p, risk, days, others=others)
         if forecasts is not None:
             v = v.with_forecasts(forecasts)
     meta = {
@@ -115,8 +120,7 @@ def score_forecasts(
     risk: np.ndarray,
     days: float,
     *,
-    other_risk: np.ndarray | None = None,
-    other: str = "smoothed",
+    others: Mapping[str, np.ndarray] | None = None,
 ) -> pd.DataFrame | None:
     """Score rolling hot-spot forecasts over the test period, the calibrated model's own risk among them.
 
@@ -125,12 +129,10 @@ def score_forecasts(
     are scored week by week over the simulated days; files dated to the month only (police.uk) month
     by month over the whole test period, without the prospective near-repeat forecaster, whose weeks
     and days those dates cannot show (Bowers, Johnson & Pease 2004 weigh crimes by weeks old).
-    The result's ``period`` column says which. ``other_risk`` is the model's other risk, scored
-    beside ``model`` and never the target: the runs' own mean (``model_runs``) when ``risk`` is the
-    smoothed one (``other="smoothed"``, the default of ``calibrate.risk``), the smoothed one
-    (``model_smoothed``) when ``other="runs"``.
+    The result's ``period`` column says which. ``others`` are the model's other risks by forecaster
+    name, scored beside ``model`` and never the target (``model_runs`` or ``model_smoothed``,
+    ``calibrate.risk``).
     """
-    from experiments.validation import MODEL_RUNS_FORECASTER, MODEL_SMOOTHED_FORECASTER
     from sim import forecast
 
     names = ["prior_counts", "grid_kde", "network_kde", "prospective"]
@@ -149,9 +151,8 @@ def score_forecasts(
     events = real_frame(pd.concat([p.fit, p.test]), p.fit_start)
     chosen = {name: forecast.FORECASTERS[name] for name in names}
     chosen["model"] = functools.partial(forecast.model, risk=risk)
-    if other_risk is not None:
-        name = MODEL_RUNS_FORECASTER if other == "smoothed" else MODEL_SMOOTHED_FORECASTER
-        chosen[name] = functools.partial(forecast.model, risk=other_risk)
+    for name, other in (others or {}).items():
+        chosen[name] = functools.partial(forecast.model, risk=other)
     scores = forecast.rolling_scores(events, net, start, end, forecasters=chosen, edges_min=edges)
     return forecast.summarise(scores).assign(period=period)
 
