@@ -117,12 +117,17 @@ def ci_digits(low: float, high: float, digits: int) -> int:
     """Return at least ``digits`` decimals, more when the interval excludes 0: its bound nearest 0 gets 2 significant figures.
 
     So a significant change never reads as zero (a trust change of +0.0003, 95% CI +0.0001 to
-    +0.0005, prints as such, not as "0.000 (0.000 to 0.000)" coloured green).
+    +0.0005, prints as such, not as "0.000 (0.000 to 0.000)" coloured green). The interval's width
+    gets a significant figure too, so a narrow one never reads as a point (+0.0062, 95% CI +0.0058 to
+    +0.0066, not "+0.006 (+0.006 to +0.006)").
     """
     if not significant(low, high):
         return digits
     nearest = min(abs(low), abs(high))
-    return min(max(digits, 1 - math.floor(math.log10(nearest))), 9)
+    need = 1 - math.floor(math.log10(nearest))
+    if high > low:
+        need = max(need, -math.floor(math.log10(high - low)))
+    return min(max(digits, need), 9)
 
 
 def significant(lo: float, hi: float) -> bool:
@@ -142,14 +147,21 @@ def pct_phrase(d: PairedDifference, what: str) -> str:
     return text
 
 
-def wdq_assessable(w: PairedWDQ, treated: PairedDifference | None) -> bool:
-    """Return whether the WDQ means something: only when crime clearly fell on the treated streets.
+def wdq_unassessable_because(w: PairedWDQ, treated: PairedDifference | None) -> str | None:
+    """Return why the WDQ means nothing here, None when it is assessable.
 
-    The WDQ is defined for a successful intervention (Bowers & Johnson 2003); "clearly" is the percent
-    change's 95% interval lying below 0, as in the sentences.
+    The WDQ is defined for a successful intervention (Bowers & Johnson 2003): only when crime clearly
+    fell on the treated streets ("clearly": the percent change's 95% interval lies below 0, as in the
+    sentences) and the success measure (the WDQ's denominator, relative to the control area) lies
+    below 0 too. A denominator whose interval reaches 0 makes the ratio's interval unbounded (e.g. a
+    WDQ of 11.6 with an interval of -1041 to 32).
     """
     clear_fall = treated is None or (math.isfinite(treated.pct_high) and treated.pct_high < 0)
-    return w.success_measure < 0 and math.isfinite(w.wdq) and clear_fall
+    if not clear_fall or not (w.success_measure < 0 and math.isfinite(w.wdq)):
+        return "no clear fall on treated streets"
+    if math.isfinite(w.success_high) and w.success_high >= 0:
+        return "no clear fall on treated streets relative to the control streets"
+    return None
 
 
 def wdq_phrase(w: PairedWDQ | None, treated: PairedDifference | None) -> str | None:
@@ -157,8 +169,9 @@ def wdq_phrase(w: PairedWDQ | None, treated: PairedDifference | None) -> str | N
     if w is None:
         return None
     ci = f"WDQ {fmt(w.wdq, 2)}, 95% CI {fmt(w.low, 2)} to {fmt(w.high, 2)}"
-    if not wdq_assessable(w, treated):
-        return "displacement not assessable (no clear fall on treated streets)"
+    why = wdq_unassessable_because(w, treated)
+    if why is not None:
+        return f"displacement not assessable ({why})"
     if math.isfinite(w.low) and w.low > 0:
         return f"diffusion of benefits: nearby streets also improved ({ci})"
     if math.isfinite(w.high) and w.high < 0:

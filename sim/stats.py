@@ -391,6 +391,10 @@ class PairedWDQ:
     """Bootstrap replicates with a defined WDQ (the rest had a zero denominator)."""
     per_seed: tuple[float, ...]
     confidence: float
+    success_low: float = float("nan")
+    success_high: float = float("nan")
+    """Bootstrap interval of the success measure (the same resamples as the WDQ's): the WDQ is assessable
+    only when it lies below 0, else its denominator can be near 0 and the ratio's interval unbounded."""
 
     def as_dict(self) -> dict[str, object]:
         """Return the fields as a plain dict (for tidy tables and JSON)."""
@@ -462,12 +466,19 @@ def paired_weighted_displacement_quotient(
     per_seed = np.asarray(weighted_displacement_quotient(rb, ra, bb, ba, cb, ca), dtype=np.float64)
 
     idx = _as_rng(rng).integers(0, n, size=(n_boot, n))
-    boot = np.asarray(weighted_displacement_quotient(*(a[idx].sum(axis=1) for a in arrays)), dtype=np.float64)
+    resampled = [a[idx].sum(axis=1) for a in arrays]
+    boot = np.asarray(weighted_displacement_quotient(*resampled), dtype=np.float64)
     boot = boot[np.isfinite(boot)]
-    low = high = float("nan")
+    b_rb, b_ra, _, _, b_cb, b_ca = resampled
+    with np.errstate(divide="ignore", invalid="ignore"):
+        b_success = b_ra / b_ca - b_rb / b_cb
+    b_success = b_success[np.isfinite(b_success)]
+    alpha = 1 - confidence
+    low = high = s_low = s_high = float("nan")
     if boot.size:
-        alpha = 1 - confidence
         low, high = (float(v) for v in np.quantile(boot, [alpha / 2, 1 - alpha / 2]))
+    if b_success.size:
+        s_low, s_high = (float(v) for v in np.quantile(b_success, [alpha / 2, 1 - alpha / 2]))
     return PairedWDQ(
         wdq=wdq,
         low=low,
@@ -479,4 +490,6 @@ def paired_weighted_displacement_quotient(
         n_boot_valid=int(boot.size),
         per_seed=tuple(float(v) for v in np.atleast_1d(per_seed)),
         confidence=confidence,
+        success_low=s_low,
+        success_high=s_high,
     )

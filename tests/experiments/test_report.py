@@ -166,6 +166,16 @@ def test_summary_sentence_is_made_from_the_numbers() -> None:
     assert "displacement not assessable (no clear fall on treated streets)" in summary_sentence(
         arm, worse, PairedWDQ(0.1, -1, 1, 0.02, 0.0, -3.0, 10, 4000, (), 0.95), 14.0
     )
+    # a clear fall on the treated streets, but a success measure (relative to control) whose interval
+    # reaches 0: the ratio is unbounded, as problem solving's 11.60 (-1040.87 to 32.19) was
+    unclear = PairedWDQ(11.6, -1040.87, 32.19, -0.01, -0.1, 4.0, 10, 4000, (), 0.95, -0.03, 0.004)
+    text = summary_sentence(arm, effects, unclear, 14.0)
+    assert "displacement not assessable (no clear fall on treated streets relative to the control" in text
+    assert "11.60" not in text
+    clear = PairedWDQ(0.2, -0.1, 0.5, -0.05, -0.01, 30.0, 10, 4000, (), 0.95, -0.08, -0.02)
+    assert "no significant displacement to nearby streets (WDQ 0.20" in summary_sentence(
+        arm, effects, clear, 14.0
+    )
 
 
 def test_arm_titles() -> None:
@@ -444,5 +454,9 @@ def test_a_significant_small_change_never_reads_as_zero() -> None:
     assert "0.000<" not in cell
     # a change that is not significant keeps the column's usual decimals, and so does a large one
     assert ci_digits(-0.0001, 0.0005, 3) == 3 and ci_digits(0.02, 0.05, 3) == 3
+    # community meetings' trust change once printed "+0.006 (+0.006 to +0.006)": a narrow interval
+    narrow = PairedDifference(10, 0.606, 0.6, 0.0062, 0.0058, 0.0066, 1.0, 1.1, 0.9, 1.2, "delta", 0.95)
+    cell = _glance_cell(Effect("mean_trust_end", narrow, []), pct=False, digits=3, better=1, how="how")
+    assert "+0.0062<span class='ci'>+0.0058 to +0.0066</span>" in cell
     pct = _glance_cell(Effect("crimes_total", tiny, []), pct=True, digits=1, better=-1, how="how")
     assert "+0.050%<span class='ci'>+0.020% to +0.080%</span>" in pct and "class='bad'" in pct

@@ -156,6 +156,7 @@ def test_paired_wdq_pools_seeds_and_bootstraps() -> None:
     assert res.wdq == pytest.approx(expected)
     assert res.success_measure < 0 and res.low < res.wdq < res.high and res.low > 0
     assert res.n_seeds == n and len(res.per_seed) == n and res.n_boot_valid == 4000
+    assert res.success_low < res.success_measure < res.success_high < 0  # 30% fewer: clearly below 0
     again = s.paired_weighted_displacement_quotient(
         treated_base, treated_pol, buffer_base, buffer_pol, control, control, rng=1
     )
@@ -199,3 +200,17 @@ def test_ratio_interval_covers_the_true_ratio_about_95_percent() -> None:
         r = paired_ratio_ci(cost, prevented)
         hits += r.estimable and r.low <= 70.0 <= r.high
     assert 0.92 <= hits / 400 <= 0.98
+
+
+def test_paired_wdq_success_interval_reaches_zero_when_the_treated_fall_is_within_noise() -> None:
+    """A fall of 1% on the treated streets against control noise: the WDQ's denominator is not clearly < 0."""
+    import sim.stats as s
+
+    rng = np.random.default_rng(7)
+    n = 10
+    res = s.paired_weighted_displacement_quotient(
+        rng.poisson(100, n), rng.poisson(99, n), rng.poisson(80, n), rng.poisson(80, n),
+        rng.poisson(500, n), rng.poisson(500, n), rng=2,
+    )  # fmt: skip
+    assert res.success_low < 0 < res.success_high
+    assert res.low < -1 and res.high > 1  # the ratio's interval then says nothing about displacement
