@@ -50,28 +50,17 @@ class Population:
 def build_population(model: ModelConfig, seed: int, net: StreetNetwork) -> Population:
     """Build the offenders and the streets' static attractiveness that a run of ``model`` with ``seed`` builds.
 
-    The same streams as :class:`sim.model.PrecinctModel` (``population.seed`` when set, else the
-    run's ``seed``), so the awareness spaces are those of the run; residents and officers are not
-    built (their streams are separate). ``model`` must carry no ``crime.segment_prior``: the
+    The model's own set-up (:func:`sim.model.build_offending_side`, ``population.seed`` when set,
+    else the run's ``seed``), so the awareness spaces are those of the run; residents and officers
+    are not built (their streams are separate). ``model`` must carry no ``crime.segment_prior``: the
     multiplier is applied by the caller, round by round.
     """
-    from core_ext import Router
-    from sim.agents.offender import Offenders
-    from sim.environment import Environment
-    from sim.landuse import LandUse
-    from sim.scale import resolve_headcounts, with_headcounts
-    from sim.streams import city_rngs, run_rngs
+    from sim.model import build_offending_side
 
     if model.crime.segment_prior:
         raise ValueError("build_population takes the uncalibrated model (crime.segment_prior empty)")
-    config = with_headcounts(dataclasses.replace(model, seed=seed), resolve_headcounts(model, net))
-    rngs = run_rngs(seed)
-    build = city_rngs(config.population.seed, rngs)
-    router = Router(net.indptr, net.indices, net.edge_length_m, node_xy=net.node_xy)
-    land = LandUse.from_network(net)
-    env = Environment(net, config.crime, build["environment"], router, land.attractors())
-    off = Offenders(net, config.population, build["offenders"], router, land.home_weights(net),
-                    spell_rng=rngs["offenders"])  # fmt: skip
+    side = build_offending_side(dataclasses.replace(model, seed=seed), net, landmarks=0)
+    off, env = side.offenders, side.env
     rows = np.repeat(np.arange(off.n, dtype=np.int64), np.diff(off.aware_indptr))
     return Population(rows, off.aware_segment.astype(np.int64), off.aware_weight.astype(np.float64),
                       off.home_segment.astype(np.int64), env.static_attractiveness.copy())  # fmt: skip

@@ -19,6 +19,7 @@ Example
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import mesa
 import numpy as np
@@ -43,12 +44,20 @@ from sim.outputs import SimulationResult, build_result
 from sim.policies import build_policies, random_patrol
 from sim.policing import Policing
 from sim.progress import SETUP_STAGES, Progress, no_progress, peak_memory_bytes
-from sim.scale import resolve_headcounts, with_headcounts
+from sim.scale import Headcounts, resolve_headcounts, with_headcounts
 from sim.streams import city_rngs, run_rngs
 from sim.survey import Survey
 from sim.timeseries import TimeSeries
 
-__all__ = ["PrecinctModel", "Progress", "SimulationResult", "peak_memory_bytes", "run_simulation"]
+__all__ = [
+    "OffendingSide",
+    "PrecinctModel",
+    "Progress",
+    "SimulationResult",
+    "build_offending_side",
+    "peak_memory_bytes",
+    "run_simulation",
+]
 
 _log = logging.getLogger("precinct")
 
@@ -56,6 +65,51 @@ N_KINDS = 3  # occupancy kinds: 0 residents in public, 1 offenders out, 2 office
 # ALT landmarks of the model's router: 16 halve to third the nodes an A* route settles on a city's
 # streets (2.7x faster on Portland's), for 256 bytes a node (docs/performance.md)
 LANDMARKS = 16
+
+
+@dataclass(frozen=True)
+class OffendingSide:
+    """The parts of a run that say where its offenders live, know and search, built as every run builds them."""
+
+    config: ModelConfig
+    """The run's config with its head-counts resolved (``headcounts``)."""
+    headcounts: Headcounts
+    rngs: dict[str, np.random.Generator]
+    """The run's streams (``sim.streams.run_rngs`` of its seed)."""
+    build: dict[str, np.random.Generator]
+    """The synthetic city's streams (``population.seed`` when set, else the run's)."""
+    router: Router
+    land: LandUse
+    env: Environment
+    home_weights: NDArray[np.float64]
+    offenders: off.Offenders
+
+
+def build_offending_side(
+    config: ModelConfig, net: StreetNetwork, *, landmarks: int = LANDMARKS
+) -> OffendingSide:
+    """Build the streams, head-counts, router, land use, environment and offenders of a run of ``config``.
+
+    :class:`PrecinctModel` builds its runs' with it, and the calibration
+    (``experiments.exposure.build_population``) the populations it expects those runs to have, so
+    the two cannot drift apart. Each part draws from its own named stream, so building the
+    residents after it (as the model does) changes none of its draws. ``landmarks`` only speeds
+    the router's point-to-point searches up; its routes are the same with any number.
+    """
+    headcounts = resolve_headcounts(config, net)
+    config = with_headcounts(config, headcounts)
+    rngs = run_rngs(config.seed)
+    build = city_rngs(config.population.seed, rngs)  # the city's: population.seed, if set
+    router = Router(net.indptr, net.indices, net.edge_length_m, node_xy=net.node_xy, landmarks=landmarks)
+    # the city's places: where people live, work and go out, and what draws and tempts offenders
+    land = LandUse.from_network(net)
+    env = Environment(net, config.crime, build["environment"], router, land.attractors())
+    home_w = land.home_weights(net)
+    # who starts in an active spell is the run's, not the city's
+    offenders = off.Offenders(
+        net, config.population, build["offenders"], router, home_w, spell_rng=rngs["offenders"]
+    )
+    return OffendingSide(config, headcounts, rngs, build, router, land, env, home_w, offenders)
 
 
 class PrecinctModel(mesa.Model):  # type: ignore[misc]
@@ -89,37 +143,28 @@ class PrecinctModel(mesa.Model):  # type: ignore[misc]
         super().__init__(seed=config.seed)
         self.config = config
         self.progress = progress or no_progress
-        # independent streams per process, so that the same seed gives the same residents, offenders
-        # and routines in every policy arm (common random numbers)
-        self.rngs = run_rngs(config.seed)
-        build = city_rngs(config.population.seed, self.rngs)  # the city's: population.seed, if set
         net = network or load_network(config.city.path, network_type=config.city.network_type,
                                       cache_dir=config.city.cache_dir)  # fmt: skip
         self.network = net
         self.progress("set-up", 1, SETUP_STAGES)
-        # head-counts given, or scaled with the streets; the results record the numbers used
-        self.headcounts = resolve_headcounts(config, net)
-        config = self.config = with_headcounts(config, self.headcounts)
+        # independent streams per process, so that the same seed gives the same residents, offenders
+        # and routines in every policy arm (common random numbers); head-counts given, or scaled with
+        # the streets (the results record the numbers used)
+        side = build_offending_side(config, net)
+        self.rngs, self.headcounts, config = side.rngs, side.headcounts, side.config
+        self.config = config
         _log.info("%s: %s", config.city.name, self.headcounts.describe())
         self.clock = Clock(config.sim)
-        self.router = Router(
-            net.indptr, net.indices, net.edge_length_m, node_xy=net.node_xy, landmarks=LANDMARKS
-        )
-        # the city's places: where people live, work and go out, and what draws and tempts offenders
-        self.land = LandUse.from_network(net)
+        self.router, self.land, self.env = side.router, side.land, side.env
         _log.info("%s: homes, workplaces and crime generators from %s", config.city.name,
                   "the extract's mapped places" if self.land.source == "mapped" else "street class (no places mapped)")  # fmt: skip
-        self.env = Environment(net, config.crime, build["environment"], self.router, self.land.attractors())
         self.area = grid_areas(net, config.city.area_cell_m)
         self.progress("set-up", 2, SETUP_STAGES)
-        home_w = self.land.home_weights(net)
-        self.residents = res.Residents(net, config.population, build["population"], home_weights=home_w,
-                                       work_weights=self.land.work_weights(net),
+        self.residents = res.Residents(net, config.population, side.build["population"],
+                                       home_weights=side.home_weights, work_weights=self.land.work_weights(net),
                                        leisure_weights=self.land.leisure_weights(),
                                        step_min=config.sim.step_min)  # fmt: skip
-        # who starts in an active spell is the run's, not the city's
-        self.offenders = off.Offenders(net, config.population, build["offenders"], self.router, home_w,
-                                       spell_rng=self.rngs["offenders"])  # fmt: skip
+        self.offenders = side.offenders
         self.officers = ofc.Officers(net, config.police, self._station_nodes())
         self.resident_routes, self.offender_routes, self.officer_routes = (
             RouteBook(self.router, net.edge_source, net.indices, net.edge_length_m) for _ in range(3)
