@@ -50,12 +50,12 @@ class Population:
 def build_population(model: ModelConfig, seed: int, net: StreetNetwork) -> Population:
     """Build the offenders and the streets' static attractiveness that a run of ``model`` with ``seed`` builds.
 
-    The model's own set-up (:func:`sim.model.build_offending_side`, ``population.seed`` when set,
+    The model's own set-up (:func:`sim.setup.build_offending_side`, ``population.seed`` when set,
     else the run's ``seed``), so the awareness spaces are those of the run; residents and officers
     are not built (their streams are separate). ``model`` must carry no ``crime.segment_prior``: the
     multiplier is applied by the caller, round by round.
     """
-    from sim.model import build_offending_side
+    from sim.setup import build_offending_side
 
     if model.crime.segment_prior:
         raise ValueError("build_population takes the uncalibrated model (crime.segment_prior empty)")

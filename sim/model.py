@@ -19,14 +19,13 @@ Example
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 import mesa
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from core_ext import Router, advance_along_routes, count_occupancy
+from core_ext import advance_along_routes, count_occupancy
 from sim.agents import offender as off
 from sim.agents import officer as ofc
 from sim.agents import resident as res
@@ -34,22 +33,21 @@ from sim.agents._routes import RouteBook
 from sim.clock import MINUTES_PER_DAY, Clock
 from sim.config import ModelConfig
 from sim.context import Ledger, ModelContext, ModelParts, load_incidents
-from sim.environment import KOPER_NO_RESIDUAL_MIN, Environment
+from sim.environment import KOPER_NO_RESIDUAL_MIN
 from sim.errors import ConfigError
 from sim.events import EventLog
-from sim.landuse import LandUse
 from sim.network import StreetNetwork, load_network
 from sim.offending import Offending
 from sim.outputs import SimulationResult, build_result
 from sim.policies import build_policies, random_patrol
 from sim.policing import Policing
 from sim.progress import SETUP_STAGES, Progress, no_progress, peak_memory_bytes
-from sim.scale import Headcounts, resolve_headcounts, with_headcounts
-from sim.streams import city_rngs, run_rngs
+from sim.setup import LANDMARKS, OffendingSide, build_offending_side
 from sim.survey import Survey
 from sim.timeseries import TimeSeries
 
 __all__ = [
+    "LANDMARKS",
     "OffendingSide",
     "PrecinctModel",
     "Progress",
@@ -62,54 +60,6 @@ __all__ = [
 _log = logging.getLogger("precinct")
 
 N_KINDS = 3  # occupancy kinds: 0 residents in public, 1 offenders out, 2 officers on the street
-# ALT landmarks of the model's router: 16 halve to third the nodes an A* route settles on a city's
-# streets (2.7x faster on Portland's), for 256 bytes a node (docs/performance.md)
-LANDMARKS = 16
-
-
-@dataclass(frozen=True)
-class OffendingSide:
-    """The parts of a run that say where its offenders live, know and search, built as every run builds them."""
-
-    config: ModelConfig
-    """The run's config with its head-counts resolved (``headcounts``)."""
-    headcounts: Headcounts
-    rngs: dict[str, np.random.Generator]
-    """The run's streams (``sim.streams.run_rngs`` of its seed)."""
-    build: dict[str, np.random.Generator]
-    """The synthetic city's streams (``population.seed`` when set, else the run's)."""
-    router: Router
-    land: LandUse
-    env: Environment
-    home_weights: NDArray[np.float64]
-    offenders: off.Offenders
-
-
-def build_offending_side(
-    config: ModelConfig, net: StreetNetwork, *, landmarks: int = LANDMARKS
-) -> OffendingSide:
-    """Build the streams, head-counts, router, land use, environment and offenders of a run of ``config``.
-
-    :class:`PrecinctModel` builds its runs' with it, and the calibration
-    (``experiments.exposure.build_population``) the populations it expects those runs to have, so
-    the two cannot drift apart. Each part draws from its own named stream, so building the
-    residents after it (as the model does) changes none of its draws. ``landmarks`` only speeds
-    the router's point-to-point searches up; its routes are the same with any number.
-    """
-    headcounts = resolve_headcounts(config, net)
-    config = with_headcounts(config, headcounts)
-    rngs = run_rngs(config.seed)
-    build = city_rngs(config.population.seed, rngs)  # the city's: population.seed, if set
-    router = Router(net.indptr, net.indices, net.edge_length_m, node_xy=net.node_xy, landmarks=landmarks)
-    # the city's places: where people live, work and go out, and what draws and tempts offenders
-    land = LandUse.from_network(net)
-    env = Environment(net, config.crime, build["environment"], router, land.attractors())
-    home_w = land.home_weights(net)
-    # who starts in an active spell is the run's, not the city's
-    offenders = off.Offenders(
-        net, config.population, build["offenders"], router, home_w, spell_rng=rngs["offenders"]
-    )
-    return OffendingSide(config, headcounts, rngs, build, router, land, env, home_w, offenders)
 
 
 class PrecinctModel(mesa.Model):  # type: ignore[misc]
