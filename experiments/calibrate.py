@@ -44,7 +44,7 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,8 @@ import pandas as pd
 import yaml
 
 from experiments.calibration_runs import (
+    CLOSURE_FIRST_SEED,
+    TEST_FIRST_SEED,
     CalibrateSettings,
     CalibrationDataError,
     Periods,
@@ -332,8 +334,8 @@ class Fit:
         ``sampled`` is the runs' own (their expected recorded crime over the multiplier they had).
         ``expected``: the search shares of :func:`~experiments.exposure.search_shares` times each
         street's static attractiveness (the offence hazard is proportional to it), averaged over the
-        synthetic populations of the seeds ``0 .. max(seeds, test_replications) - 1`` (those of the
-        fitting and the test runs; one, with ``calibrate.population_seed``): no run enters it, so it
+        synthetic populations of the fitting runs (seeds ``0 .. seeds - 1``) and the test runs (one,
+        with ``calibrate.population_seed``): no run enters it, so it
         carries no sampling noise, but also nothing of the targets (homes, shops, people about) the
         runs' offenders find. ``blend``: the runs' exposure with each street's yield per search
         shrunk towards that smooth one by :data:`EXPOSURE_PSEUDO_VISITS`
@@ -345,8 +347,11 @@ class Fit:
         the population's expectation, and only what they find there is learnt from the runs.
         """
         s = self.settings
-        n_pops = max(s.seeds, s.test_replications) if s.exposure == "expected" else s.seeds
-        share, per_search = self.search_parts(multiplier, state, n_pops)
+        if s.exposure == "expected":
+            seeds = [*range(s.seeds), *range(TEST_FIRST_SEED, TEST_FIRST_SEED + s.test_replications)]
+        else:
+            seeds = range(s.seeds)
+        share, per_search = self.search_parts(multiplier, state, seeds)
         if s.exposure == "expected":
             return share * per_search
         visits = share * self.searches_per_offender(state)
@@ -360,14 +365,14 @@ class Fit:
         return self._shrunk(sampled, visits, per_search)
 
     def search_parts(
-        self, multiplier: np.ndarray, state: FitState, n_pops: int
+        self, multiplier: np.ndarray, state: FitState, seeds: Sequence[int]
     ) -> tuple[np.ndarray, np.ndarray]:
         """Return the populations' mean search shares per street, and the static attractiveness met per search.
 
-        The populations are those of seeds ``0 .. n_pops - 1``; their risky-facility terms differ, so
+        The populations are those of the runs of ``seeds``; their risky-facility terms differ, so
         the attractiveness met per search is their mean weighted by each one's searches.
         """
-        pops = [self.population_of(seed) for seed in range(n_pops)]
+        pops = [self.population_of(seed) for seed in seeds]
         shares = [search_shares(p, multiplier, state.attraction_power) for p in pops]
         smooth = np.mean([sh * p.static_attractiveness for sh, p in zip(shares, pops, strict=True)], axis=0)
         share = np.mean(shares, axis=0)
@@ -383,12 +388,13 @@ class Fit:
         :meth:`own_exposure` does for the fit: with ``calibrate.exposure=expected`` the populations'
         expected searches times the attractiveness met there take its place (scaled to its total);
         otherwise each street's risk per expected search is shrunk towards that by :data:`EXPOSURE_PSEUDO_VISITS`,
-        over the test runs' own populations (seeds ``0 .. test_replications - 1``). Nothing of the
+        over the test runs' own populations (seeds from :data:`TEST_FIRST_SEED`). Nothing of the
         test period's crime is read.
         """
         s = self.settings
         mult = place_multiplier(segments, state.prior_strength)
-        share, per_search = self.search_parts(mult, state, s.test_replications)
+        seeds = range(TEST_FIRST_SEED, TEST_FIRST_SEED + s.test_replications)
+        share, per_search = self.search_parts(mult, state, seeds)
         own = risk / mult
         if s.exposure == "expected":
             smooth = share * per_search
@@ -463,6 +469,10 @@ def moment_update(
     *,
     gain: float | None = None,
     expected: list[pd.DataFrame] | None = None,
+    days: float | None = None,
+    type_gain: Mapping[str, float] | None = None,
+    volume_gain: float | None = None,
+    profiles: bool = True,
 ) -> tuple[FitState, dict[str, float]]:
     """One multiplicative step of volume per type, hours and weekdays towards the fit period's.
 
@@ -471,7 +481,10 @@ def moment_update(
     ``expected`` (the runs' :func:`~experiments.calibration_runs.expected_frame`) puts the model's
     expected recorded crimes per type, hour and weekday on the simulated side of the mix and the
     profiles instead of the crimes the runs drew: the same moments without the draws' noise. The
-    volume stays on the drawn crimes, which is what the test period is scored on.
+    volume stays on the drawn crimes, which is what the test period is scored on. ``days`` is each
+    run's length (default ``calibrate.days``). ``type_gain`` gives a type's mix step its own exponent
+    (else ``gain``), and ``volume_gain`` scales the volume's step (else ``calibrate.damping``);
+    ``profiles=False`` leaves the hours and weekdays as they are.
     """
     s, p = fit.settings, fit.periods
     g = s.damping if gain is None else gain
@@ -482,7 +495,7 @@ def moment_update(
         sim = pd.concat(expected, ignore_index=True)
         ratio = drawn_to_expected(fit, _type_counts(drawn), _type_counts(sim))
         sim["expected"] *= sim["crime_type"].map(ratio).fillna(1.0).to_numpy(np.float64)
-    sim_days = s.days * len(sims)
+    sim_days = (s.days if days is None else days) * len(sims)
     out = replace(
         state,
         type_weight=dict(state.type_weight),
@@ -501,7 +514,8 @@ def moment_update(
         elif q_share[k] == 0:
             new[k] = max(out.type_weight[k], 0.05) * 2.0
         else:
-            new[k] = out.type_weight[k] * (r_share[k] / q_share[k]) ** g
+            gk = g if type_gain is None else type_gain.get(k, g)
+            new[k] = out.type_weight[k] * (r_share[k] / q_share[k]) ** gk
     before = sum(q_share[k] for k in CRIME_TYPES if out.type_weight[k] > 0)
     after = sum(q_share[k] * new[k] / out.type_weight[k] for k in CRIME_TYPES if out.type_weight[k] > 0)
     scale = before / after if after > 0 else 1.0
@@ -513,9 +527,9 @@ def moment_update(
         hist = fit.volume_history
         hist.append((math.log(state.outings_per_day), math.log(tot_s)))
         elasticity = fit.elasticity = pooled_elasticity(hist, default=fit.elasticity)
-        step = s.damping * math.log(tot_r / tot_s) / elasticity
+        step = (s.damping if volume_gain is None else volume_gain) * math.log(tot_r / tot_s) / elasticity
         out.outings_per_day = state.outings_per_day * math.exp(step)
-    if p.timed:
+    if p.timed and profiles:
         timed = real[real["time_known"] == "minute"]
         dated = real[real["time_known"] != "month"]
         _profiles(
@@ -723,6 +737,71 @@ def _moment_rounds(
         say(f"  {tag} round {i + 1}/{rounds}: {vol['sim_per_day']:.1f} simulated vs {vol['real_per_day']:.1f} "
                f"recorded crimes/day; place {place:.3f}; loss {total_loss(terms):.3f} ({_terms(terms)})")  # fmt: skip
     return state, sims, expected
+
+
+def closure_rounds(state: FitState, fit: Fit, segments: pd.DataFrame) -> tuple[FitState, dict[str, float]]:
+    """Last steps of the volume and the mix of types, measured on many long runs of new populations.
+
+    The moment rounds run ``calibrate.seeds`` short runs of the same seeds, and the model's mix of
+    offence types differs between synthetic populations (on the City of London the first 14 days of
+    five test runs gave 0.5-2.0 expected burglaries a day, one population to the next) and over a
+    run's first weeks (burglary and criminal damage recorded at 0.7 a day in the first fortnight,
+    0.35-0.45 after it, as victims' trust wears down), so the rounds fit the mix of two populations'
+    first fortnight. These rounds run ``calibrate.closure_replications`` populations the fit has not
+    seen (seeds from :data:`CLOSURE_FIRST_SEED`, none of the test period's; the same ones every
+    round, so that two rounds differ by the step alone) for as long as the test period is simulated.
+
+    The first round takes a full step. Types compete where several are on offer: where offending is
+    near certain, a type's share there is its weight over the sum of the local weights, so its share
+    grows as ``weight ** (1 - local share)``, less than in proportion (on the City of London one full
+    step moved shoplifting from 0.65 to 0.73 of its fit-period rate). Each later round steps each type
+    by ``(real / simulated share) ** (1 / e)``, ``e`` the type's elasticity measured between the two
+    rounds before (Newton's step on the secant; bounded to 0.5-1, so at most the gap squared, since a
+    rare type's share moves by chance too: on Portland robbery's fell 27% between two rounds of the
+    same populations for a 4% smaller weight; 1 when the weight barely moved). The volume steps fully
+    too, on the elasticity of the last stage or of these rounds. The hours and weekdays stay as the
+    moment rounds left them: a type's profile is not what differs between populations and run lengths,
+    and a full step on it moved violence's weight by 43% on Portland through the volume the reshaping kept.
+    """
+    s, p = fit.settings, fit.periods
+    days = float(min(p.test_days, s.test_days_max))
+    # the volume steps on the last stage's elasticity: these runs are longer, so not on its curve
+    history, fit.volume_history = fit.volume_history, []
+    before: tuple[dict[str, float], pd.Series] | None = None
+    vol: dict[str, float] = {}
+    try:
+        for i in range(s.closure_rounds):
+            folder = trial_folder(fit.runner.out / "trials", state, segments, fit.city, fit.population)
+            sims = fit.runner.run([folder], s.closure_replications, days, f"closure{i}",
+                                  first_seed=CLOSURE_FIRST_SEED)[folder]  # fmt: skip
+            shares = _type_counts(pd.concat(sims, ignore_index=True))
+            shares = shares / max(float(shares.sum()), 1e-300)
+            gains = {k: 1.0 / e for k, e in _type_elasticities(before, state.type_weight, shares).items()}
+            before = (dict(state.type_weight), shares)
+            state, vol = moment_update(
+                state, sims, fit, gain=1.0, type_gain=gains, volume_gain=1.0, days=days, profiles=False
+            )
+            say(f"  closure round {i + 1}/{s.closure_rounds}: {vol['sim_per_day']:.1f} simulated vs "
+                f"{vol['real_per_day']:.1f} recorded crimes/day")  # fmt: skip
+    finally:
+        fit.volume_history = history
+    return state, vol
+
+
+def _type_elasticities(
+    before: tuple[dict[str, float], pd.Series] | None, weights: Mapping[str, float], shares: pd.Series
+) -> dict[str, float]:
+    """Return each type's d log(share) / d log(weight) between two closure rounds (1 without a round before)."""
+    out = {}
+    for k in CRIME_TYPES:
+        e = 1.0
+        if before is not None:
+            w0, q0 = before[0].get(k, 0.0), float(before[1].get(k, 0.0))
+            w1, q1 = weights.get(k, 0.0), float(shares.get(k, 0.0))
+            if min(w0, w1, q0, q1) > 0 and abs(math.log(w1 / w0)) > 0.02:
+                e = min(1.0, max(0.5, math.log(q1 / q0) / math.log(w1 / w0)))
+        out[k] = e
+    return out
 
 
 def _terms(terms: dict[str, float]) -> str:
@@ -947,6 +1026,10 @@ def calibrate(model: ModelConfig, settings: CalibrateSettings, base: list[str], 
     )
     parameters = _weight_spread(state, sims, expected, fit) + spread
     segments = fit.segments(periods.fit)
+    if settings.closure_replications and settings.closure_rounds:
+        say(f"stage 4: the mix and the volume on {settings.closure_replications} runs of new populations, "
+            f"as long as the test period")  # fmt: skip
+        state, _ = closure_rounds(state, fit, segments)
     data = {
         "incidents": str(Path(model.incidents.path).resolve()),
         "incidents_sha256": file_sha256(model.incidents.path),

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from experiments.calibration_runs import CalibrateSettings, Periods, Runner, real_frame, say
+from experiments.calibration_runs import TEST_FIRST_SEED, CalibrateSettings, Periods, Runner, real_frame, say
 from sim.calibration import MODEL_VERSION, file_sha256
 from sim.config import ModelConfig
 from sim.network import StreetNetwork
@@ -61,8 +61,12 @@ def validate_test_period(
     saved = list(runner.base)
     runner.base = [*saved, *extra]
     try:
-        sims = runner.run([out], s.test_replications, days, "test")[out]
-        risk = np.mean(runner.expected_recorded([out], s.test_replications, days, "test")[out], axis=0)
+        job = ([out], s.test_replications, days, "test")
+        sims = runner.run(*job, first_seed=TEST_FIRST_SEED)[out]
+        risk = np.mean(runner.expected_recorded(*job, first_seed=TEST_FIRST_SEED)[out], axis=0)
+        hours = None
+        if p.timed and model.sim.timeseries_every_min == 60:  # a row per hour: its expected crimes by hour
+            hours = expected_hours(runner.expected_crimes(*job, first_seed=TEST_FIRST_SEED)[out], sims)
     finally:
         runner.base = saved
     others = {}  # the model's other risk, scored beside the target's
@@ -82,7 +86,7 @@ def validate_test_period(
     real_days = days if p.timed else p.test_days
     real_t = real_frame(real, test_start)
     v = validate(sims, real_t, net, sim_days=days, real_days=real_days, timed=p.timed,
-                 start_weekday=test_start.weekday(), sim_risk=risk, fit_rates=fit_rates(p))  # fmt: skip
+                 start_weekday=test_start.weekday(), sim_risk=risk, fit_rates=fit_rates(p), sim_hours=hours)  # fmt: skip
     forecasts = None
     if s.forecasts:
         forecasts = score_forecasts(net, p, risk, days, others=others)
@@ -104,6 +108,23 @@ def validate_test_period(
     _, html_path = write_validation(v, out, net=net, meta=meta, forecasts=forecasts)
     say(f"validation: {html_path}")
     return headline(v.to_dict())
+
+
+def expected_hours(expected: Sequence[pd.DataFrame], sims: Sequence[pd.DataFrame]) -> np.ndarray:
+    """Return each run's expected recorded crimes per hour of the day, on the draws' scale (runs x 24).
+
+    ``expected`` are the runs' :func:`~experiments.calibration_runs.expected_frame`, ``sims`` their
+    drawn crimes. The expectation leaves out victims' trust, which lowers some types' reporting, so
+    each type's is scaled by its drawn over expected crimes summed over the runs (as the fit's mix step).
+    """
+    drawn = pd.concat(sims, ignore_index=True)["crime_type"].astype(str).value_counts()
+    total = pd.concat(expected, ignore_index=True).groupby("crime_type")["expected"].sum()
+    ratio = {k: float(drawn.get(k, 0.0)) / v if v > 0 else 0.0 for k, v in total.items()}
+    out = np.zeros((len(expected), 24))
+    for i, e in enumerate(expected):
+        w = e["expected"].to_numpy(np.float64) * e["crime_type"].map(ratio).fillna(0.0).to_numpy(np.float64)
+        out[i] = np.bincount(e["hour"].to_numpy(np.int64) % 24, weights=w, minlength=24)
+    return out
 
 
 def fit_rates(p: Periods) -> dict[str, float]:

@@ -34,6 +34,12 @@ __all__ = [
 ]
 
 
+# First seeds of the runs that are not moment rounds or trials (those run 0 .. calibrate.seeds - 1):
+# the closure rounds' (experiments.calibrate.closure_rounds) and the test period's, so that neither
+# runs a synthetic population another stage ran: the test scores the model on populations the fit never saw.
+CLOSURE_FIRST_SEED = 100_000
+TEST_FIRST_SEED = 200_000
+
 # What the place terms' exposure can be (CalibrateSettings.exposure; experiments.calibrate.Fit.own_exposure).
 EXPOSURES = ("sampled", "expected", "blend", "pooled")
 
@@ -53,7 +59,7 @@ class CalibrateSettings:
     damping: float = 0.8
     trials: int = 24
     holdout_share: float = 0.25
-    test_replications: int = 5
+    test_replications: int = 20
     test_days_max: float = 56.0
     min_incidents: int = 200
     sampler_seed: int = 0
@@ -74,12 +80,20 @@ class CalibrateSettings:
     # the model's risk scored on the test period: the test runs' mean with their search noise taken
     # out ("smoothed", Fit.smooth_risk) or the runs' own mean ("runs"); the other is scored beside it
     risk: str = "smoothed"
+    # runs of new synthetic populations, each as long as the test period, for one last step of the
+    # mix and the volume (experiments.calibrate.closure_rounds), in closure_rounds rounds; 0: no such step
+    closure_replications: int = 10
+    closure_rounds: int = 2
     forecasts: bool = True
     # start again: delete the folder's finished runs and trials first
     fresh: bool = False
 
     def validate(self) -> CalibrateSettings:
         """Raise ConfigError naming the first bad ``calibrate.*`` value."""
+        for name in ("closure_replications", "closure_rounds"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+                raise ConfigError(f"calibrate.{name}", v, "a whole number >= 0")
         for name in ("seeds", "moment_rounds", "test_replications", "min_incidents"):
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
@@ -269,12 +283,15 @@ class Runner:
     sims_run: int = 0
 
     def run(
-        self, folders: Sequence[Path], seeds: int, days: float, tag: str
+        self, folders: Sequence[Path], seeds: int, days: float, tag: str, *, first_seed: int = 0
     ) -> dict[Path, list[pd.DataFrame]]:
-        """Simulate every calibration folder ``seeds`` times for ``days``; recorded crimes per folder and seed."""
+        """Simulate every calibration folder ``seeds`` times for ``days``; recorded crimes per folder and seed.
+
+        The seeds are ``first_seed .. first_seed + seeds - 1``.
+        """
         from experiments.launch import run_hydra
 
-        overrides, jobs = self._jobs(folders, seeds, days, tag)
+        overrides, jobs = self._jobs(folders, seeds, days, tag, first_seed)
         todo = [path for _, path in jobs if not (path / "_COMPLETE").is_file()]
         if todo:
             with _quiet(self.quiet):
@@ -290,14 +307,14 @@ class Runner:
         return out
 
     def expected_recorded(
-        self, folders: Sequence[Path], seeds: int, days: float, tag: str
+        self, folders: Sequence[Path], seeds: int, days: float, tag: str, *, first_seed: int = 0
     ) -> dict[Path, list[NDArray[np.float64]]]:
         """Return each finished run's expected recorded crimes per segment (``crimes_recorded_expected``).
 
         The runs are those :meth:`run` made with the same arguments; a run written by a version
         that did not keep the column is refused with the fix.
         """
-        _, jobs = self._jobs(folders, seeds, days, tag)
+        _, jobs = self._jobs(folders, seeds, days, tag, first_seed)
         out: dict[Path, list[NDArray[np.float64]]] = {Path(f): [] for f in folders}
         for folder, path in jobs:
             table = pd.read_parquet(path / "segments.parquet")
@@ -310,7 +327,7 @@ class Runner:
         return out
 
     def expected_crimes(
-        self, folders: Sequence[Path], seeds: int, days: float, tag: str
+        self, folders: Sequence[Path], seeds: int, days: float, tag: str, *, first_seed: int = 0
     ) -> dict[Path, list[pd.DataFrame]]:
         """Return each finished run's expected recorded crimes by hour, weekday and type (:func:`expected_frame`).
 
@@ -319,7 +336,7 @@ class Runner:
         """
         from sim.timeseries import EXPECTED_PREFIX
 
-        _, jobs = self._jobs(folders, seeds, days, tag)
+        _, jobs = self._jobs(folders, seeds, days, tag, first_seed)
         out: dict[Path, list[pd.DataFrame]] = {Path(f): [] for f in folders}
         for folder, path in jobs:
             ts = pd.read_parquet(path / "timeseries.parquet")
@@ -332,7 +349,7 @@ class Runner:
         return out
 
     def _jobs(
-        self, folders: Sequence[Path], seeds: int, days: float, tag: str
+        self, folders: Sequence[Path], seeds: int, days: float, tag: str, first_seed: int = 0
     ) -> tuple[list[str], list[tuple[Path, Path]]]:
         """Return the multirun's overrides and, per job, its calibration folder and run folder."""
         from experiments.configuration import expand_sweep, job_dirname
@@ -341,7 +358,7 @@ class Runner:
         overrides = [
             *self.base,
             f"city.calibration={','.join(str(f) for f in folders)}",
-            f"seed=range(0,{seeds})",
+            f"seed=range({first_seed},{first_seed + seeds})",
             f"sim.days={days:g}",
             "name=calibrate",
             f"hydra.sweep.dir={sweep_dir}",

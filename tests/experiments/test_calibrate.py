@@ -39,7 +39,7 @@ READ = [
 ]  # fmt: skip
 SMALL = [
     "calibrate.days=3", "calibrate.seeds=1", "calibrate.trials=2", "calibrate.moment_rounds=1",
-    "calibrate.test_replications=2", "calibrate.population_seed=0",
+    "calibrate.test_replications=2", "calibrate.population_seed=0", "calibrate.closure_replications=2",
 ]  # fmt: skip
 
 
@@ -283,6 +283,25 @@ def test_a_killed_calibration_resumes_without_redoing_finished_runs(calibrated: 
     assert after["validation"] == before["validation"]
 
 
+def test_the_closure_and_the_test_run_populations_no_other_stage_ran(calibrated: Path) -> None:
+    """The moment rounds and the trials run seeds 0 .. seeds - 1; the closure and the test others, apart."""
+
+    def seeds(tag: str) -> set[int]:
+        return {int(p.name.rpartition("seed=")[2].split(",")[0]) for p in (calibrated / "runs" / tag).iterdir()
+                if p.is_dir() and "seed=" in p.name}  # fmt: skip
+
+    assert seeds("pilot") == seeds("place") == seeds("moments0") == seeds("final0") == {0}  # SMALL: 1 seed
+    assert seeds("test") == {cal.TEST_FIRST_SEED, cal.TEST_FIRST_SEED + 1}  # populations no fit ran
+    # the closure runs populations no other stage ran, for as long as the test period
+    assert seeds("closure0") == {cal.CLOSURE_FIRST_SEED, cal.CLOSURE_FIRST_SEED + 1}
+
+    def days(tag: str) -> set[str]:
+        return {p.name.rpartition("sim.days=")[2].split(",")[0] for p in (calibrated / "runs" / tag).iterdir()
+                if p.is_dir()}  # fmt: skip
+
+    assert days("closure0") == days("test") == {"7"}  # the last quarter of 28 days
+
+
 def test_too_few_incidents_says_how_many_are_needed(
     incidents: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -336,6 +355,8 @@ def test_bad_calibrate_settings_name_the_key(
         cal.main([f"incidents.path={incidents}", *READ, "calibrate.exposure=drawn"])
     with pytest.raises(ConfigError, match=r"calibrate\.risk='mean'.*'smoothed' or 'runs'"):
         cal.main([f"incidents.path={incidents}", *READ, "calibrate.risk=mean"])
+    with pytest.raises(ConfigError, match=r"calibrate\.closure_replications=-1"):
+        cal.main([f"incidents.path={incidents}", *READ, "calibrate.closure_replications=-1"])
     with pytest.raises(ConfigError, match=r"calibrate\.population_seed=-1"):
         cal.main([f"incidents.path={incidents}", *READ, "calibrate.population_seed=-1"])
     # the population is the calibration's to choose, and to record
@@ -585,7 +606,7 @@ def test_the_place_step_moves_the_models_expected_crime_towards_the_shrunk_count
     # streets the pilot never put an offender on, and where no offender of these populations would
     # search (calibrate.exposure=pooled, the default), keep their static place-based share
     share, _ = fit.search_parts(
-        cal.place_multiplier(pilot, 1.0), cal.FitState.from_config(model), settings.seeds
+        cal.place_multiplier(pilot, 1.0), cal.FitState.from_config(model), range(settings.seeds)
     )
     unseen = (x0 == 0) & (share == 0)
     assert unseen.any()
@@ -638,7 +659,7 @@ def test_the_expected_exposure_replaces_the_runs_own_and_the_blend_shrinks_towar
     def fitted(exposure: str) -> np.ndarray:
         settings = cal.CalibrateSettings(exposure=exposure, seeds=1, test_replications=1, days=3.0)
         fit = cal.Fit(None, None, settings, None, {}, static, model=ModelConfig())  # type: ignore[arg-type]
-        fit.populations[0] = pop
+        fit.populations[0] = fit.populations[cal.TEST_FIRST_SEED] = pop  # the fitting run's, the test run's
         fit.learn_exposure(runs, none, 1.0, state=state)
         return fit.exposure
 
@@ -684,7 +705,7 @@ def test_the_test_periods_risk_is_smoothed_the_same_way() -> None:
     def smoothed(exposure: str) -> np.ndarray:
         settings = cal.CalibrateSettings(exposure=exposure, test_replications=1)
         fit = cal.Fit(None, None, settings, None, {}, static, model=ModelConfig())  # type: ignore[arg-type]
-        fit.populations[0] = pop
+        fit.populations[cal.TEST_FIRST_SEED] = pop  # the test run's
         return fit.smooth_risk(risk, segs, state, days=6.0)
 
     share = np.array([0.5, 5.0 / 6.0, 2.0 / 3.0, 0.0])
@@ -794,6 +815,52 @@ def test_the_moment_step_reads_the_runs_expected_crime_not_their_draws() -> None
     assert on_draws.type_by_hour["violence"][3] < 0.5 * state.type_by_hour["violence"][3]
 
 
+def test_the_closure_step_puts_the_mix_on_the_fit_periods_in_one_step() -> None:
+    """Gain 1 on the draws of runs ``days`` long: a type's share is its weight times what it finds, so
+    one step moves each weight by real share / simulated share, and the volume is per day of those runs."""
+    from experiments.calibration_runs import CalibrateSettings, Periods
+
+    local = T0 + pd.to_timedelta(np.arange(24 * 14 * 2) * 30, unit="m")  # 48 a day for 14 days, half each
+    kinds = np.where(np.arange(local.size) % 2 == 0, "burglary", "violence")
+    real = pd.DataFrame({"crime_type": kinds, "local": local, "time_known": "minute",
+                         "segment": 0, "x": 0.0, "y": 0.0})  # fmt: skip
+    p = Periods(real, real, real.iloc[:0], real.iloc[:0], T0, T0 + pd.Timedelta(days=14),
+                T0 + pd.Timedelta(days=14), T0 + pd.Timedelta(days=21), timed=True)  # fmt: skip
+    from dataclasses import replace
+
+    from sim.crime import CRIME_TYPES
+
+    settings = CalibrateSettings(seeds=2, days=7)
+    flat = cal.FitState.from_config(ModelConfig())
+    state = replace(flat, type_by_hour={k: [1.0] * 24 for k in CRIME_TYPES},
+                    type_by_weekday={k: [1.0] * 7 for k in CRIME_TYPES})  # fmt: skip
+    i = np.arange(
+        21 * 24
+    )  # a crime an hour for 21 days, the first week's burglaries: flat hours and weekdays
+    drawn = pd.DataFrame({"time_min": i * 60.0 + 30.0, "hour": i % 24, "weekday": (i // 24) % 7,
+                          "crime_type": np.where(i < 7 * 24, "burglary", "violence")})  # fmt: skip
+    fit = cal.Fit(None, p, settings, None, {}, np.ones(1))  # type: ignore[arg-type]
+    out, vol = cal.moment_update(state, [drawn, drawn], fit, gain=1.0, days=21.0)
+    before = state.type_weight["burglary"] / state.type_weight["violence"]
+    # shares 1/3 and 2/3 against the real 1/2 and 1/2: burglary's weight doubles against violence's
+    assert out.type_weight["burglary"] / out.type_weight["violence"] == pytest.approx(2.0 * before, rel=1e-6)
+    assert vol["sim_per_day"] == pytest.approx(24.0) and vol["real_per_day"] == pytest.approx(48.0)
+    assert out.outings_per_day > state.outings_per_day  # too few crimes a day: more outings
+
+
+def test_the_closure_steps_each_type_on_its_measured_elasticity() -> None:
+    """Shoplifting's weight x1.3 moved its share x1.3 ** 0.6: the next step is (gap) ** (1 / 0.6), bounded."""
+    w0 = {"shoplifting": 2.0, "violence": 4.0, "robbery": 1.0}
+    w1 = {"shoplifting": 2.6, "violence": 4.0, "robbery": 1.0 * math.exp(2.0)}
+    q0 = pd.Series({"shoplifting": 0.10, "violence": 0.50, "robbery": 0.05})
+    q1 = pd.Series({"shoplifting": 0.10 * 1.3**0.6, "violence": 0.49, "robbery": 0.05 * math.exp(0.1)})
+    e = cal._type_elasticities((w0, q0), w1, q1)
+    assert e["shoplifting"] == pytest.approx(0.6)
+    assert e["violence"] == 1.0, "the weight did not move: nothing measured"
+    assert e["robbery"] == 0.5, "bounded below: a step of at most the gap squared"
+    assert e["burglary"] == 1.0 and cal._type_elasticities(None, w1, q1)["shoplifting"] == 1.0
+
+
 def test_the_drawn_to_expected_ratio_pools_the_rounds_and_shrinks_rare_types() -> None:
     fit = cal.Fit(None, None, None, None, {}, np.ones(1))  # type: ignore[arg-type]  # only the sums are used
     r1 = cal.drawn_to_expected(fit, pd.Series({"burglary": 30.0, "violence": 50.0}),
@@ -804,3 +871,25 @@ def test_the_drawn_to_expected_ratio_pools_the_rounds_and_shrinks_rare_types() -
                                pd.Series({"burglary": 60.0, "robbery": 3.0}))  # fmt: skip
     assert r2["burglary"] == pytest.approx((40 + 10) / (120 + 10))  # pooled over both rounds
     assert r2["robbery"] == pytest.approx(11 / 13)  # one robbery drawn of three expected: shrunk towards 1
+
+
+def test_the_test_runs_expected_hours_are_put_on_the_draws_scale_per_type() -> None:
+    from experiments.calibration_report import expected_hours
+    from experiments.calibration_runs import expected_frame
+    from sim.crime import CRIME_TYPES
+    from sim.timeseries import EXPECTED_PREFIX
+
+    ts = pd.DataFrame({"hour_of_day": np.arange(48) % 24, "day": np.arange(48) // 24})
+    for k in CRIME_TYPES:
+        ts[f"{EXPECTED_PREFIX}{k}"] = 0.0
+    ts[f"{EXPECTED_PREFIX}burglary"] = 1.0  # 48 expected a run, flat
+    ts.loc[ts["hour_of_day"] == 3, f"{EXPECTED_PREFIX}violence"] = 5.0  # 10 expected a run, all at 03:00
+    runs = [expected_frame(ts), expected_frame(ts)]
+    drawn = [pd.DataFrame({"crime_type": ["burglary"] * 24 + ["violence"] * 20})] * 2  # half the burglaries
+    hours = expected_hours(runs, drawn)
+    assert hours.shape == (2, 24)
+    assert hours[0, 0] == pytest.approx(
+        2 * 1.0 * 0.5
+    )  # two days of one expected burglary an hour, drawn at half
+    assert hours[0, 3] == pytest.approx(1.0 + 10.0 * 2.0)  # violence drawn at twice its expectation
+    assert hours.sum() == pytest.approx(2 * 44)  # each run's total is what the runs drew, on average

@@ -241,3 +241,34 @@ def test_the_fit_periods_own_rate_is_shown_beside_the_models(
     assert "within the band" in v.targets.set_index("target").loc["volume_all", "reason"]
     _, html_path = write_validation(v, tmp_path, net=net, meta=META)
     assert "Fit period ÷ real" in html_path.read_text()
+
+
+def test_the_hour_profile_is_the_models_expectation_when_given(runs, net: StreetNetwork) -> None:
+    """With ``sim_hours`` the hour target compares the expected profile; the draws' is measured beside it.
+
+    Given the real crimes' own hour counts as every replication's expectation, the profile is the
+    real one exactly (total variation 0), whatever the runs drew, which stays in ``hour_tv_drawn``.
+    """
+    from experiments.sim_vs_real import hour_profile
+
+    sims, real = runs
+    exact = hour_profile(real["time_min"].to_numpy(float)) * 100.0
+    v = validate(sims, real, net, sim_days=DAYS, real_days=DAYS, timed=True, n_boot=50,
+                 sim_hours=[exact, exact * 2, exact * 3])  # fmt: skip
+    rows = v.measures.set_index("measure")
+    assert rows.loc["hour_tv", "sim"] == pytest.approx(0.0, abs=1e-12)
+    assert rows.loc["hour_tv", "chance"] > 0, "the real crimes' sampling alone"
+    plain = validate(sims, real, net, sim_days=DAYS, real_days=DAYS, timed=True, n_boot=50)
+    drawn = plain.measures.set_index("measure").loc["hour_tv", "sim"]
+    assert rows.loc["hour_tv_drawn", "sim"] == pytest.approx(drawn) and drawn > 0.02
+    status, reason = _status(v, "hour_tv")
+    assert status == "pass" and "expected profile" in reason and f"{drawn:.3f}" in reason
+    assert v.hours["sim"].to_numpy() == pytest.approx(exact / 100.0)
+    # a flat expectation is as far from the real profile as its total variation says
+    flat = np.ones(24)
+    v = validate(sims, real, net, sim_days=DAYS, real_days=DAYS, timed=True, n_boot=50, sim_hours=[flat] * 3)
+    real_profile = hour_profile(real["time_min"].to_numpy(float))
+    expected_tv = 0.5 * np.abs(real_profile - 1 / 24).sum()
+    assert v.measures.set_index("measure").loc["hour_tv", "sim"] == pytest.approx(expected_tv)
+    with pytest.raises(ValueError, match="sim_hours must be 3 rows"):
+        validate(sims, real, net, sim_days=DAYS, real_days=DAYS, timed=True, sim_hours=[flat] * 2)
