@@ -292,6 +292,8 @@ class Fit:
         *,
         gain: float = 1.0,
         state: FitState | None = None,
+        seeds: Sequence[int] | None = None,
+        days: float | None = None,
     ) -> None:
         """Move the place terms' ``expected`` towards the model's own exposure, a damped multiplicative step.
 
@@ -309,7 +311,8 @@ class Fit:
         would give it the largest multiplier of all, felt only by the mean the multipliers are scaled by.
 
         ``calibrate.exposure`` chooses what the exposure is (:meth:`own_exposure`); ``state`` (the
-        values the runs had) is needed for any but ``sampled``.
+        values the runs had) is needed for any but ``sampled``; ``seeds`` and ``days`` are the runs'
+        (default ``0 .. calibrate.seeds - 1`` and ``calibrate.days``).
         """
         x = np.mean(np.asarray(runs, dtype=float), axis=0)
         old = self.exposure if self.exposure.size else self.static_share
@@ -318,7 +321,7 @@ class Fit:
         if self.settings is not None and self.settings.exposure != "sampled":
             if state is None:
                 raise ValueError(f"calibrate.exposure={self.settings.exposure} needs the runs' FitState")
-            own = self.own_exposure(own, mult, state)
+            own = self.own_exposure(own, mult, state, seeds=seeds, days=days)
         seen = own > 0
         if not seen.any():
             return
@@ -328,7 +331,15 @@ class Fit:
         new[seen] = old[seen] ** (1.0 - gain) * exposure**gain
         self.exposure = new / new.sum()
 
-    def own_exposure(self, sampled: np.ndarray, multiplier: np.ndarray, state: FitState) -> np.ndarray:
+    def own_exposure(
+        self,
+        sampled: np.ndarray,
+        multiplier: np.ndarray,
+        state: FitState,
+        *,
+        seeds: Sequence[int] | None = None,
+        days: float | None = None,
+    ) -> np.ndarray:
         """Return the model's exposure per street, multiplier divided out, as ``calibrate.exposure`` asks.
 
         ``sampled`` is the runs' own (their expected recorded crime over the multiplier they had).
@@ -339,7 +350,8 @@ class Fit:
         carries no sampling noise, but also nothing of the targets (homes, shops, people about) the
         runs' offenders find. ``blend``: the runs' exposure with each street's yield per search
         shrunk towards that smooth one by :data:`EXPOSURE_PSEUDO_VISITS`
-        (:func:`~experiments.exposure.blend_exposure`), over the fitting runs' own populations.
+        (:func:`~experiments.exposure.blend_exposure`), over the runs' own populations (``seeds``,
+        default the fitting runs', ``0 .. seeds - 1``; ``days`` long, default ``calibrate.days``).
         ``pooled``: as ``blend``, but the yield per search is the runs' exposure summed over every
         moment round so far over the searches expected in them (what offenders find on a street,
         the multiplier divided out, does not depend on how often they come, so every round adds to
@@ -349,12 +361,12 @@ class Fit:
         s = self.settings
         if s.exposure == "expected":
             seeds = [*range(s.seeds), *range(TEST_FIRST_SEED, TEST_FIRST_SEED + s.test_replications)]
-        else:
+        elif seeds is None:
             seeds = range(s.seeds)
         share, per_search = self.search_parts(multiplier, state, seeds)
         if s.exposure == "expected":
             return share * per_search
-        visits = share * self.searches_per_offender(state)
+        visits = share * self.searches_per_offender(state, days=days)
         if s.exposure == "pooled":
             if self.sampled_sum.size == 0:
                 self.sampled_sum, self.visit_sum = np.zeros_like(sampled), np.zeros_like(visits)
@@ -739,7 +751,9 @@ def _moment_rounds(
     return state, sims, expected
 
 
-def closure_rounds(state: FitState, fit: Fit, segments: pd.DataFrame) -> tuple[FitState, dict[str, float]]:
+def closure_rounds(
+    state: FitState, fit: Fit, segments: pd.DataFrame
+) -> tuple[FitState, pd.DataFrame, dict[str, float]]:
     """Last steps of the volume and the mix of types, measured on many long runs of new populations.
 
     The moment rounds run ``calibrate.seeds`` short runs of the same seeds, and the model's mix of
@@ -762,6 +776,11 @@ def closure_rounds(state: FitState, fit: Fit, segments: pd.DataFrame) -> tuple[F
     too, on the elasticity of the last stage or of these rounds. The hours and weekdays stay as the
     moment rounds left them: a type's profile is not what differs between populations and run lengths,
     and a full step on it moved violence's weight by 43% on Portland through the volume the reshaping kept.
+
+    With ``calibrate.closure_place`` each round also steps the place terms (:meth:`Fit.learn_exposure`)
+    on these runs' exposure, their populations' expected searches: what the moment rounds learnt of
+    two populations' streets then carries over to others. Returns the state, the place terms'
+    per-segment table and the last round's volumes.
     """
     s, p = fit.settings, fit.periods
     days = float(min(p.test_days, s.test_days_max))
@@ -774,6 +793,13 @@ def closure_rounds(state: FitState, fit: Fit, segments: pd.DataFrame) -> tuple[F
             folder = trial_folder(fit.runner.out / "trials", state, segments, fit.city, fit.population)
             sims = fit.runner.run([folder], s.closure_replications, days, f"closure{i}",
                                   first_seed=CLOSURE_FIRST_SEED)[folder]  # fmt: skip
+            if s.closure_place:
+                job = ([folder], s.closure_replications, days, f"closure{i}")
+                exposure = fit.runner.expected_recorded(*job, first_seed=CLOSURE_FIRST_SEED)[folder]
+                seeds = range(CLOSURE_FIRST_SEED, CLOSURE_FIRST_SEED + s.closure_replications)
+                fit.learn_exposure(exposure, segments, state.prior_strength, gain=PLACE_GAIN, state=state,
+                                   seeds=seeds, days=days)  # fmt: skip
+                segments = fit.segments(p.fit)
             shares = _type_counts(pd.concat(sims, ignore_index=True))
             shares = shares / max(float(shares.sum()), 1e-300)
             gains = {k: 1.0 / e for k, e in _type_elasticities(before, state.type_weight, shares).items()}
@@ -785,7 +811,7 @@ def closure_rounds(state: FitState, fit: Fit, segments: pd.DataFrame) -> tuple[F
                 f"{vol['real_per_day']:.1f} recorded crimes/day")  # fmt: skip
     finally:
         fit.volume_history = history
-    return state, vol
+    return state, segments, vol
 
 
 def _type_elasticities(
@@ -1029,7 +1055,7 @@ def calibrate(model: ModelConfig, settings: CalibrateSettings, base: list[str], 
     if settings.closure_replications and settings.closure_rounds:
         say(f"stage 4: the mix and the volume on {settings.closure_replications} runs of new populations, "
             f"as long as the test period")  # fmt: skip
-        state, _ = closure_rounds(state, fit, segments)
+        state, segments, _ = closure_rounds(state, fit, segments)
     data = {
         "incidents": str(Path(model.incidents.path).resolve()),
         "incidents_sha256": file_sha256(model.incidents.path),

@@ -84,6 +84,8 @@ class CalibrateSettings:
     # mix and the volume (experiments.calibrate.closure_rounds), in closure_rounds rounds; 0: no such step
     closure_replications: int = 10
     closure_rounds: int = 2
+    # the closure rounds step the place terms too, on their populations' exposure
+    closure_place: bool = True
     forecasts: bool = True
     # start again: delete the folder's finished runs and trials first
     fresh: bool = False

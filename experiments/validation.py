@@ -753,6 +753,7 @@ _DIGITS = {
     "concentration": 4,
     "knox": 2,
     "hour_tv": 3,
+    "hour_tv_drawn": 3,
     "weekday_tv": 3,
     "spearman": 2,
     "hit_rate": 3,

@@ -893,3 +893,27 @@ def test_the_test_runs_expected_hours_are_put_on_the_draws_scale_per_type() -> N
     )  # two days of one expected burglary an hour, drawn at half
     assert hours[0, 3] == pytest.approx(1.0 + 10.0 * 2.0)  # violence drawn at twice its expectation
     assert hours.sum() == pytest.approx(2 * 44)  # each run's total is what the runs drew, on average
+
+
+def test_the_closure_learns_the_place_terms_on_its_own_populations_and_run_length() -> None:
+    """``seeds`` and ``days`` of Fit.own_exposure: the same answer as the fitting runs' default of that population."""
+    static = np.full(4, 0.25)
+    pop = Population(np.array([0, 0, 1, 1]), np.array([0, 1, 1, 2]), np.ones(4), np.array([0, 2]),
+                     np.array([1.0, 1.0, 2.0, 1.0]))  # fmt: skip
+    state = cal.FitState.from_config(ModelConfig())
+    sampled = np.array([3.0, 0.0, 1.0, 0.5])
+
+    def fit_with(days: float) -> cal.Fit:
+        settings = cal.CalibrateSettings(exposure="blend", seeds=1, days=days)
+        return cal.Fit(None, None, settings, None, {}, static, model=ModelConfig())  # type: ignore[arg-type]
+
+    as_fitting = fit_with(23.0)
+    as_fitting.populations[0] = pop  # a fitting run of 23 days
+    closure = fit_with(7.0)
+    closure.populations[cal.CLOSURE_FIRST_SEED] = pop  # a closure run of 23 days, the fitting runs' 7
+    want = as_fitting.own_exposure(sampled, np.ones(4), state)
+    got = closure.own_exposure(sampled, np.ones(4), state, seeds=[cal.CLOSURE_FIRST_SEED], days=23.0)
+    assert got == pytest.approx(want)
+    assert not np.allclose(
+        closure.own_exposure(sampled, np.ones(4), state, seeds=[cal.CLOSURE_FIRST_SEED]), want
+    )
