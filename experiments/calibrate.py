@@ -791,10 +791,9 @@ def closure_rounds(
     try:
         for i in range(s.closure_rounds):
             folder = trial_folder(fit.runner.out / "trials", state, segments, fit.city, fit.population)
-            sims = fit.runner.run([folder], s.closure_replications, days, f"closure{i}",
-                                  first_seed=CLOSURE_FIRST_SEED)[folder]  # fmt: skip
+            job = ([folder], s.closure_replications, days, f"closure{i}")
+            sims = fit.runner.run(*job, first_seed=CLOSURE_FIRST_SEED)[folder]
             if s.closure_place:
-                job = ([folder], s.closure_replications, days, f"closure{i}")
                 exposure = fit.runner.expected_recorded(*job, first_seed=CLOSURE_FIRST_SEED)[folder]
                 seeds = range(CLOSURE_FIRST_SEED, CLOSURE_FIRST_SEED + s.closure_replications)
                 fit.learn_exposure(exposure, segments, state.prior_strength, gain=PLACE_GAIN, state=state,

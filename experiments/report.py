@@ -221,12 +221,17 @@ def _glance_table(comp: Comparison) -> str:
         w = comp.wdq.get(arm.label)
         wdq = "<td>–</td>"
         treated = eff.get("crimes_in_treated")
-        why = None if w is None or treated is None else wording.wdq_unassessable_because(w, treated.diff)
-        if w is not None and treated is not None and why is None:
-            wdq = f"<td{_title(HOW['wdq'])}>{wording.fmt(w.wdq, 2)}<span class='ci'>{wording.fmt(w.low, 2)} to {wording.fmt(w.high, 2)}</span></td>"
-        elif w is not None:
-            why = why or "no clear fall on treated streets"
-            wdq = f"<td class='wrap'><span class='ci'>not assessable: {why}</span></td>"
+        if w is not None:
+            # without a treated-streets effect there is no fall to speak of
+            why = (
+                wording.wdq_unassessable_because(w, treated.diff)
+                if treated is not None
+                else wording.NO_CLEAR_FALL
+            )
+            if why is None:
+                wdq = f"<td{_title(HOW['wdq'])}>{wording.fmt(w.wdq, 2)}<span class='ci'>{wording.fmt(w.low, 2)} to {wording.fmt(w.high, 2)}</span></td>"
+            else:
+                wdq = f"<td class='wrap'><span class='ci'>not assessable: {why}</span></td>"
         shifts = wording.hour_shifts(eff, comp.days)[:3]
         hours = "<br>".join(f"{wording.signed(h, 0)} {p}" for h, p in shifts) or "–"
         rows.append(

@@ -17,6 +17,7 @@ from sim.stats import PairedDifference, PairedWDQ
 __all__ = [
     "ACTIVITY_PHRASES",
     "DAYS_PER_MONTH",
+    "NO_CLEAR_FALL",
     "arm_title",
     "cost_phrase",
     "diff_with_ci",
@@ -29,6 +30,7 @@ __all__ = [
     "signed",
     "significant",
     "summary_sentence",
+    "wdq_unassessable_because",
     "with_ci",
 ]
 
@@ -147,6 +149,9 @@ def pct_phrase(d: PairedDifference, what: str) -> str:
     return text
 
 
+NO_CLEAR_FALL = "no clear fall on treated streets"
+
+
 def wdq_unassessable_because(w: PairedWDQ, treated: PairedDifference | None) -> str | None:
     """Return why the WDQ means nothing here, None when it is assessable.
 
@@ -158,7 +163,7 @@ def wdq_unassessable_because(w: PairedWDQ, treated: PairedDifference | None) -> 
     """
     clear_fall = treated is None or (math.isfinite(treated.pct_high) and treated.pct_high < 0)
     if not clear_fall or not (w.success_measure < 0 and math.isfinite(w.wdq)):
-        return "no clear fall on treated streets"
+        return NO_CLEAR_FALL
     if math.isfinite(w.success_high) and w.success_high >= 0:
         return "no clear fall on treated streets relative to the control streets"
     return None

@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from experiments import calibrate as cal
-from experiments.calibration_runs import CalibrationDataError, dense_start
+from experiments.calibration_runs import CalibrationDataError, Periods, dense_start
 from experiments.exposure import Population
 from sim.calibration import (
     CALIBRATION_FILE,
@@ -768,6 +768,24 @@ def test_the_fit_never_reads_the_test_period(calibrated: Path, tmp_path: Path) -
     pd.testing.assert_frame_equal(segments, pd.read_parquet(saved / "segments.parquet"))
 
 
+def _half_and_half_fortnight() -> Periods:
+    """A fit period of 14 days with a burglary and a violent crime every hour, alternating on the half hour."""
+    local = T0 + pd.to_timedelta(np.arange(24 * 14 * 2) * 30, unit="m")
+    kinds = np.where(np.arange(local.size) % 2 == 0, "burglary", "violence")
+    real = pd.DataFrame({"crime_type": kinds, "local": local, "time_known": "minute",
+                         "segment": 0, "x": 0.0, "y": 0.0})  # fmt: skip
+    return Periods(real, real, real.iloc[:0], real.iloc[:0], T0, T0 + pd.Timedelta(days=14),
+                   T0 + pd.Timedelta(days=14), T0 + pd.Timedelta(days=21), timed=True)  # fmt: skip
+
+
+def _flat_state() -> cal.FitState:
+    """The default fitted values with every type's hour and weekday profile flat."""
+    from sim.crime import CRIME_TYPES
+
+    return replace(cal.FitState.from_config(ModelConfig()), type_by_hour={k: [1.0] * 24 for k in CRIME_TYPES},
+                   type_by_weekday={k: [1.0] * 7 for k in CRIME_TYPES})  # fmt: skip
+
+
 def test_the_moment_step_reads_the_runs_expected_crime_not_their_draws() -> None:
     """Hours move on the model's expected crime; the mix on it too, on the draws' scale per type.
 
@@ -776,23 +794,14 @@ def test_the_moment_step_reads_the_runs_expected_crime_not_their_draws() -> None
     mix moves as the draws say, since the expectation of a type is scaled by that type's drawn /
     expected ratio (it leaves out victims' trust, which lowers some types' reporting).
     """
-    from dataclasses import replace
-
-    from experiments.calibration_runs import CalibrateSettings, Periods, expected_frame
+    from experiments.calibration_runs import CalibrateSettings, expected_frame
     from sim.crime import CRIME_TYPES
     from sim.timeseries import EXPECTED_PREFIX
 
     hours = 24 * 14
-    local = T0 + pd.to_timedelta(np.arange(hours * 2) * 30, unit="m")  # every half hour, both types
-    kinds = np.where(np.arange(local.size) % 2 == 0, "burglary", "violence")
-    real = pd.DataFrame({"crime_type": kinds, "local": local, "time_known": "minute",
-                         "segment": 0, "x": 0.0, "y": 0.0})  # fmt: skip
-    p = Periods(real, real, real.iloc[:0], real.iloc[:0], T0, T0 + pd.Timedelta(days=14),
-                T0 + pd.Timedelta(days=14), T0 + pd.Timedelta(days=21), timed=True)  # fmt: skip
+    p = _half_and_half_fortnight()
     settings = CalibrateSettings(seeds=2, days=14)
-    flat = cal.FitState.from_config(ModelConfig())
-    state = replace(flat, type_by_hour={k: [1.0] * 24 for k in CRIME_TYPES},
-                    type_by_weekday={k: [1.0] * 7 for k in CRIME_TYPES})  # fmt: skip
+    state = _flat_state()
     drawn = pd.DataFrame({"time_min": 180.0, "crime_type": ["burglary"] * 240 + ["violence"] * 480,
                           "hour": 3, "weekday": 0})  # fmt: skip
     ts = pd.DataFrame({"hour_of_day": np.arange(hours) % 24, "day": np.arange(hours) // 24})
@@ -818,25 +827,13 @@ def test_the_moment_step_reads_the_runs_expected_crime_not_their_draws() -> None
 def test_the_closure_step_puts_the_mix_on_the_fit_periods_in_one_step() -> None:
     """Gain 1 on the draws of runs ``days`` long: a type's share is its weight times what it finds, so
     one step moves each weight by real share / simulated share, and the volume is per day of those runs."""
-    from experiments.calibration_runs import CalibrateSettings, Periods
+    from experiments.calibration_runs import CalibrateSettings
 
-    local = T0 + pd.to_timedelta(np.arange(24 * 14 * 2) * 30, unit="m")  # 48 a day for 14 days, half each
-    kinds = np.where(np.arange(local.size) % 2 == 0, "burglary", "violence")
-    real = pd.DataFrame({"crime_type": kinds, "local": local, "time_known": "minute",
-                         "segment": 0, "x": 0.0, "y": 0.0})  # fmt: skip
-    p = Periods(real, real, real.iloc[:0], real.iloc[:0], T0, T0 + pd.Timedelta(days=14),
-                T0 + pd.Timedelta(days=14), T0 + pd.Timedelta(days=21), timed=True)  # fmt: skip
-    from dataclasses import replace
-
-    from sim.crime import CRIME_TYPES
-
+    p = _half_and_half_fortnight()  # 48 a day, half each
     settings = CalibrateSettings(seeds=2, days=7)
-    flat = cal.FitState.from_config(ModelConfig())
-    state = replace(flat, type_by_hour={k: [1.0] * 24 for k in CRIME_TYPES},
-                    type_by_weekday={k: [1.0] * 7 for k in CRIME_TYPES})  # fmt: skip
-    i = np.arange(
-        21 * 24
-    )  # a crime an hour for 21 days, the first week's burglaries: flat hours and weekdays
+    state = _flat_state()
+    # a crime an hour for 21 days, the first week's burglaries: flat hours and weekdays
+    i = np.arange(21 * 24)
     drawn = pd.DataFrame({"time_min": i * 60.0 + 30.0, "hour": i % 24, "weekday": (i // 24) % 7,
                           "crime_type": np.where(i < 7 * 24, "burglary", "violence")})  # fmt: skip
     fit = cal.Fit(None, p, settings, None, {}, np.ones(1))  # type: ignore[arg-type]
