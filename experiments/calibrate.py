@@ -67,6 +67,7 @@ from experiments.calibration_runs import (
 )
 from experiments.exposure import Population, blend_exposure, build_population, search_shares
 from sim.calibration import (
+    BOOST_COLUMN,
     CALIBRATION_FILE,
     CALIBRATION_FORMAT,
     MODEL_VERSION,
@@ -75,6 +76,7 @@ from sim.calibration import (
     relative_risk,
 )
 from sim.config import ModelConfig, city_name
+from sim.environment import boost_from_history
 from sim.errors import ConfigError
 from sim.offences import CRIME_TYPES
 from sim.results import write_file, write_table
@@ -217,9 +219,8 @@ def trial_folder(
     if population:  # left out when empty, so the folders of a calibration without it keep their names
         values = {**values, "population": population}
     digest = hashlib.sha256(json.dumps(values, sort_keys=True).encode())
-    digest.update(
-        pd.util.hash_pandas_object(segments[["count", "expected"]], index=False).to_numpy().tobytes()
-    )
+    columns = ["count", "expected", *([BOOST_COLUMN] if BOOST_COLUMN in segments.columns else [])]
+    digest.update(pd.util.hash_pandas_object(segments[columns], index=False).to_numpy().tobytes())
     folder = root / digest.hexdigest()[:16]
     if not (folder / CALIBRATION_FILE).is_file():
         write_calibration(folder, state, segments, city, population=population)
@@ -269,20 +270,51 @@ class Fit:
         """Crimes per segment."""
         return np.bincount(frame["segment"].to_numpy(np.int64), minlength=self.n).astype(float)
 
-    def segments(self, real: pd.DataFrame, *, pilot: bool = False) -> pd.DataFrame:
-        """Return the per-segment table of a calibration: real counts and the model's expectation."""
+    def segments(self, real: pd.DataFrame, *, pilot: bool = False, warm: bool = False) -> pd.DataFrame:
+        """Return the per-segment table of a calibration: real counts and the model's expectation.
+
+        ``warm`` adds ``boost_start``, the state the fit period's end leaves (:meth:`start_boost`;
+        dated files only): the runs of the table's calibration then start from it.
+        """
         if pilot or self.exposure.size == 0:
             count, expected = np.zeros(self.n), np.zeros(self.n)
         else:
             count, expected = self.counts(real), self.exposure
         net = self.net
-        return pd.DataFrame({
+        table = pd.DataFrame({
             "segment": np.arange(self.n, dtype=np.int64),
             "osm_way_id": net.edge_osm_way_id[net.segment_edge].astype(np.int64),
             "length_m": net.segment_length_m,
             "count": count,
             "expected": expected,
         })  # fmt: skip
+        boost = self.start_boost() if warm else None
+        if boost is not None:
+            table[BOOST_COLUMN] = boost
+        return table
+
+    @functools.cached_property
+    def _start_boost(self) -> np.ndarray | None:
+        p, crime = self.periods, (self.model or ModelConfig()).crime
+        if not p.timed or p.fit.empty:
+            return None
+        age = ((p.fit_end - p.fit["local"]).dt.total_seconds() / 86400.0).to_numpy(np.float64)
+        types = p.fit["crime_type"].astype(str)
+        # a recorded crime stands for the crimes of its type that happen per one reported and recorded
+        chance = types.map(lambda k: crime.report_base.get(k, 1.0) * crime.recording_rate).to_numpy(
+            np.float64
+        )
+        return boost_from_history(self.net, crime, p.fit["segment"].to_numpy(np.int64), age, 1.0 / chance)
+
+    def start_boost(self) -> np.ndarray | None:
+        """Return the boost per unit ``boost_theta`` the fit period's recorded crime leaves at its end, or None.
+
+        Each recorded crime of the last weeks stands for ``1 / (report_base x recording_rate)`` crimes
+        of its type (every crime boosts its street in a run, reported or not), replayed through the
+        runs' own decay and spread (:func:`sim.environment.boost_from_history`). None for a file
+        dated to the month only: its days are unknown.
+        """
+        return self._start_boost
 
     def learn_exposure(
         self,
@@ -798,7 +830,7 @@ def closure_rounds(
                 seeds = range(CLOSURE_FIRST_SEED, CLOSURE_FIRST_SEED + s.closure_replications)
                 fit.learn_exposure(exposure, segments, state.prior_strength, gain=PLACE_GAIN, state=state,
                                    seeds=seeds, days=days)  # fmt: skip
-                segments = fit.segments(p.fit)
+                segments = fit.segments(p.fit, warm=True)
             shares = _type_counts(pd.concat(sims, ignore_index=True))
             shares = shares / max(float(shares.sum()), 1e-300)
             gains = {k: 1.0 / e for k, e in _type_elasticities(before, state.type_weight, shares).items()}
@@ -1050,7 +1082,7 @@ def calibrate(model: ModelConfig, settings: CalibrateSettings, base: list[str], 
         state, fit, settings.moment_rounds, "final", periods.fit, decreasing=True
     )
     parameters = _weight_spread(state, sims, expected, fit) + spread
-    segments = fit.segments(periods.fit)
+    segments = fit.segments(periods.fit, warm=True)  # the test runs start from the fit period's end
     if settings.closure_replications and settings.closure_rounds:
         say(f"stage 4: the mix and the volume on {settings.closure_replications} runs of new populations, "
             f"as long as the test period")  # fmt: skip

@@ -5,7 +5,8 @@ A calibration folder holds::
     calibration.yaml   what was fitted, to which map and incident file, over which period, with
                        the fitted values (and their spread) and the validation scores
     segments.parquet   per street segment: the fit period's recorded count, the count the
-                       uncalibrated model expects there (the place-based prior), street name and way id
+                       uncalibrated model expects there (the place-based prior), street name and way id,
+                       and the near-repeat boost the fit period's last weeks left (boost_start)
     validation.json / validation.html   the test period's scores (see docs/calibration.md)
 
 ``precinct run city.calibration=DIR`` runs on the calibration's map with its fitted values; a value
@@ -39,6 +40,7 @@ from numpy.typing import NDArray
 from sim.errors import FileError
 
 __all__ = [
+    "BOOST_COLUMN",
     "CALIBRATION_FILE",
     "CALIBRATION_FORMAT",
     "MODEL_VERSION",
@@ -49,10 +51,12 @@ __all__ = [
     "load_calibration",
     "relative_risk",
     "segment_multiplier",
+    "start_boost",
 ]
 
 CALIBRATION_FILE = "calibration.yaml"
 SEGMENTS_FILE = "segments.parquet"
+BOOST_COLUMN = "boost_start"
 CALIBRATION_FORMAT = 1
 # Bumped whenever a mechanism changes what a fitted parameter means (e.g. the offence types of
 # issue 11); a calibration of another model version is refused rather than silently misapplied.
@@ -198,18 +202,12 @@ def relative_risk(
     return out
 
 
-def segment_multiplier(
-    path: str | os.PathLike[str], way_ids: NDArray[np.int64], strength: float
-) -> NDArray[np.float64]:
-    """Return the per-segment attractiveness multiplier of a calibration's ``segments.parquet``.
-
-    ``way_ids`` are the network's OSM way ids per segment; the file must list the same segments in
-    the same order (it was written on the same map), else CalibrationError.
-    """
+def _segment_table(path: str | os.PathLike[str], way_ids: NDArray[np.int64], columns: list[str]) -> Any:
+    """Read ``columns`` of a calibration's ``segments.parquet``, checked to list this network's segments in order."""
     import pandas as pd
 
     try:
-        table = pd.read_parquet(path, columns=["osm_way_id", "count", "expected"])
+        table = pd.read_parquet(path, columns=["osm_way_id", *columns])
     except Exception as exc:  # pyarrow raises several types for missing/corrupt files and columns
         raise CalibrationError(
             path, f"cannot be read as per-segment priors ({exc})", "rerun `precinct calibrate`"
@@ -220,6 +218,44 @@ def segment_multiplier(
             f"lists {len(table):,} segments that do not match this network's {len(way_ids):,}",
             "the priors were made on another map or network type; calibrate this one",
         )
+    return table
+
+
+def segment_multiplier(
+    path: str | os.PathLike[str], way_ids: NDArray[np.int64], strength: float
+) -> NDArray[np.float64]:
+    """Return the per-segment attractiveness multiplier of a calibration's ``segments.parquet``.
+
+    ``way_ids`` are the network's OSM way ids per segment; the file must list the same segments in
+    the same order (it was written on the same map), else CalibrationError.
+    """
+    table = _segment_table(path, way_ids, ["count", "expected"])
     risk = relative_risk(table["count"].to_numpy(), table["expected"].to_numpy(), strength)
     out: NDArray[np.float64] = risk / risk.mean()
     return out
+
+
+def start_boost(path: str | os.PathLike[str], way_ids: NDArray[np.int64]) -> NDArray[np.float64] | None:
+    """Return the boost per unit ``crime.boost_theta`` a calibrated city's runs start from, or None.
+
+    It is ``segments.parquet``'s ``boost_start`` (:func:`sim.environment.boost_from_history` of the
+    fitted data's last weeks), absent from a calibration of incidents dated to the month only, whose
+    days are unknown, and from one made before it was kept: those runs start with no boost.
+    """
+    import pyarrow.parquet as pq
+
+    try:
+        names = pq.read_schema(path).names
+    except Exception as exc:  # as above: several pyarrow types
+        raise CalibrationError(
+            path, f"cannot be read as per-segment priors ({exc})", "rerun `precinct calibrate`"
+        ) from None
+    if BOOST_COLUMN not in names:
+        return None
+    values: NDArray[np.float64] = _segment_table(path, way_ids, [BOOST_COLUMN])[BOOST_COLUMN].to_numpy(
+        np.float64
+    )
+    if not np.all(np.isfinite(values) & (values >= 0)):
+        raise CalibrationError(path, f"has a {BOOST_COLUMN} that is not finite and >= 0 on every segment",
+                               "rerun `precinct calibrate`")  # fmt: skip
+    return values

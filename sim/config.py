@@ -164,6 +164,12 @@ class CrimeConfig:
     # The boost saturates: right after repeated crime a segment is at most this many times as
     # attractive as its static level (see Environment.attractiveness).
     boost_max_multiplier: float = 3.0
+    # A calibrated city's runs start from the boost its fit period's last weeks of recorded crime
+    # left (its segments.parquet's boost_start, each recorded crime standing for 1 / P(reported and
+    # recorded) crimes), not from none: risk after a crime stays raised nearby for weeks (Johnson et
+    # al. 2007; Bowers, Johnson & Pease 2004), so a run that starts where the data end starts where
+    # those near repeats are. false: every run starts with no boost, as an uncalibrated one does.
+    warm_start: bool = True
     # Guardianship: each present person other than the target cuts the hazard by this factor
     # (capable guardians, Cohen & Felson 1979); collective efficacy scales it (Sampson et al. 1997).
     guardian_effect: float = 0.15

@@ -23,12 +23,14 @@ Everything is a per-segment array (undirected street segments, see ``StreetNetwo
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from core_ext import Router, reach_maxima_at
-from sim.calibration import segment_multiplier
+from sim.calibration import segment_multiplier, start_boost
 from sim.config import CrimeConfig
 from sim.landuse import segment_class_values
 from sim.network import StreetNetwork, node_weights_to_segments
@@ -37,6 +39,8 @@ __all__ = [
     "KOPER_NO_RESIDUAL_MIN",
     "KOPER_OPTIMAL_DWELL_MIN",
     "Environment",
+    "advance_boost",
+    "boost_from_history",
     "koper_residual",
     "node_segment_incidence",
     "segment_adjacency",
@@ -53,6 +57,9 @@ KOPER_OPTIMAL_DWELL_MIN = 15.0
 KOPER_NO_RESIDUAL_MIN = 5.0
 # Residual deterrence below this level is treated as gone (it is exp-decaying, never exactly zero).
 DETERRENCE_FLOOR = 1e-3
+# How far back a starting boost looks (boost_from_history): at the default decay of 0.2 a day a
+# crime of 28 days ago has 0.4% of its boost left.
+BOOST_HISTORY_DAYS = 28.0
 
 
 def koper_residual(stop_min: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -94,6 +101,63 @@ def segment_adjacency(net: StreetNetwork) -> sp.csr_matrix:
     return (sp.diags(inv) @ adj).tocsr()
 
 
+def advance_boost(
+    boost: NDArray[np.float64], adjacency: sp.csr_matrix, dt_day: float, config: CrimeConfig
+) -> NDArray[np.float64]:
+    """Return the boost ``B`` after ``dt_day`` days (Short et al. 2008).
+
+    A share ``eta`` per day spreads to the neighbours (``adjacency``, :func:`segment_adjacency`) and
+    all of it decays at ``omega`` per day.
+    """
+    spread = min(1.0, config.boost_spread_eta * dt_day)
+    b = (1.0 - spread) * boost + spread * (adjacency @ boost)
+    out: NDArray[np.float64] = b * np.exp(-config.boost_decay_per_day * dt_day)
+    return out
+
+
+def boost_from_history(
+    net: StreetNetwork,
+    config: CrimeConfig,
+    segments: NDArray[np.int64],
+    age_days: NDArray[np.float64],
+    weights: NDArray[np.float64],
+    *,
+    window_days: float = BOOST_HISTORY_DAYS,
+    step_day: float = 1.0 / 24.0,
+) -> NDArray[np.float64]:
+    """Return the boost ``B`` per unit ``boost_theta`` that crimes of the past leave now: a run's starting state.
+
+    Each crime on ``segments[i]``, ``age_days[i]`` days ago, adds ``weights[i]`` (the crimes it
+    stands for: a recorded crime is ``1 / P(reported and recorded)`` of them), and the boost decays
+    and spreads as a run's does (:func:`advance_boost`), in steps of ``step_day``. Crimes older than
+    ``window_days`` are left out: at the default decay of 0.2 a day, 28 days leave 0.4% of a boost.
+    Multiply by ``crime.boost_theta`` to get the run's ``B``.
+    """
+    seg = np.asarray(segments, dtype=np.int64)
+    age = np.asarray(age_days, dtype=np.float64)
+    w = np.asarray(weights, dtype=np.float64)
+    if not (seg.shape == age.shape == w.shape) or (
+        seg.size and (seg.min() < 0 or seg.max() >= net.n_segments)
+    ):
+        raise ValueError("boost_from_history: segments, age_days and weights must be equal-length, "
+                         f"segments in [0, {net.n_segments})")  # fmt: skip
+    keep = (age >= 0) & (age < window_days)
+    n_steps = math.ceil(window_days / step_day)
+    # the step each crime falls in, counted from the window's start; it is added at that step's start
+    step = np.minimum(((window_days - age[keep]) / step_day).astype(np.int64), n_steps - 1)
+    order = np.argsort(step, kind="stable")
+    step, seg, w = step[order], seg[keep][order], w[keep][order]
+    bounds = np.searchsorted(step, np.arange(n_steps + 1))
+    adjacency = segment_adjacency(net)
+    boost = np.zeros(net.n_segments)
+    for i in range(n_steps):
+        lo, hi = bounds[i], bounds[i + 1]
+        if hi > lo:
+            boost += np.bincount(seg[lo:hi], weights=w[lo:hi], minlength=net.n_segments)
+        boost = advance_boost(boost, adjacency, step_day, config)
+    return boost
+
+
 class Environment:
     """Per-segment state of the street environment; owned by the model, changed by policies."""
 
@@ -122,6 +186,10 @@ class Environment:
         self.static_attractiveness = a0 / np.mean(a0)
         self.maintenance_factor = np.ones(n)
         self.boost = np.zeros(n)
+        if config.segment_prior and config.warm_start:  # a calibrated city starts from its recent crime
+            start = start_boost(config.segment_prior, net.edge_osm_way_id[net.segment_edge])
+            if start is not None:
+                self.boost = config.boost_theta * start
         self.lit = (net.edge_lit[net.segment_edge] == 1).copy()
         self.surveillance = np.ones(n)
         self.gated = np.zeros(n, dtype=bool)
@@ -171,11 +239,7 @@ class Environment:
 
     def decay_and_spread(self, dt_day: float) -> None:
         """Advance ``B``: decay at ``omega`` per day and diffuse a share ``eta`` per day to neighbours."""
-        c = self.config
-        spread = min(1.0, c.boost_spread_eta * dt_day)
-        b = self.boost
-        b = (1.0 - spread) * b + spread * (self.adjacency @ b)
-        self.boost = b * np.exp(-c.boost_decay_per_day * dt_day)
+        self.boost = advance_boost(self.boost, self.adjacency, dt_day, self.config)
 
     def update_police(
         self,

@@ -22,6 +22,7 @@ from experiments import calibrate as cal
 from experiments.calibration_runs import CalibrationDataError, Periods, dense_start
 from experiments.exposure import Population
 from sim.calibration import (
+    BOOST_COLUMN,
     CALIBRATION_FILE,
     CalibrationError,
     load_calibration,
@@ -179,6 +180,50 @@ def test_calibrated_attractiveness_follows_the_fit_periods_counts(calibrated: Pa
     expected = segs["expected"].to_numpy() * segs["count"].sum() / segs["expected"].sum()
     excess = segs["count"].to_numpy() - expected
     assert mult[excess > 1].mean() > 1.0 > mult[excess < -0.5].mean()
+
+
+def test_the_calibrated_city_starts_from_the_fit_periods_last_weeks(calibrated: Path) -> None:
+    """segments.parquet keeps the boost the fit period's end leaves; a run starts from it (crime.warm_start).
+
+    Risk stays raised near a crime for weeks (Johnson et al. 2007; Bowers, Johnson & Pease 2004), so
+    a run that starts where the data end starts with more crime on the streets crime hit last.
+    """
+    from experiments.configuration import build_model_config
+    from sim.model import PrecinctModel
+
+    segs = pd.read_parquet(calibrated / "segments.parquet")
+    start = segs[BOOST_COLUMN].to_numpy()
+    assert start.min() >= 0.0 and start.max() > 0.0
+    model, _ = build_model_config({"city": {"calibration": str(calibrated)}, "policy": {"baseline": {}}},
+                                  overrides=["city.calibration=x"])  # fmt: skip
+    model.sim.days = 2
+    warm = PrecinctModel(model, mesa_agents=False)
+    np.testing.assert_allclose(warm.env.boost, model.crime.boost_theta * start)
+    cold_config = replace(model, crime=replace(model.crime, warm_start=False))
+    cold = PrecinctModel(cold_config, mesa_agents=False)
+    assert not cold.env.boost.any()
+    hot = start >= np.quantile(start, 0.95)  # the streets of the last weeks' crime, and next door
+    share = []
+    for m in (warm, cold):
+        expected = m.run().segments["crimes_recorded_expected"].to_numpy()
+        share.append(expected[hot].sum() / expected.sum())
+    assert share[0] > 1.1 * share[1], share
+
+
+def test_a_calibration_without_a_starting_boost_runs_cold(calibrated: Path, tmp_path: Path) -> None:
+    """A month-only file's calibration (days unknown), or one made before boost_start was kept."""
+    from sim.calibration import start_boost
+    from sim.network import load_network
+
+    net = load_network(ModelConfig().city.path, network_type="walk")
+    way_ids = net.edge_osm_way_id[net.segment_edge]
+    old = tmp_path / "segments.parquet"
+    pd.read_parquet(calibrated / "segments.parquet").drop(columns=[BOOST_COLUMN]).to_parquet(old)
+    assert start_boost(old, way_ids) is None
+    bad = tmp_path / "bad.parquet"
+    pd.read_parquet(calibrated / "segments.parquet").assign(**{BOOST_COLUMN: -1.0}).to_parquet(bad)
+    with pytest.raises(CalibrationError, match=f"{BOOST_COLUMN} that is not finite and >= 0"):
+        start_boost(bad, way_ids)
 
 
 def test_relative_risk_shrinks_towards_the_prior() -> None:

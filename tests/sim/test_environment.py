@@ -127,3 +127,41 @@ def test_offenders_who_notice_police_give_up_or_move_on_as_configured() -> None:
     assert gave_up == 0 and moved > 0
     gave_up, moved, _ = _deterred_events(0.5)
     assert gave_up > 0 and moved > 0
+
+
+# ---------------------------------------------------------------- a run's starting boost (warm start)
+def test_a_past_crime_leaves_the_boost_a_run_would_have_left(city: StreetNetwork) -> None:
+    """Without spread, a crime ``a`` days ago leaves ``w exp(-omega a)``; older than the window, nothing."""
+    from sim.environment import boost_from_history
+
+    cfg = CrimeConfig(boost_spread_eta=0.0, boost_decay_per_day=0.2)
+    b = boost_from_history(city, cfg, np.array([7, 7, 9, 11]), np.array([3.0, 1.0, 0.0, 40.0]),
+                           np.array([2.0, 1.0, 1.0, 5.0]))  # fmt: skip
+    assert b[7] == pytest.approx(2.0 * np.exp(-0.6) + np.exp(-0.2), rel=1e-9)
+    assert b[9] == pytest.approx(np.exp(-0.2 / 24), rel=1e-9)  # today's: one hour step of decay
+    assert b[11] == 0.0  # 40 days old: outside the 28-day window
+    assert np.count_nonzero(b) == 2
+
+
+def test_the_starting_boost_spreads_to_neighbours_as_a_runs_does(city: StreetNetwork) -> None:
+    """With spread, the history's boost is what stepping a run's environment from the crime gives."""
+    from sim.environment import boost_from_history
+
+    env = make_env(city)
+    seg = int(np.argmax(np.diff(env.adjacency.indptr)))  # a segment with neighbours
+    b = boost_from_history(city, env.config, np.array([seg]), np.array([2.0]), np.array([1.0]))
+    env.boost[seg] = 1.0
+    for _ in range(48):
+        env.decay_and_spread(1.0 / 24.0)
+    np.testing.assert_allclose(b, env.boost, rtol=1e-9, atol=1e-15)
+    neighbours = env.adjacency[seg].indices
+    assert b[neighbours].min() > 0.0 and b[seg] < np.exp(-0.4)  # some of it moved next door
+
+
+def test_a_bad_crime_history_names_what_is_wrong(city: StreetNetwork) -> None:
+    from sim.environment import boost_from_history
+
+    with pytest.raises(ValueError, match="equal-length"):
+        boost_from_history(city, CrimeConfig(), np.array([1, 2]), np.array([1.0]), np.array([1.0, 1.0]))
+    with pytest.raises(ValueError, match=r"segments in \[0, "):
+        boost_from_history(city, CrimeConfig(), np.array([city.n_segments]), np.array([1.0]), np.array([1.0]))
