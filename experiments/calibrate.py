@@ -55,7 +55,6 @@ import yaml
 
 from experiments.calibration_runs import (
     CLOSURE_FIRST_SEED,
-    SEARCH_FIRST_SEED,
     TEST_FIRST_SEED,
     CalibrateSettings,
     CalibrationDataError,
@@ -399,31 +398,15 @@ class Fit:
         share, per_search = self.search_parts(multiplier, state, seeds)
         if s.exposure == "expected":
             return share * per_search
-        spo = self.searches_per_offender(state, days=days)
-        visits = share * spo
+        visits = share * self.searches_per_offender(state, days=days)
         if s.exposure == "pooled":
             if self.sampled_sum.size == 0:
                 self.sampled_sum, self.visit_sum = np.zeros_like(sampled), np.zeros_like(visits)
             self.sampled_sum += sampled
             self.visit_sum += visits
-            searches = self.more_searches(share, len(seeds), multiplier, state) * spo
-            pooled = self._shrunk(self.sampled_sum, self.visit_sum, per_search, searches=searches)
+            pooled = self._shrunk(self.sampled_sum, self.visit_sum, per_search, searches=visits)
             return np.where(self.visit_sum > 0, pooled, sampled)  # no expected search: this round's own
         return self._shrunk(sampled, visits, per_search)
-
-    def more_searches(self, share: np.ndarray, n: int, multiplier: np.ndarray, state: FitState) -> np.ndarray:
-        """Return ``share`` (the mean search shares of ``n`` populations) averaged with ``calibrate.search_populations`` more.
-
-        Those are built and never run (seeds from :data:`SEARCH_FIRST_SEED`): where a population's
-        offenders live and roam differs from the next one's, and the place terms should match the
-        model's crime averaged over its populations, not over the few that were run.
-        """
-        extra = self.settings.search_populations
-        if not extra:
-            return share
-        more, _ = self.search_parts(multiplier, state, range(SEARCH_FIRST_SEED, SEARCH_FIRST_SEED + extra))
-        out: np.ndarray = (share * n + more * extra) / (n + extra)
-        return out
 
     def search_parts(
         self, multiplier: np.ndarray, state: FitState, seeds: Sequence[int]
@@ -461,9 +444,7 @@ class Fit:
             smooth = share * per_search
             out = smooth * own.sum() / max(float(smooth.sum()), 1e-300)
         else:
-            spo = self.searches_per_offender(state, days=days)
-            searches = self.more_searches(share, len(seeds), mult, state) * spo
-            out = self._shrunk(own, share * spo, per_search, searches=searches)
+            out = self._shrunk(own, share * self.searches_per_offender(state, days=days), per_search)
         smoothed: np.ndarray = out * mult
         return smoothed
 

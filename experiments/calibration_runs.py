@@ -39,9 +39,6 @@ __all__ = [
 # runs a synthetic population another stage ran: the test scores the model on populations the fit never saw.
 CLOSURE_FIRST_SEED = 100_000
 TEST_FIRST_SEED = 200_000
-# First seed of the synthetic populations that are built and never run (calibrate.search_populations):
-# their expected searches average the place terms' exposure over more populations than were run.
-SEARCH_FIRST_SEED = 300_000
 
 # What the place terms' exposure can be (CalibrateSettings.exposure; experiments.calibrate.Fit.own_exposure).
 EXPOSURES = ("sampled", "expected", "blend", "pooled")
@@ -89,17 +86,13 @@ class CalibrateSettings:
     closure_rounds: int = 2
     # the closure rounds step the place terms too, on their populations' exposure
     closure_place: bool = True
-    # with the pooled exposure, the expected searches the place terms and the smoothed test risk use
-    # are averaged over this many more synthetic populations, built but never run (seeds from
-    # SEARCH_FIRST_SEED); 0: the round's own populations only
-    search_populations: int = 0
     forecasts: bool = True
     # start again: delete the folder's finished runs and trials first
     fresh: bool = False
 
     def validate(self) -> CalibrateSettings:
         """Raise ConfigError naming the first bad ``calibrate.*`` value."""
-        for name in ("closure_replications", "closure_rounds", "search_populations"):
+        for name in ("closure_replications", "closure_rounds"):
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or v < 0:
                 raise ConfigError(f"calibrate.{name}", v, "a whole number >= 0")
