@@ -55,7 +55,6 @@ import yaml
 
 from experiments.calibration_runs import (
     CLOSURE_FIRST_SEED,
-    TEST_FIRST_SEED,
     CalibrateSettings,
     CalibrationDataError,
     Periods,
@@ -392,7 +391,7 @@ class Fit:
         """
         s = self.settings
         if s.exposure == "expected":
-            seeds = [*range(s.seeds), *range(TEST_FIRST_SEED, TEST_FIRST_SEED + s.test_replications)]
+            seeds = [*range(s.seeds), *s.test_seeds]
         elif seeds is None:
             seeds = range(s.seeds)
         share, per_search = self.search_parts(multiplier, state, seeds)
@@ -437,7 +436,7 @@ class Fit:
         """
         s = self.settings
         mult = place_multiplier(segments, state.prior_strength)
-        seeds = range(TEST_FIRST_SEED, TEST_FIRST_SEED + s.test_replications)
+        seeds = s.test_seeds
         share, per_search = self.search_parts(mult, state, seeds)
         own = risk / mult
         if s.exposure == "expected":
@@ -827,9 +826,8 @@ def closure_rounds(
             sims = fit.runner.run(*job, first_seed=CLOSURE_FIRST_SEED)[folder]
             if s.closure_place:
                 exposure = fit.runner.expected_recorded(*job, first_seed=CLOSURE_FIRST_SEED)[folder]
-                seeds = range(CLOSURE_FIRST_SEED, CLOSURE_FIRST_SEED + s.closure_replications)
                 fit.learn_exposure(exposure, segments, state.prior_strength, gain=PLACE_GAIN, state=state,
-                                   seeds=seeds, days=days)  # fmt: skip
+                                   seeds=s.closure_seeds, days=days)  # fmt: skip
                 segments = fit.segments(p.fit, warm=True)
             shares = _type_counts(pd.concat(sims, ignore_index=True))
             shares = shares / max(float(shares.sum()), 1e-300)

@@ -90,6 +90,16 @@ class CalibrateSettings:
     # start again: delete the folder's finished runs and trials first
     fresh: bool = False
 
+    @property
+    def closure_seeds(self) -> range:
+        """The closure rounds' run seeds: populations no other stage runs (:data:`CLOSURE_FIRST_SEED`)."""
+        return range(CLOSURE_FIRST_SEED, CLOSURE_FIRST_SEED + self.closure_replications)
+
+    @property
+    def test_seeds(self) -> range:
+        """The test period's run seeds: populations the fit never ran (:data:`TEST_FIRST_SEED`)."""
+        return range(TEST_FIRST_SEED, TEST_FIRST_SEED + self.test_replications)
+
     def validate(self) -> CalibrateSettings:
         """Raise ConfigError naming the first bad ``calibrate.*`` value."""
         for name in ("closure_replications", "closure_rounds"):

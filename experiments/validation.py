@@ -526,15 +526,28 @@ def _profile_row(key: str, x: pd.DataFrame, real: pd.DataFrame, profiles: tuple[
         sim_curve = np.array([_across(per_rep[:, j]) for j in range(per_rep.shape[1])])
     else:
         sim_curve = np.column_stack([p_sim, np.array([_interval(c) for c in sim_draws.T])])
-    real_curve = np.column_stack([p_real, np.array([_interval(c) for c in real_draws.T])])
-    curves = pd.concat([x, pd.DataFrame(np.hstack([sim_curve, real_curve]), columns=PROFILE_COLUMNS)], axis=1)
-    tv_draws = [total_variation(a, b) for a, b in zip(sim_draws, real_draws, strict=True)]
     # what sampling alone gives: two samples of these sizes from the real profile
     k = min(d.n_boot, 100)
     noise = draws(real_times, pooled.size, real_profile, k)
     chance = float(np.mean([total_variation(a, b) for a, b in zip(noise, real_draws[:k], strict=True)]))
     note = f"{pooled.size:,} simulated and {real_times.size:,} real crimes; chance: the total variation of sampling noise alone"
+    return _profile_result(key, x, (p_sim, sim_curve, sim_draws), (p_real, real_draws), chance, note)
+
+
+def _profile_result(
+    key: str,
+    x: pd.DataFrame,
+    sim: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]],
+    real: tuple[NDArray[np.float64], NDArray[np.float64]],
+    chance: float,
+    note: str,
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Return a profile's row and curves: ``sim`` is its profile, band (bins x 3) and bootstrap draws, ``real`` its profile and draws."""
+    (p_sim, sim_curve, sim_draws), (p_real, real_draws) = sim, real
+    real_curve = np.column_stack([p_real, np.array([_interval(c) for c in real_draws.T])])
+    curves = pd.concat([x, pd.DataFrame(np.hstack([sim_curve, real_curve]), columns=PROFILE_COLUMNS)], axis=1)
     tv = total_variation(p_sim, p_real)
+    tv_draws = [total_variation(a, b) for a, b in zip(sim_draws, real_draws, strict=True)]
     return _row(key, (tv, *_interval(tv_draws, tv)), chance=chance, note=note), curves
 
 
@@ -561,14 +574,10 @@ def _expected_hours_row(x: pd.DataFrame, real: pd.DataFrame, d: _Data, gen: np.r
     else:
         sim_draws = np.repeat(p_sim[None, :], d.n_boot, axis=0)
         sim_curve = np.column_stack([p_sim, p_sim, p_sim])
-    real_curve = np.column_stack([p_real, np.array([_interval(c) for c in real_draws.T])])
-    curves = pd.concat([x, pd.DataFrame(np.hstack([sim_curve, real_curve]), columns=PROFILE_COLUMNS)], axis=1)
-    tv = total_variation(p_sim, p_real)
-    tv_draws = [total_variation(a, b) for a, b in zip(sim_draws, real_draws, strict=True)]
     chance = float(np.mean([total_variation(p_real, b) for b in real_draws[: min(d.n_boot, 100)]]))
     note = (f"the model's expected recorded crimes by hour over {len(per_rep)} replications against "
             f"{real_times.size:,} real crimes; chance: the total variation of the real crimes' sampling alone")  # fmt: skip
-    return _row("hour_tv", (tv, *_interval(tv_draws, tv)), chance=chance, note=note), curves
+    return _profile_result("hour_tv", x, (p_sim, sim_curve, sim_draws), (p_real, real_draws), chance, note)
 
 
 def _hours(d: _Data, gen: np.random.Generator) -> tuple[list[dict[str, Any]], pd.DataFrame]:

@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from experiments import calibrate as cal
-from experiments.calibration_runs import CalibrationDataError, Periods, dense_start
+from experiments.calibration_runs import TEST_FIRST_SEED, CalibrationDataError, Periods, dense_start
 from experiments.exposure import Population
 from sim.calibration import (
     BOOST_COLUMN,
@@ -336,7 +336,7 @@ def test_the_closure_and_the_test_run_populations_no_other_stage_ran(calibrated:
                 if p.is_dir() and "seed=" in p.name}  # fmt: skip
 
     assert seeds("pilot") == seeds("place") == seeds("moments0") == seeds("final0") == {0}  # SMALL: 1 seed
-    assert seeds("test") == {cal.TEST_FIRST_SEED, cal.TEST_FIRST_SEED + 1}  # populations no fit ran
+    assert seeds("test") == {TEST_FIRST_SEED, TEST_FIRST_SEED + 1}  # populations no fit ran
     # the closure runs populations no other stage ran, for as long as the test period
     assert seeds("closure0") == {cal.CLOSURE_FIRST_SEED, cal.CLOSURE_FIRST_SEED + 1}
 
@@ -704,7 +704,7 @@ def test_the_expected_exposure_replaces_the_runs_own_and_the_blend_shrinks_towar
     def fitted(exposure: str) -> np.ndarray:
         settings = cal.CalibrateSettings(exposure=exposure, seeds=1, test_replications=1, days=3.0)
         fit = cal.Fit(None, None, settings, None, {}, static, model=ModelConfig())  # type: ignore[arg-type]
-        fit.populations[0] = fit.populations[cal.TEST_FIRST_SEED] = pop  # the fitting run's, the test run's
+        fit.populations[0] = fit.populations[TEST_FIRST_SEED] = pop  # the fitting run's, the test run's
         fit.learn_exposure(runs, none, 1.0, state=state)
         return fit.exposure
 
@@ -750,7 +750,7 @@ def test_the_test_periods_risk_is_smoothed_the_same_way() -> None:
     def smoothed(exposure: str) -> np.ndarray:
         settings = cal.CalibrateSettings(exposure=exposure, test_replications=1)
         fit = cal.Fit(None, None, settings, None, {}, static, model=ModelConfig())  # type: ignore[arg-type]
-        fit.populations[cal.TEST_FIRST_SEED] = pop  # the test run's
+        fit.populations[TEST_FIRST_SEED] = pop  # the test run's
         return fit.smooth_risk(risk, segs, state, days=6.0)
 
     share = np.array([0.5, 5.0 / 6.0, 2.0 / 3.0, 0.0])
