@@ -99,6 +99,7 @@ def validate_test_period(
         "fit_period": [str(p.fit_start.date()), str((p.fit_end - pd.Timedelta(days=1)).date())],
         "test_period": [str(test_start.date()), str((test_start + pd.Timedelta(days=days - 1)).date())],
         "n_replications": s.test_replications,
+        "start": _start_state(out, model),
         "population_seed": s.population_seed,
         "parameters": [{**row, "unit": _unit(row["name"])} for row in parameters],
         "calibration_hash": file_sha256(out / "segments.parquet")[:16],
@@ -186,6 +187,22 @@ def headline(full: dict[str, Any]) -> dict[str, Any]:
         if name:
             out[name] = {k: row[k] for k in ("label", "value", "threshold", "status", "reason") if k in row}
     return out
+
+
+def _start_state(out: Path, model: ModelConfig) -> str:
+    """Say what near-repeat state the test runs start from (``crime.warm_start``, docs/calibration.md)."""
+    import pyarrow.parquet as pq
+
+    from sim.calibration import BOOST_COLUMN, SEGMENTS_FILE
+
+    if model.crime.warm_start and BOOST_COLUMN in pq.read_schema(out / SEGMENTS_FILE).names:
+        return "the near-repeat boost the fit period's last 28 days of recorded crime left at its end"
+    why = (
+        "crime.warm_start=false"
+        if model.crime.warm_start is False
+        else "the incidents are dated to the month only"
+    )
+    return f"no near-repeat boost ({why})"
 
 
 def _unit(name: str) -> str:

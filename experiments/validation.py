@@ -891,6 +891,7 @@ def _render(
             f"tested on {_period(meta.get('test_period'))}, which the fit never saw: {n_real:,} real "
             f"recorded crimes against {n_reps} simulated replication(s) of the same period, on "
             f"{meta.get('map', 'the city map')}."
+            + (f" Each replication starts from {meta['start']}." if meta.get("start") else "")
         ),
         summary="<ul>" + "".join(summary) + "</ul>",
         warnings="".join(f"<div class='warn'>{w}</div>" for w in warnings),

@@ -7,6 +7,7 @@ the parameter-recovery test is slow and runs a realistic one.
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import shutil
@@ -194,18 +195,26 @@ def test_the_calibrated_city_starts_from_the_fit_periods_last_weeks(calibrated: 
     segs = pd.read_parquet(calibrated / "segments.parquet")
     start = segs[BOOST_COLUMN].to_numpy()
     assert start.min() >= 0.0 and start.max() > 0.0
+    meta = json.loads((calibrated / "validation.json").read_text())["meta"]
+    assert meta["start"].startswith("the near-repeat boost the fit period's last 28 days")
+    assert (
+        html.escape(f"Each replication starts from {meta['start']}.")
+        in (calibrated / "validation.html").read_text()
+    )
     model, _ = build_model_config({"city": {"calibration": str(calibrated)}, "policy": {"baseline": {}}},
                                   overrides=["city.calibration=x"])  # fmt: skip
     model.sim.days = 2
     warm = PrecinctModel(model, mesa_agents=False)
     np.testing.assert_allclose(warm.env.boost, model.crime.boost_theta * start)
     cold_config = replace(model, crime=replace(model.crime, warm_start=False))
-    cold = PrecinctModel(cold_config, mesa_agents=False)
-    assert not cold.env.boost.any()
+    assert not PrecinctModel(cold_config, mesa_agents=False).env.boost.any()
     hot = start >= np.quantile(start, 0.95)  # the streets of the last weeks' crime, and next door
     share = []
-    for m in (warm, cold):
-        expected = m.run().segments["crimes_recorded_expected"].to_numpy()
+    for config in (model, cold_config):  # pooled over four seeds: where a few offenders go varies a lot
+        expected = sum(
+            PrecinctModel(replace(config, seed=seed), mesa_agents=False).run().segments["crimes_recorded_expected"]
+            .to_numpy() for seed in range(4)
+        )  # fmt: skip
         share.append(expected[hot].sum() / expected.sum())
     assert share[0] > 1.1 * share[1], share
 
