@@ -674,6 +674,21 @@ def _target(
     return dict(zip(TARGET_COLUMNS, (target, target, label, value, threshold, status, reason), strict=True))
 
 
+def _edge_digits(value: float, edges: tuple[float, ...], digits: int = 2) -> int:
+    """Return ``digits``, or two more when the value rounds onto a band's edge (0.7996 is not 0.80: it fails 0.80-1.20)."""
+    if math.isfinite(value) and any(round(value, digits) == round(e, digits) and value != e for e in edges):
+        return digits + 2
+    return digits
+
+
+def _target_edges(target: str) -> tuple[float, ...]:
+    """Return the band edges of a target (:func:`_check_targets`)."""
+    if target.startswith("volume_"):
+        return (1 - VOLUME_TOLERANCE, 1 + VOLUME_TOLERANCE)
+    return {"concentration": CONCENTRATION_RATIO, "knox": (1 - KNOX_TOLERANCE, 1 + KNOX_TOLERANCE),
+            "hour_tv": (HOUR_TV_MAX,), "hit_rate": (HIT_RATE_SHARE,)}.get(target, ())  # fmt: skip
+
+
 def _unmeasurable(note: str) -> str | None:
     return note.removeprefix("not measurable: ") if note.startswith("not measurable") else None
 
@@ -687,7 +702,8 @@ def _check_targets(measures: pd.DataFrame) -> pd.DataFrame:
         why = _unmeasurable(r["note"])
         reason = (
             why
-            or f"{r['label']}: simulated {r['sim']:.3g} per day is {r['ratio']:.2f}x the real {r['real']:.3g}"
+            or f"{r['label']}: simulated {r['sim']:.3g} per day is "
+            f"{r['ratio']:.{_edge_digits(r['ratio'], (lo_v, hi_v))}f}x the real {r['real']:.3g}"
         )
         if not why and math.isfinite(r.get("naive_ratio", math.nan)):
             shifted = not lo_v <= r["naive_ratio"] <= hi_v
@@ -914,7 +930,7 @@ def _targets_table(targets: pd.DataFrame) -> str:
     )
     rows = [
         f"<tr><td>{_esc(r['label'])}</td><td class='text'>{_esc(r['threshold'])}</td>"
-        f"<td>{_cell(r['value'], digits=3 if r['target'] == 'hour_tv' else 2)}</td>"
+        f"<td>{_cell(r['value'], digits=_edge_digits(r['value'], _target_edges(r['target']), 3 if r['target'] == 'hour_tv' else 2))}</td>"
         f"<td class='{_STATUS_CSS[r['status']]}'>{_esc(r['status'])}</td><td class='reason'>{_esc(r['reason'])}</td></tr>"
         for r in targets.to_dict("records")
     ]
@@ -943,7 +959,8 @@ def _measures_table(v: Validation) -> str:
             f"<tr><td>{_esc(r['label'])}{note}</td><td class='text'>{_esc(r['unit'])}</td>"
             f"<td>{_cell(r['sim'], r['sim_lo'], r['sim_hi'], digits)}</td>"
             f"<td>{_cell(r['real'], r['real_lo'], r['real_hi'], digits)}</td><td>{_cell(r['chance'], digits=digits)}</td>"
-            f"<td>{_cell(r['ratio'])}</td><td>{_cell(r.get('naive_ratio', math.nan))}</td>"
+            f"<td>{_cell(r['ratio'], digits=_edge_digits(r['ratio'], _target_edges(r['measure'])))}</td>"
+            f"<td>{_cell(r.get('naive_ratio', math.nan))}</td>"
             + (f"<td class='{_STATUS_CSS[s]}'>{_esc(s)}</td>" if s else "<td>–</td>")
             + "</tr>"
         )

@@ -272,3 +272,14 @@ def test_the_hour_profile_is_the_models_expectation_when_given(runs, net: Street
     assert v.measures.set_index("measure").loc["hour_tv", "sim"] == pytest.approx(expected_tv)
     with pytest.raises(ValueError, match="sim_hours must be 3 rows"):
         validate(sims, real, net, sim_days=DAYS, real_days=DAYS, timed=True, sim_hours=[flat] * 2)
+
+
+def test_a_value_that_rounds_onto_a_bands_edge_shows_the_digits_that_decide_it() -> None:
+    """0.7996 fails 0.80-1.20: shown as 0.80 beside "fail" it would read as a pass."""
+    from experiments.validation import _edge_digits, _target_edges
+
+    edges = _target_edges("volume_theft_from_person")
+    assert edges == pytest.approx((0.8, 1.2))
+    assert f"{0.7996:.{_edge_digits(0.7996, edges)}f}" == "0.7996"
+    assert _edge_digits(0.85, edges) == 2 and _edge_digits(0.8, edges) == 2  # clear of the edge, or on it
+    assert _edge_digits(0.0946, _target_edges("hour_tv"), 3) == 3 and _edge_digits(0.1004, (0.1,), 3) == 5
