@@ -295,7 +295,7 @@ class Fit:
     @functools.cached_property
     def _start_boost(self) -> np.ndarray | None:
         p, crime = self.periods, (self.model or ModelConfig()).crime
-        if not p.timed or p.fit.empty:
+        if not p.timed or p.fit.empty or not crime.warm_start:
             return None
         age = ((p.fit_end - p.fit["local"]).dt.total_seconds() / 86400.0).to_numpy(np.float64)
         types = p.fit["crime_type"].astype(str)
@@ -311,7 +311,8 @@ class Fit:
         Each recorded crime of the last weeks stands for ``1 / (report_base x recording_rate)`` crimes
         of its type (every crime boosts its street in a run, reported or not), replayed through the
         runs' own decay and spread (:func:`sim.environment.boost_from_history`). None for a file
-        dated to the month only: its days are unknown.
+        dated to the month only (its days are unknown), and with ``crime.warm_start=false`` given to
+        the calibration: its folder then has no ``boost_start``, so its runs start cold wherever they run.
         """
         return self._start_boost
 

@@ -195,11 +195,11 @@ def _start_state(out: Path, model: ModelConfig) -> str:
 
     from sim.calibration import BOOST_COLUMN, SEGMENTS_FILE
 
-    if model.crime.warm_start and BOOST_COLUMN in pq.read_schema(out / SEGMENTS_FILE).names:
+    if BOOST_COLUMN in pq.read_schema(out / SEGMENTS_FILE).names:
         return "the near-repeat boost the fit period's last 28 days of recorded crime left at its end"
     why = (
         "crime.warm_start=false"
-        if model.crime.warm_start is False
+        if not model.crime.warm_start
         else "the incidents are dated to the month only"
     )
     return f"no near-repeat boost ({why})"

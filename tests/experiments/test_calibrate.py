@@ -968,3 +968,31 @@ def test_the_closure_learns_the_place_terms_on_its_own_populations_and_run_lengt
     assert not np.allclose(
         closure.own_exposure(sampled, np.ones(4), state, seeds=[cal.CLOSURE_FIRST_SEED]), want
     )
+
+
+def test_the_starting_boost_counts_each_recorded_crime_as_the_crimes_it_stands_for() -> None:
+    """Only the fit period's last weeks count, each recorded crime as 1 / P(reported and recorded);
+    crime.warm_start=false given to the calibration leaves the folder without a starting boost."""
+    from sim.environment import BOOST_HISTORY_DAYS
+    from sim.network import load_network
+
+    net = load_network(ModelConfig().city.path, network_type="walk")
+    model = ModelConfig()
+    model.crime.boost_spread_eta = 0.0  # no spread: each street keeps its own crimes' boost
+    local = pd.to_datetime([T0 + pd.Timedelta(days=40, hours=12), T0 + pd.Timedelta(days=5)])
+    real = pd.DataFrame({"crime_type": ["burglary", "violence"], "local": local, "segment": [3, 4]})
+    end = T0 + pd.Timedelta(days=41)
+    periods = Periods(
+        real, real, real.iloc[:0], real.iloc[:0], T0, end, end, end + pd.Timedelta(days=7), timed=True
+    )
+    fit = cal.Fit(net, periods, cal.CalibrateSettings(), None, {}, np.ones(net.n_segments), model=model)  # type: ignore[arg-type]
+    boost = fit.start_boost()
+    assert boost is not None
+    chance = model.crime.report_base["burglary"] * model.crime.recording_rate
+    assert boost[3] == pytest.approx(np.exp(-0.5 * model.crime.boost_decay_per_day) / chance, rel=1e-9)
+    assert boost[4] == 0.0 and BOOST_HISTORY_DAYS < 41 - 5  # older than the window
+    assert BOOST_COLUMN in fit.segments(real, warm=True).columns
+    assert BOOST_COLUMN not in fit.segments(real).columns
+    model.crime.warm_start = False
+    cold = cal.Fit(net, periods, cal.CalibrateSettings(), None, {}, np.ones(net.n_segments), model=model)  # type: ignore[arg-type]
+    assert cold.start_boost() is None and BOOST_COLUMN not in cold.segments(real, warm=True).columns
