@@ -269,28 +269,20 @@ class Fit:
         """Crimes per segment."""
         return np.bincount(frame["segment"].to_numpy(np.int64), minlength=self.n).astype(float)
 
-    def segments(self, real: pd.DataFrame, *, pilot: bool = False, warm: bool = False) -> pd.DataFrame:
-        """Return the per-segment table of a calibration: real counts and the model's expectation.
-
-        ``warm`` adds ``boost_start``, the state the fit period's end leaves (:meth:`start_boost`;
-        dated files only): the runs of the table's calibration then start from it.
-        """
+    def segments(self, real: pd.DataFrame, *, pilot: bool = False) -> pd.DataFrame:
+        """Return the per-segment table of a calibration: real counts and the model's expectation."""
         if pilot or self.exposure.size == 0:
             count, expected = np.zeros(self.n), np.zeros(self.n)
         else:
             count, expected = self.counts(real), self.exposure
         net = self.net
-        table = pd.DataFrame({
+        return pd.DataFrame({
             "segment": np.arange(self.n, dtype=np.int64),
             "osm_way_id": net.edge_osm_way_id[net.segment_edge].astype(np.int64),
             "length_m": net.segment_length_m,
             "count": count,
             "expected": expected,
         })  # fmt: skip
-        boost = self.start_boost() if warm else None
-        if boost is not None:
-            table[BOOST_COLUMN] = boost
-        return table
 
     @functools.cached_property
     def _start_boost(self) -> np.ndarray | None:
@@ -829,7 +821,7 @@ def closure_rounds(
                 exposure = fit.runner.expected_recorded(*job, first_seed=CLOSURE_FIRST_SEED)[folder]
                 fit.learn_exposure(exposure, segments, state.prior_strength, gain=PLACE_GAIN, state=state,
                                    seeds=s.closure_seeds, days=days)  # fmt: skip
-                segments = fit.segments(p.fit, warm=True)
+                segments = fit.segments(p.fit)
             shares = _type_counts(pd.concat(sims, ignore_index=True))
             shares = shares / max(float(shares.sum()), 1e-300)
             gains = {k: 1.0 / e for k, e in _type_elasticities(before, state.type_weight, shares).items()}
@@ -1081,11 +1073,16 @@ def calibrate(model: ModelConfig, settings: CalibrateSettings, base: list[str], 
         state, fit, settings.moment_rounds, "final", periods.fit, decreasing=True
     )
     parameters = _weight_spread(state, sims, expected, fit) + spread
-    segments = fit.segments(periods.fit, warm=True)  # the test runs start from the fit period's end
+    segments = fit.segments(periods.fit)
     if settings.closure_replications and settings.closure_rounds:
         say(f"stage 4: the mix and the volume on {settings.closure_replications} runs of new populations, "
             f"as long as the test period")  # fmt: skip
         state, segments, _ = closure_rounds(state, fit, segments)
+    # every fitting run started cold, so the fitted values are the model's own; the calibrated city's
+    # runs (the test period's, `precinct run city.calibration=...`) start from the fit period's end
+    boost = fit.start_boost()
+    if boost is not None:
+        segments[BOOST_COLUMN] = boost
     data = {
         "incidents": str(Path(model.incidents.path).resolve()),
         "incidents_sha256": file_sha256(model.incidents.path),

@@ -459,6 +459,9 @@ def test_parameters_come_back_from_a_city_with_known_values(
         {"city": {"calibration": str(tmp_path / "outputs/calibration/recovery")}, "policy": {"baseline": {}}},
         overrides=["city.calibration=x"],
     )
+    # the truth's runs below start with no boost, as every fitting run did: the parameters are compared
+    # from the same start (the calibrated city's own runs start from the fit period's end)
+    fitted.crime.warm_start = False
     sims, real, again, expected = [], [], [], {"fitted": np.zeros(24), "truth": np.zeros(24)}
     for seed in range(3):  # fresh seeds: neither the file's nor the fit's
         for cfg, out, base, who in (
@@ -991,8 +994,6 @@ def test_the_starting_boost_counts_each_recorded_crime_as_the_crimes_it_stands_f
     chance = model.crime.report_base["burglary"] * model.crime.recording_rate
     assert boost[3] == pytest.approx(np.exp(-0.5 * model.crime.boost_decay_per_day) / chance, rel=1e-9)
     assert boost[4] == 0.0 and BOOST_HISTORY_DAYS < 41 - 5  # older than the window
-    assert BOOST_COLUMN in fit.segments(real, warm=True).columns
-    assert BOOST_COLUMN not in fit.segments(real).columns
     model.crime.warm_start = False
     cold = cal.Fit(net, periods, cal.CalibrateSettings(), None, {}, np.ones(net.n_segments), model=model)  # type: ignore[arg-type]
-    assert cold.start_boost() is None and BOOST_COLUMN not in cold.segments(real, warm=True).columns
+    assert cold.start_boost() is None
