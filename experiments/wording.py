@@ -203,9 +203,10 @@ def summary_sentence(arm: Arm, effects: dict[str, Effect], wdq: PairedWDQ | None
         and abs(trust.diff.mean_diff) >= 5e-4
     ):
         d = trust.diff
+        k = ci_digits(d.diff_low, d.diff_high, 3)  # a narrow interval keeps its width (as the table's cell)
         parts.append(
-            f"trust in police {signed(d.mean_diff, 3)} on a 0–1 scale "
-            f"(95% CI {signed(d.diff_low, 3)} to {signed(d.diff_high, 3)})"
+            f"trust in police {signed(d.mean_diff, k)} on a 0–1 scale "
+            f"(95% CI {signed(d.diff_low, k)} to {signed(d.diff_high, k)})"
         )
     response = effects.get("response_time_mean_min")
     if (

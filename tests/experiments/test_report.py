@@ -460,3 +460,9 @@ def test_a_significant_small_change_never_reads_as_zero() -> None:
     assert "+0.0062<span class='ci'>+0.0058 to +0.0066</span>" in cell
     pct = _glance_cell(Effect("crimes_total", tiny, []), pct=True, digits=1, better=-1, how="how")
     assert "+0.050%<span class='ci'>+0.020% to +0.080%</span>" in pct and "class='bad'" in pct
+    # and so does the one-sentence summary above the table
+    import pandas as pd
+
+    arm = Arm("community_meetings", "community_meetings", {}, pd.DataFrame({"run_dir": [], "seed": []}))
+    sentence = summary_sentence(arm, {"mean_trust_end": Effect("mean_trust_end", narrow, [])}, None, 7.0)
+    assert "trust in police +0.0062 on a 0–1 scale (95% CI +0.0058 to +0.0066)" in sentence, sentence
