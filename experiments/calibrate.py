@@ -218,8 +218,9 @@ def trial_folder(
     if population:  # left out when empty, so the folders of a calibration without it keep their names
         values = {**values, "population": population}
     digest = hashlib.sha256(json.dumps(values, sort_keys=True).encode())
-    columns = ["count", "expected", *([BOOST_COLUMN] if BOOST_COLUMN in segments.columns else [])]
-    digest.update(pd.util.hash_pandas_object(segments[columns], index=False).to_numpy().tobytes())
+    digest.update(
+        pd.util.hash_pandas_object(segments[["count", "expected"]], index=False).to_numpy().tobytes()
+    )
     folder = root / digest.hexdigest()[:16]
     if not (folder / CALIBRATION_FILE).is_file():
         write_calibration(folder, state, segments, city, population=population)
@@ -284,8 +285,15 @@ class Fit:
             "expected": expected,
         })  # fmt: skip
 
-    @functools.cached_property
-    def _start_boost(self) -> np.ndarray | None:
+    def start_boost(self) -> np.ndarray | None:
+        """Return the boost per unit ``boost_theta`` the fit period's recorded crime leaves at its end, or None.
+
+        Each recorded crime of the last weeks stands for ``1 / (report_base x recording_rate)`` crimes
+        of its type (every crime boosts its street in a run, reported or not), replayed through the
+        runs' own decay and spread (:func:`sim.environment.boost_from_history`). None for a file
+        dated to the month only (its days are unknown), and with ``crime.warm_start=false`` given to
+        the calibration: its folder then has no ``boost_start``, so its runs start cold wherever they run.
+        """
         p, crime = self.periods, (self.model or ModelConfig()).crime
         if not p.timed or p.fit.empty or not crime.warm_start:
             return None
@@ -296,17 +304,6 @@ class Fit:
             np.float64
         )
         return boost_from_history(self.net, crime, p.fit["segment"].to_numpy(np.int64), age, 1.0 / chance)
-
-    def start_boost(self) -> np.ndarray | None:
-        """Return the boost per unit ``boost_theta`` the fit period's recorded crime leaves at its end, or None.
-
-        Each recorded crime of the last weeks stands for ``1 / (report_base x recording_rate)`` crimes
-        of its type (every crime boosts its street in a run, reported or not), replayed through the
-        runs' own decay and spread (:func:`sim.environment.boost_from_history`). None for a file
-        dated to the month only (its days are unknown), and with ``crime.warm_start=false`` given to
-        the calibration: its folder then has no ``boost_start``, so its runs start cold wherever they run.
-        """
-        return self._start_boost
 
     def learn_exposure(
         self,
@@ -429,8 +426,7 @@ class Fit:
         """
         s = self.settings
         mult = place_multiplier(segments, state.prior_strength)
-        seeds = s.test_seeds
-        share, per_search = self.search_parts(mult, state, seeds)
+        share, per_search = self.search_parts(mult, state, s.test_seeds)
         own = risk / mult
         if s.exposure == "expected":
             smooth = share * per_search

@@ -194,9 +194,10 @@ def _start_state(out: Path, model: ModelConfig) -> str:
     import pyarrow.parquet as pq
 
     from sim.calibration import BOOST_COLUMN, SEGMENTS_FILE
+    from sim.environment import BOOST_HISTORY_DAYS
 
     if BOOST_COLUMN in pq.read_schema(out / SEGMENTS_FILE).names:
-        return "the near-repeat boost the fit period's last 28 days of recorded crime left at its end"
+        return f"the near-repeat boost the fit period's last {BOOST_HISTORY_DAYS:g} days of recorded crime left at its end"
     why = (
         "crime.warm_start=false"
         if not model.crime.warm_start
