@@ -681,6 +681,11 @@ def _edge_digits(value: float, edges: tuple[float, ...], digits: int = 2) -> int
     return digits
 
 
+def _at_edge(value: float, edges: tuple[float, ...], digits: int = 2) -> str:
+    """Format ``value`` with ``digits`` decimals, or with those that decide it on a band's edge (:func:`_edge_digits`)."""
+    return f"{value:.{_edge_digits(value, edges, digits)}f}"
+
+
 def _target_edges(target: str) -> tuple[float, ...]:
     """Return the band edges of a target (:func:`_check_targets`)."""
     if target.startswith("volume_"):
@@ -703,7 +708,7 @@ def _check_targets(measures: pd.DataFrame) -> pd.DataFrame:
         reason = (
             why
             or f"{r['label']}: simulated {r['sim']:.3g} per day is "
-            f"{r['ratio']:.{_edge_digits(r['ratio'], (lo_v, hi_v))}f}x the real {r['real']:.3g}"
+            f"{_at_edge(r['ratio'], (lo_v, hi_v))}x the real {r['real']:.3g}"
         )
         if not why and math.isfinite(r.get("naive_ratio", math.nan)):
             shifted = not lo_v <= r["naive_ratio"] <= hi_v
@@ -719,17 +724,17 @@ def _check_targets(measures: pd.DataFrame) -> pd.DataFrame:
     why = _unmeasurable(r["note"])
     in_band, below = lo_c <= r["ratio"] <= hi_c, r["sim"] < r["chance"]
     reason = why or (f"concentration: the simulated share of segments holding half the crimes, {r['sim']:.4f}, is "
-                     f"{r['ratio']:.2f}x the real {r['real']:.4f} ({'inside' if in_band else 'outside'} {lo_c}-{hi_c}x) "
+                     f"{_at_edge(r['ratio'], CONCENTRATION_RATIO)}x the real {r['real']:.4f} ({'inside' if in_band else 'outside'} {lo_c}-{hi_c}x) "
                      f"and {'below' if below else 'not below'} chance ({r['chance']:.4f})")  # fmt: skip
     rows.append(_target("concentration", "Concentration at equal counts", r["ratio"],
                         f"sim / real in {lo_c}-{hi_c}, and sim below chance", None if why else bool(in_band and below), reason))  # fmt: skip
     r = by["hour_tv"]
     why = _unmeasurable(r["note"])
-    reason = why or (f"hour of day: total variation {r['sim']:.3f} from the real profile (sampling noise alone "
+    reason = why or (f"hour of day: total variation {_at_edge(r['sim'], (HOUR_TV_MAX,), 3)} from the real profile (sampling noise alone "
                      f"gives {r['chance']:.3f} at these counts)")  # fmt: skip
     drawn = by.get("hour_tv_drawn")
     if not why and drawn is not None:
-        reason = (f"hour of day: the model's expected profile is at total variation {r['sim']:.3f} from the real "
+        reason = (f"hour of day: the model's expected profile is at total variation {_at_edge(r['sim'], (HOUR_TV_MAX,), 3)} from the real "
                   f"one (the real crimes' sampling alone gives {r['chance']:.3f}); the crimes its runs drew, "
                   f"{drawn['sim']:.3f}")  # fmt: skip
     rows.append(_target("hour_tv", "Hour-of-day profile", r["sim"], f"total variation at most {HOUR_TV_MAX}",
@@ -739,7 +744,7 @@ def _check_targets(measures: pd.DataFrame) -> pd.DataFrame:
     rows.append(_target("knox", "Near repeats (Knox)", r["ratio"],
                         f"sim / real in {1 - KNOX_TOLERANCE:.2f}-{1 + KNOX_TOLERANCE:.2f}",
                         None if why else bool(abs(r["ratio"] - 1) <= KNOX_TOLERANCE),
-                        why or f"Knox: simulated ratio {r['sim']:.2f} is {r['ratio']:.2f}x the real {r['real']:.2f}"))  # fmt: skip
+                        why or f"Knox: simulated ratio {r['sim']:.2f} is {_at_edge(r['ratio'], _target_edges('knox'))}x the real {r['real']:.2f}"))  # fmt: skip
     rows.append(_target("hit_rate", _HIT_LABEL, math.nan, _HIT_THRESHOLD, None,
                         "no hot-spot forecasts were scored, so there is no naive forecaster to compare with"))  # fmt: skip
     return pd.DataFrame(rows, columns=TARGET_COLUMNS)

@@ -283,3 +283,10 @@ def test_a_value_that_rounds_onto_a_bands_edge_shows_the_digits_that_decide_it()
     assert f"{0.7996:.{_edge_digits(0.7996, edges)}f}" == "0.7996"
     assert _edge_digits(0.85, edges) == 2 and _edge_digits(0.8, edges) == 2  # clear of the edge, or on it
     assert _edge_digits(0.0946, _target_edges("hour_tv"), 3) == 3 and _edge_digits(0.1004, (0.1,), 3) == 5
+    # the targets' reasons (volume, concentration, hours, Knox) format their values the same way
+    from experiments.validation import _at_edge
+
+    assert (
+        _at_edge(1.2496, _target_edges("knox")) == "1.2496" and _at_edge(1.1, _target_edges("knox")) == "1.10"
+    )
+    assert _at_edge(0.1004, _target_edges("hour_tv"), 3) == "0.10040"
