@@ -63,6 +63,8 @@ from experiments.calibration_runs import (
     real_frame,
     say,
     split_periods,
+    type_counts,
+    weighted_count,
 )
 from experiments.exposure import Population, blend_exposure, build_population, search_shares
 from sim.calibration import (
@@ -535,9 +537,10 @@ def moment_update(
         type_by_weekday={k: list(v) for k, v in state.type_by_weekday.items()},
     )
     # the mix: each type's weight times its real over simulated share, the hazard-weighted total kept
-    real_n = real["crime_type"].value_counts()
+    # the real side counts each crime as the crimes it stands for (late reports missing from the file)
+    real_n, real_total = type_counts(real), weighted_count(real)
     sim_n = _type_counts(sim)
-    r_share = {k: float(real_n.get(k, 0)) / max(len(real), 1) for k in CRIME_TYPES}
+    r_share = {k: float(real_n.get(k, 0)) / max(real_total, 1) for k in CRIME_TYPES}
     q_share = {k: float(sim_n.get(k, 0.0)) / max(float(sim_n.sum()), 1e-12) for k in CRIME_TYPES}
     new = {}
     for k in CRIME_TYPES:
@@ -554,7 +557,7 @@ def moment_update(
     out.type_weight = {k: v * scale for k, v in new.items()}
     # the volume: offenders' outings per day, by a secant step on the measured elasticity (offending
     # saturates when most outings end in an offence, so volume is not proportional to hazard)
-    tot_r, tot_s = len(real) / p.fit_days, len(drawn) / sim_days
+    tot_r, tot_s = real_total / p.fit_days, len(drawn) / sim_days
     if tot_s > 0:
         hist = fit.volume_history
         hist.append((math.log(state.outings_per_day), math.log(tot_s)))
@@ -703,7 +706,7 @@ def losses(
             knox = [_knox(x) for x in (a, real_f)]
             if all(math.isfinite(k) and k > 0 for k in knox):
                 out["knox"] = abs(math.log(knox[0] / knox[1]))
-    volume = (len(sim) / (s.days * len(sims))) / (len(p.fit) / p.fit_days)
+    volume = (len(sim) / (s.days * len(sims))) / (weighted_count(p.fit) / p.fit_days)
     out["volume"] = abs(math.log(max(volume, 1e-6)))
     if p.timed:
         timed = real_frame(p.fit[p.fit["time_known"] == "minute"], p.fit_start)
@@ -963,7 +966,7 @@ def _weight_spread(
     """Each type's weight with the range implied by the replications (w * real / expected share, per run)."""
     p, s = fit.periods, fit.settings
     out = []
-    real_share = p.fit["crime_type"].value_counts(normalize=True)
+    real_share = type_counts(p.fit) / weighted_count(p.fit)
     ratio = pd.Series(pooled_ratio(fit))  # the expectation on the drawn crimes' scale, as the mix step put it
     per_run = [_type_counts(e).mul(ratio, fill_value=0.0) for e in expected]
     for k in CRIME_TYPES:
@@ -977,7 +980,7 @@ def _weight_spread(
         lo, hi = (min([w, *ratios]), max([w, *ratios])) if ratios else (float("nan"), float("nan"))
         out.append({"name": f"crime.type_weight.{k}", "value": w, "lo": lo, "hi": hi,
                     "how": f"share of the mix matched; range of the {len(sims)} last replications' own answers"})  # fmt: skip
-    total = len(p.fit) / p.fit_days
+    total = weighted_count(p.fit) / p.fit_days
     runs = [
         state.outings_per_day,
         *(state.outings_per_day * total / (len(sim) / s.days) for sim in sims if len(sim)),

@@ -18,6 +18,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from sim.errors import ConfigError, PrecinctError
+from sim.incidents._delay import ReportingDelay, fit_reporting_delay
 
 __all__ = [
     "CalibrateSettings",
@@ -31,6 +32,8 @@ __all__ = [
     "say",
     "sim_frame",
     "split_periods",
+    "type_counts",
+    "weighted_count",
 ]
 
 
@@ -156,6 +159,9 @@ class Periods:
     test_end: pd.Timestamp
     timed: bool
     """Times of day are known (not police.uk's month-only dates)."""
+    delay: ReportingDelay | None = None
+    """The fit period's delays of reporting, when the file gives report dates (``incidents.columns.reported``):
+    every real frame then has ``count_weight``, how many crimes each stands for (:func:`weighted_count`)."""
 
     @property
     def fit_days(self) -> float:
@@ -235,8 +241,46 @@ def split_periods(events: pd.DataFrame, settings: CalibrateSettings, source: str
         train_end = train_end.to_period("M").to_timestamp()
         if train_end <= first:
             train_end = first + pd.DateOffset(months=1)
+    delay = None
+    if "reported_min" in real.columns and np.isfinite(real["reported_min"].to_numpy(np.float64)).any():
+        delay = _late_reports(events, fit, source)
+        if delay is not None:
+            day = np.floor(real["time_min"].to_numpy(np.float64) / 1440.0)
+            real = real.assign(count_weight=delay.weights(real["crime_type"].astype(str).to_numpy(), day))
+            fit, test = real[real["local"] < cut], real[real["local"] >= cut]
     train, holdout = fit[fit["local"] < train_end], fit[fit["local"] >= train_end]
-    return Periods(fit, train, holdout, test, first, cut, train_end, end, timed)
+    return Periods(fit, train, holdout, test, first, cut, train_end, end, timed, delay)
+
+
+def _late_reports(events: pd.DataFrame, fit: pd.DataFrame, source: str) -> ReportingDelay | None:
+    """Fit the delays of reporting on the fit period (every real crime is then counted ``1 / completeness`` times).
+
+    The file's last report date is its whole ``reported_min``'s (every row, modelled or not); the
+    delays are those of the fit period's crimes only, so nothing of the test period is fitted.
+    """
+    through = int(np.floor(np.nanmax(events["reported_min"].to_numpy(np.float64)) / 1440.0))
+    reported = fit["reported_min"].to_numpy(np.float64) / 1440.0
+    try:
+        delay = fit_reporting_delay(fit["crime_type"].astype(str).to_numpy(), np.floor(fit["time_min"].to_numpy(
+            np.float64) / 1440.0), reported, through_day=through)  # fmt: skip
+    except ValueError:
+        say(f"{source}: no fit-period incident has a report date on or after its occurrence: counts are not "
+            "corrected for late reports")  # fmt: skip
+        return None
+    return delay
+
+
+def weighted_count(frame: pd.DataFrame) -> float:
+    """Return the crimes a real frame stands for: its rows, each counted ``count_weight`` times when given."""
+    return float(frame["count_weight"].sum()) if "count_weight" in frame.columns else float(len(frame))
+
+
+def type_counts(frame: pd.DataFrame) -> pd.Series:
+    """Return a real frame's crimes per type, each counted ``count_weight`` times when given (float)."""
+    kinds = frame["crime_type"].astype(str)
+    if "count_weight" in frame.columns:
+        return frame["count_weight"].groupby(kinds).sum().astype(float)
+    return kinds.value_counts().astype(float)
 
 
 # --------------------------------------------------------------------------- summaries
@@ -280,6 +324,8 @@ def real_frame(real: pd.DataFrame, origin: pd.Timestamp) -> pd.DataFrame:
     out["time_min"] = ((real["local"] - origin).dt.total_seconds() / 60.0).to_numpy()
     out["hour"] = real["local"].dt.hour.to_numpy()
     out["weekday"] = real["local"].dt.day_of_week.to_numpy()
+    if "count_weight" in real.columns:
+        out["count_weight"] = real["count_weight"].to_numpy()
     return out
 
 

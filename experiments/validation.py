@@ -438,19 +438,23 @@ def _volume_rows(d: _Data, gen: np.random.Generator) -> list[dict[str, Any]]:
                                             minlength=math.ceil(d.sim_days)) for s in mine]).astype(float)  # fmt: skip
         draws = functools.partial(_boot_rate, daily, len(mine) * d.sim_days, gen, d.n_boot)
         sim = d.sim_estimate([len(s) / d.sim_days for s in mine], draws)
+        # a crime missing from the file as reported too late is counted in by weight (count_weight)
+        weight = theirs["count_weight"].to_numpy(float) if "count_weight" in theirs.columns else None
+        n_real = float(weight.sum()) if weight is not None else float(len(theirs))
         if len(d.dated) == len(d.real):
-            real_daily = np.bincount(_day_index(theirs["time_min"].to_numpy(float), d.real_days),
+            real_daily = np.bincount(_day_index(theirs["time_min"].to_numpy(float), d.real_days), weights=weight,
                                      minlength=math.ceil(d.real_days)).astype(float)  # fmt: skip
             lo_hi = _interval(_boot_rate(real_daily, d.real_days, gen, d.n_boot))
         else:
-            lo_hi = _poisson_rate_interval(len(theirs), d.real_days)
+            lo, hi = _poisson_rate_interval(len(theirs), d.real_days)
+            lo_hi = (lo * n_real / max(len(theirs), 1), hi * n_real / max(len(theirs), 1))
         label = (
             "All modelled types" if kind == "all" else (OFFENCES[kind].label if kind in OFFENCES else kind)
         )
         note = "" if len(theirs) >= MIN_TYPE_EVENTS else (
             f"not measurable: only {len(theirs)} real crimes ({MIN_TYPE_EVENTS} are needed to test a 20% band)")  # fmt: skip
         naive = float(d.fit_rates.get(kind, 0.0)) if d.fit_rates is not None else math.nan
-        rows.append(_row(f"volume_{kind}", sim, (len(theirs) / d.real_days, *lo_hi), note=note, label=label,
+        rows.append(_row(f"volume_{kind}", sim, (n_real / d.real_days, *lo_hi), note=note, label=label,
                          naive=naive))  # fmt: skip
     return rows
 
@@ -913,6 +917,7 @@ def _render(
             f"recorded crimes against {n_reps} simulated replication(s) of the same period, on "
             f"{meta.get('map', 'the city map')}."
             + (f" Each replication starts from {meta['start']}." if meta.get("start") else "")
+            + (f" Late reports: {meta['late_reports']['text']}." if meta.get("late_reports") else "")
         ),
         summary="<ul>" + "".join(summary) + "</ul>",
         warnings="".join(f"<div class='warn'>{w}</div>" for w in warnings),

@@ -302,6 +302,7 @@ class IncidentsConfig:
     date_format: str | None = None
     time_format: str | None = None
     month_format: str | None = None
+    reported_format: str | None = None
     timezone: str | None = None
     ignore_utc_offset: bool | None = None
     mapping: str | None = None

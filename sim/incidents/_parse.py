@@ -21,6 +21,7 @@ __all__ = [
     "TIME_KNOWN",
     "infer_formats",
     "parse_coordinates",
+    "parse_reported",
     "parse_times",
 ]
 
@@ -86,7 +87,7 @@ def _guess(sample: pd.Series, *, time_of_day: bool = False) -> str:
 def infer_formats(chunk: pd.DataFrame, columns: dict[str, str], formats: dict[str, str | None]) -> list[str]:
     """Fill the missing formats in ``formats`` from the chunk's first values; return notes saying so."""
     notes = []
-    for role in ("datetime", "date", "time", "month"):
+    for role in ("datetime", "date", "time", "month", "reported"):
         key = f"{role}_format"
         if role not in columns or formats.get(key):
             continue
@@ -196,6 +197,27 @@ def parse_times(
     reason[(wall == NAT) & ~blank] = CODE["unparsable_datetime"]
     reason[blank] = CODE["missing_datetime"]
     return wall, known, reason
+
+
+def parse_reported(
+    chunk: pd.DataFrame,
+    columns: dict[str, str],
+    formats: dict[str, str | None],
+    *,
+    timezone: str,
+    ignore_offset: bool,
+) -> NDArray[np.int64]:
+    """Return the local wall-clock seconds of each row's report day (its midnight); NAT where blank or unparsable.
+
+    Reporting delays are counted in whole days, so a report's clock time is dropped.
+    """
+    col = chunk[columns["reported"]]
+    wall = _to_wall(
+        col, formats.get("reported_format") or "ISO8601", timezone=timezone, ignore_offset=ignore_offset
+    )
+    ok = wall != NAT
+    wall[ok] -= wall[ok] % 86400
+    return wall
 
 
 def parse_coordinates(

@@ -19,7 +19,15 @@ from numpy.typing import NDArray
 from sim.incidents._classes import NOT_CRIME, TARGETS, UNMODELLED, normalise_category
 from sim.incidents._errors import IncidentCoordinateError, IncidentFileError, NoUsableIncidentsError
 from sim.incidents._events import build_events, count_distinct_points, time_notes
-from sim.incidents._parse import CODE, REASONS, TIME_KNOWN, infer_formats, parse_coordinates, parse_times
+from sim.incidents._parse import (
+    CODE,
+    REASONS,
+    TIME_KNOWN,
+    infer_formats,
+    parse_coordinates,
+    parse_reported,
+    parse_times,
+)
 from sim.incidents._readers import TableReader, physical_lines
 from sim.incidents._snap import EdgeSnapper, transformer
 from sim.incidents._source import IncidentSource, ResolvedSource, file_kind, resolve_source
@@ -105,6 +113,10 @@ class _Accumulator:
         reason[target == TARGETS.index(NOT_CRIME)] = CODE["not_crime"]
         wall, known, r_time = parse_times(chunk, cols, self.formats, timezone=res.timezone,
                                           ignore_offset=res.ignore_utc_offset)  # fmt: skip
+        reported = None
+        if "reported" in cols:
+            reported = parse_reported(chunk, cols, self.formats, timezone=res.timezone,
+                                      ignore_offset=res.ignore_utc_offset)  # fmt: skip
         reason = np.where(reason == 0, r_time, reason).astype(np.int8)
         if res.start is not None or res.end is not None:
             lo = -np.inf if res.start is None else res.start.value // 1_000_000_000
@@ -145,6 +157,8 @@ class _Accumulator:
             "x": snap.x[hit], "y": snap.y[hit], "src_x": x[hit], "src_y": y[hit],
             "id": (pa.array(ids.iloc[keep], type=pa.large_string()) if ids is not None else None),
         })  # fmt: skip
+        if reported is not None:
+            self.kept[-1]["reported"] = reported[keep]
 
     def _ids(self, chunk: pd.DataFrame) -> pd.Series | None:
         cols = self.res.columns

@@ -25,11 +25,14 @@ __all__ = ["FORMATS_DIR", "ROLES", "IncidentSource", "ResolvedSource", "load_pre
 
 FORMATS_DIR = repo_root() / "data" / "incidents" / "formats"
 #: Column roles a mapping may name.
-ROLES = ("lon", "lat", "x", "y", "datetime", "date", "time", "month", "type", "id")
+ROLES = ("lon", "lat", "x", "y", "datetime", "date", "time", "month", "type", "id", "reported")
+#: Roles that date an incident's occurrence.
+TIME_ROLES = ("datetime", "date", "time", "month")
 #: Pseudo-columns of a GeoJSON file's Point geometry.
 GEOJSON_LON, GEOJSON_LAT = "geometry.lon", "geometry.lat"
 _OPTIONAL_PRESET_KEYS = (
-    "datetime_format", "date_format", "time_format", "month_format", "timezone", "ignore_utc_offset",
+    "datetime_format", "date_format", "time_format", "month_format", "reported_format", "timezone",
+    "ignore_utc_offset",
     "mapping", "id_includes_type", "crs",
 )  # fmt: skip
 
@@ -48,10 +51,12 @@ class IncidentSource(IncidentsConfig):
     columns
         Role -> column name, overriding the format's: roles ``lon``/``lat`` (WGS84) or ``x``/``y``
         (in ``crs``), one of ``datetime``, ``date`` (+ optional ``time``) or ``month``, ``type``
-        (the offence category) and optional ``id``. An empty name removes a role.
+        (the offence category), optional ``id`` and optional ``reported`` (the date the offence
+        was reported: a file selected by report date lacks the late reports of its last days, and
+        the calibration corrects its counts for them). An empty name removes a role.
     crs
         CRS of ``x``/``y`` columns, e.g. ``"EPSG:2913"``.
-    datetime_format, date_format, time_format, month_format
+    datetime_format, date_format, time_format, month_format, reported_format
         ``strptime`` formats; inferred from the first values when not given (the report says which).
     timezone
         IANA zone of the local times, e.g. ``"America/Los_Angeles"``; UTC when neither given nor
@@ -195,6 +200,12 @@ def resolve_source(source: IncidentSource, header: list[str], *, kind: str) -> R
     if kind == "geojson" and not {"lon", "lat", "x", "y"} & set(columns):
         columns |= {"lon": GEOJSON_LON, "lat": GEOJSON_LAT}
     _check_roles(path, columns, header, name)
+    given = {str(k) for k, v in source.columns.items() if v}
+    if "reported" in columns and "reported" not in given and not _in_header(columns["reported"], header):
+        # a preset's report date is a bonus: an export without it is read as before
+        notes.append(
+            f"no report-date column {columns.pop('reported')!r}: counts are not corrected for late reports"
+        )
     columns = _match_header(path, columns, header)
     settings = {k: preset.get(k) for k in _OPTIONAL_PRESET_KEYS}
     for key in _OPTIONAL_PRESET_KEYS:
@@ -231,7 +242,7 @@ def resolve_source(source: IncidentSource, header: list[str], *, kind: str) -> R
         format_name=name,
         columns=columns,
         crs=crs,
-        formats={k: settings[k] for k in ("datetime_format", "date_format", "time_format", "month_format")},
+        formats={k: settings[k] for k in (*(f"{r}_format" for r in TIME_ROLES), "reported_format")},
         timezone=str(timezone),
         ignore_utc_offset=bool(settings["ignore_utc_offset"]),
         mapping_name=str(mapping_name),
@@ -271,6 +282,10 @@ def _check_roles(path: Path, columns: dict[str, str], header: list[str], name: s
     if "type" not in columns:
         raise IncidentColumnError(path, "columns.type", f"no offence type column mapped ({what})",
                                   f"incidents.columns.type=COL; columns present: {present}")  # fmt: skip
+
+
+def _in_header(col: str, header: list[str]) -> bool:
+    return col in header or col.strip().casefold() in {h.strip().casefold() for h in header}
 
 
 def _match_header(path: Path, columns: dict[str, str], header: list[str]) -> dict[str, str]:

@@ -564,6 +564,70 @@ def test_month_only_files_split_on_whole_months() -> None:
     assert not p.timed and p.fit_days == (p.fit_end - p.fit_start).days
 
 
+def test_late_reports_are_counted_in_by_the_fit_periods_delays() -> None:
+    """A file cut at its last report date: the test period's crimes count for the late reports it lacks.
+
+    60 days of offences, a third of them reported 1-20 days late, the file cut at day 59. The delays
+    are fitted on the fit period's offences only: the test period's own report dates change nothing.
+    """
+    from experiments.calibration_runs import CalibrateSettings, split_periods, type_counts, weighted_count
+
+    rng = np.random.default_rng(3)
+    n = 60 * 120
+    day = rng.integers(0, 60, n)
+    lag = np.where(rng.random(n) < 2 / 3, 0, rng.integers(1, 21, n))
+    kinds = np.where(rng.random(n) < 0.5, "burglary", "violence")
+    lag[kinds == "violence"] = 0  # reported at once
+    kept = day + lag <= 59
+    start = pd.Timestamp("2021-01-01", tz="America/Los_Angeles")
+    minutes = day[kept] * 1440.0 + 600.0
+    events = pd.DataFrame({"kind": "crime", "crime_type": kinds[kept], "time_known": "minute",
+                           "datetime": start + pd.to_timedelta(minutes, unit="min"), "time_min": minutes,
+                           "reported_min": (day + lag)[kept] * 1440.0, "segment": 0, "x": 0.0, "y": 0.0})  # fmt: skip
+    settings = CalibrateSettings(fit_end="2021-02-15")
+    p = split_periods(events, settings, "file.csv")
+    assert p.delay is not None and p.delay.through_day == 59
+    in_test = day >= 45
+    per_type = type_counts(p.test)
+    for kind in ("burglary", "violence"):
+        truth = (in_test & (kinds == kind)).sum()
+        held = (in_test & kept & (kinds == kind)).sum()
+        assert per_type[kind] == pytest.approx(truth, rel=0.04), kind
+        if kind == "burglary":
+            assert held < 0.85 * truth  # what the file holds misses the late reports
+    assert per_type["violence"] == (in_test & kept & (kinds == "violence")).sum()  # nothing to correct
+    assert weighted_count(p.fit) == pytest.approx((~in_test).sum(), rel=0.02)
+    # the test period's own report dates are not read
+    moved = events.assign(
+        reported_min=np.where(events["time_min"] >= 45 * 1440, 59 * 1440.0, events["reported_min"])
+    )
+    again = split_periods(moved, settings, "file.csv")
+    assert again.delay is not None
+    np.testing.assert_array_equal(again.delay.curve("burglary"), p.delay.curve("burglary"))
+    # without report dates nothing is weighted
+    plain = split_periods(events.drop(columns="reported_min"), settings, "file.csv")
+    assert plain.delay is None and "count_weight" not in plain.test.columns
+
+
+def test_the_volume_step_counts_each_real_crime_for_the_crimes_it_stands_for() -> None:
+    from experiments.calibration_runs import CalibrateSettings
+
+    p = _half_and_half_fortnight()
+    drawn = pd.DataFrame({"time_min": 180.0, "crime_type": ["burglary"] * 300 + ["violence"] * 300,
+                          "hour": 3, "weekday": 0})  # fmt: skip
+    settings = CalibrateSettings(seeds=2, days=14)
+    _, plain = cal.moment_update(_flat_state(), [drawn], cal.Fit(None, p, settings, None, {}, np.ones(1)))  # type: ignore[arg-type]
+    p.fit = p.fit.assign(count_weight=np.where(p.fit["crime_type"] == "burglary", 1.5, 1.0))
+    state = _flat_state()
+    out, weighted = cal.moment_update(state, [drawn], cal.Fit(None, p, settings, None, {}, np.ones(1)))  # type: ignore[arg-type]
+    assert weighted["real_per_day"] == pytest.approx(1.25 * plain["real_per_day"])
+    # burglary's share rises from 1/2 to 0.6: its weight rises against violence's
+    assert (
+        out.type_weight["burglary"] / out.type_weight["violence"]
+        > state.type_weight["burglary"] / state.type_weight["violence"]
+    )
+
+
 def test_month_only_files_are_forecast_month_by_month() -> None:
     """police.uk's mid-month dates: the hot-spot forecasts step by calendar month, without near repeats."""
     from experiments.calibration_report import score_forecasts

@@ -243,6 +243,29 @@ def test_the_fit_periods_own_rate_is_shown_beside_the_models(
     assert "Fit period ÷ real" in html_path.read_text()
 
 
+def test_real_volumes_count_each_crime_for_the_late_reports_it_stands_for(
+    runs, net: StreetNetwork, tmp_path: Path
+) -> None:
+    """A file cut at its last report date: each real crime counts ``count_weight`` times, in the volumes only."""
+    sims, real = runs
+    first = validate(sims, real, net, sim_days=DAYS, real_days=DAYS, timed=True, n_boot=50)
+    late = real.assign(count_weight=np.where(real["time_min"] >= (DAYS - 2) * 1440, 2.0, 1.0))
+    v = validate(sims, late, net, sim_days=DAYS, real_days=DAYS, timed=True, n_boot=50)
+    rows, before = v.measures.set_index("measure"), first.measures.set_index("measure")
+    stood = late["count_weight"].sum()
+    assert stood > len(real)
+    assert rows.loc["volume_all", "real"] == pytest.approx(stood / DAYS)
+    assert rows.loc["volume_all", "real_hi"] > before.loc["volume_all", "real_hi"]
+    kind = str(late.loc[late["count_weight"] > 1, "crime_type"].iloc[0])
+    mine = late[late["crime_type"].astype(str) == kind]
+    assert rows.loc[f"volume_{kind}", "real"] == pytest.approx(mine["count_weight"].sum() / DAYS)
+    # where crime falls is scored on the crimes in the file
+    assert rows.loc["concentration", "real"] == before.loc["concentration", "real"]
+    text = "the file holds the crimes reported up to 2021-03-31: 7.0% missing"
+    _, html_path = write_validation(v, tmp_path, net=net, meta={**META, "late_reports": {"text": text}})
+    assert f"Late reports: {text}." in html_path.read_text()
+
+
 def test_the_hour_profile_is_the_models_expectation_when_given(runs, net: StreetNetwork) -> None:
     """With ``sim_hours`` the hour target compares the expected profile; the draws' is measured beside it.
 

@@ -436,6 +436,51 @@ def test_date_and_hhmm_time_columns_and_period(tmp_path: Path, london: StreetNet
     assert tab.origin == pd.Timestamp("2024-03-09") and ev.loc["A", "time_min"] == 7 * 60 + 15
 
 
+def test_report_dates_become_days_from_the_origin_and_are_summarised(
+    tmp_path: Path, london: StreetNetwork
+) -> None:
+    pts = street_lonlat(london, 4)
+    rows = [
+        {"case": "A", "d": "3/9/2024", "t": "0715", "r": "3/9/2024"},
+        {"case": "B", "d": "3/9/2024", "t": "2300", "r": "3/14/2024"},
+        {"case": "C", "d": "3/10/2024", "t": "1200", "r": "soon"},  # unreadable: kept, its delay unknown
+        {"case": "D", "d": "3/11/2024", "t": "1200", "r": "3/10/2024"},  # reported before it occurred
+    ]
+    for r, (lon, lat) in zip(rows, pts, strict=True):
+        r["x"], r["y"], r["kind"] = lon, lat, "Robbery"
+    path = write_rows(tmp_path / "a.csv", rows)
+    cols = {"id": "case", "date": "d", "time": "t", "type": "kind", "lon": "x", "lat": "y", "reported": "r"}
+    src = IncidentSource(path=str(path), columns=cols, mapping="police_uk", timezone="America/Los_Angeles",
+                         date_format="%m/%d/%Y", time_format="%H%M", reported_format="%m/%d/%Y")  # fmt: skip
+    tab = read_incidents(src, london)
+    assert tab.report.rows_used == 4  # a report date never rejects an incident
+    ev = tab.events.set_index("incident_id")
+    # the report day's midnight, in minutes from the origin (2024-03-09)
+    assert ev.loc["A", "reported_min"] == 0.0 and ev.loc["B", "reported_min"] == 5 * 1440.0
+    assert np.isnan(ev.loc["C", "reported_min"]) and ev.loc["D", "reported_min"] == 1440.0
+    notes = " ".join(tab.report.notes)
+    assert "reported up to 2024-03-14 ('r')" in notes
+    assert "1 incidents have no readable report date ('r')" in notes
+    assert "1 incidents were reported before they occurred ('r')" in notes
+    # without the role the table is as before: no report column
+    plain = {k: v for k, v in cols.items() if k != "reported"}
+    src2 = IncidentSource(path=str(path), columns=plain, mapping="police_uk", timezone="America/Los_Angeles",
+                          date_format="%m/%d/%Y", time_format="%H%M")  # fmt: skip
+    assert "reported_min" not in read_incidents(src2, london).events.columns
+
+
+def test_a_preset_report_date_missing_from_the_file_is_a_note_not_an_error(
+    tmp_path: Path, london: StreetNetwork
+) -> None:
+    pts = street_lonlat(london, 3)
+    rows = [{"CaseNumber": f"C{i}", "OccurDate": "3/9/2021", "OccurTime": "1200", "OffenseType": "Robbery",
+             "OpenDataLat": lat, "OpenDataLon": lon} for i, (lon, lat) in enumerate(pts)]  # fmt: skip
+    tab = read_incidents(write_rows(tmp_path / "portland_like.csv", rows), london)
+    assert tab.report.format == "portland" and tab.report.rows_used == 3
+    assert "reported_min" not in tab.events.columns
+    assert any("no report-date column 'ReportDate'" in n for n in tab.report.notes)
+
+
 # --------------------------------------------------------------------------- other file kinds
 def test_parquet_and_geojson_read_like_the_csv(tmp_path: Path, london: StreetNetwork) -> None:
     rows = good_rows(london, 20)
@@ -498,6 +543,10 @@ def test_portland_nibrs_file_on_central_portland(tmp_path_factory: pytest.TempPa
     info = inspect_incidents(tab, net, n_draws=20, n_permutations=19)
     assert info["knox"]["knox_ratio"].iloc[0] > 1.0 and info["hours"]["count"].sum() == rep.rows_used
     assert "Portland Police Bureau" in info["attribution"]
+    # the file holds what was reported in 2021 Q1: its last report day is 31 March
+    rep_day = tab.origin + pd.to_timedelta(tab.events["reported_min"].max(), unit="min")
+    assert rep_day == pd.Timestamp("2021-03-31")
+    assert any(n.startswith("reported up to 2021-03-31 ('ReportDate')") for n in rep.notes)
 
 
 @needs(BOSTON_FILE)

@@ -1,0 +1,60 @@
+"""The delay of reporting, estimated from a file cut at its last report date (sim.incidents._delay)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.incidents._delay import MIN_DELAY_EVENTS, fit_reporting_delay, product_limit
+
+
+def truncated_file(n: int, *, days: int = 90, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Offences over ``days`` days with a long-tailed delay, kept only when reported by the last day."""
+    rng = np.random.default_rng(seed)
+    occurred = rng.integers(0, days, n)
+    lag = np.minimum(rng.geometric(0.35, n) - 1 + (rng.random(n) < 0.15) * rng.integers(0, 30, n), 40)
+    kept = occurred + lag <= days - 1
+    return occurred, lag, kept
+
+
+def test_product_limit_recovers_the_delay_that_truncation_hides() -> None:
+    occurred, lag, kept = truncated_file(40_000)
+    est = product_limit(lag[kept], (89 - occurred[kept]).astype(np.int64))
+    truth = np.array([(lag <= d).mean() for d in range(est.size)]) / (lag <= est.size - 1).mean()
+    assert np.abs(est - truth).max() < 0.01
+    # the delays as seen in the file are too short: the late ones of the last weeks are missing
+    naive = np.array([(lag[kept] <= d).mean() for d in range(est.size)])
+    assert (naive[:10] - truth[:10]).min() > 0.01
+
+
+def test_completeness_and_weights_put_the_last_days_back() -> None:
+    occurred, lag, kept = truncated_file(40_000, seed=1)
+    kinds = np.full(kept.sum(), "burglary", dtype=object)
+    delay = fit_reporting_delay(kinds, occurred[kept], (occurred + lag)[kept].astype(float), through_day=89)
+    last = occurred >= 75  # the last fortnight: many of its late reports missing
+    true_share = kept[last].mean()
+    w = delay.weights(kinds[last[kept]], occurred[kept & last])
+    assert true_share < 0.9
+    assert w.sum() == pytest.approx(last.sum(), rel=0.03)  # the weights count the missing ones back in
+    assert delay.share_missing("burglary", 75, 89) == pytest.approx(1 - true_share, abs=0.02)
+    assert delay.completeness(["burglary"], [10])[0] > 0.99  # old offences are all in
+
+
+def test_types_with_few_incidents_use_every_type_s_delay() -> None:
+    occurred, lag, kept = truncated_file(5_000, seed=2)
+    kinds = np.where(np.arange(kept.sum()) < MIN_DELAY_EVENTS - 1, "robbery", "burglary").astype(object)
+    delay = fit_reporting_delay(kinds, occurred[kept], (occurred + lag)[kept].astype(float))
+    assert "robbery" not in delay.cdf and "burglary" in delay.cdf
+    assert delay.n_events["robbery"] == MIN_DELAY_EVENTS - 1
+    np.testing.assert_array_equal(delay.curve("robbery"), delay.cdf["all"])
+
+
+def test_unknown_and_impossible_report_days_are_left_out_and_bad_input_is_refused() -> None:
+    delay = fit_reporting_delay(["a", "a", "a", "a"], [0, 1, 2, 3], [0.0, np.nan, 1.0, 5.0])
+    assert delay.n_events["all"] == 2 and delay.through_day == 5
+    with pytest.raises(ValueError, match="no incident has a report day"):
+        fit_reporting_delay(["a"], [3], [np.nan])
+    with pytest.raises(ValueError, match="same length"):
+        fit_reporting_delay(["a", "b"], [3], [3.0])
+    with pytest.raises(ValueError, match="<= its horizon"):
+        product_limit(np.array([5]), np.array([2]))
