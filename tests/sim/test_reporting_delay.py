@@ -58,3 +58,21 @@ def test_unknown_and_impossible_report_days_are_left_out_and_bad_input_is_refuse
         fit_reporting_delay(["a", "b"], [3], [3.0])
     with pytest.raises(ValueError, match="<= its horizon"):
         product_limit(np.array([5]), np.array([2]))
+
+
+def test_a_late_report_among_the_files_first_few_offences_does_not_rule_the_delay() -> None:
+    """Delays beyond the median horizon are not counted: only the file's first days could show them."""
+    occurred, lag, kept = truncated_file(1_000, seed=4)  # about 11 offences a day
+    kinds = np.full(kept.sum() + 1, "burglary", dtype=object)
+    occ = np.append(occurred[kept], 0)  # one offence of the first day reported 89 days late
+    rep = np.append((occurred + lag)[kept], 89).astype(float)
+    delay = fit_reporting_delay(kinds, occ, rep, through_day=89)
+    assert delay.max_delay == int(np.median(89 - occ))
+    assert delay.curve("burglary").size == delay.max_delay + 1 or lag.max() < delay.max_delay
+    uncapped = fit_reporting_delay(kinds, occ, rep, through_day=89, max_delay=89)
+    truth = (lag <= 20).mean() / (lag <= delay.max_delay).mean()
+    assert delay.curve("burglary")[20] == pytest.approx(truth, abs=0.03)
+    # a delay of 89 days could be seen only among the first day's dozen offences: one report moves F by 8%
+    assert uncapped.curve("burglary")[20] < delay.curve("burglary")[20] - 0.05
+    with pytest.raises(ValueError, match="max_delay must be >= 0"):
+        fit_reporting_delay(kinds, occ, rep, max_delay=-1)
