@@ -138,8 +138,8 @@ def late_reports(p: Periods, real: pd.DataFrame) -> dict[str, Any] | None:
     detail = ", ".join(f"{k.replace('_', ' ')} {v:.1%}" for k, v in (worst[0], worst[-1])) if worst else ""
     through = (origin + pd.Timedelta(days=p.delay.through_day)).date()
     text = (f"the file holds the crimes reported up to {through}: by the fit period's delays of reporting, "
-            f"{share:.1%} of the test period's crimes had not been reported by then ({detail}), and each real "
-            "volume counts every crime for the crimes it stands for (docs/calibration.md, \"Late reports\")")  # fmt: skip
+            f"{share:.1%} of the test period's crimes had not been reported by then ({detail}); the real volumes "
+            "count them in (docs/calibration.md, \"Late reports\")")  # fmt: skip
     return {"through": str(through), "share_missing": round(share, 4), "share_missing_by_type": per_type,
             "text": text}  # fmt: skip
 

@@ -47,8 +47,10 @@ __all__ = [
     "SEGMENTS_FILE",
     "Calibration",
     "CalibrationError",
+    "SegmentPriors",
     "file_sha256",
     "load_calibration",
+    "read_segment_priors",
     "relative_risk",
     "segment_multiplier",
     "start_boost",
@@ -221,41 +223,55 @@ def _segment_table(path: str | os.PathLike[str], way_ids: NDArray[np.int64], col
     return table
 
 
-def segment_multiplier(
+@dataclass(frozen=True)
+class SegmentPriors:
+    """What a calibrated city's runs take from its ``segments.parquet``, read once."""
+
+    multiplier: NDArray[np.float64]
+    """Per-segment attractiveness multiplier (mean 1): the shrunk relative risk of the fit period."""
+    boost_start: NDArray[np.float64] | None
+    """Boost per unit ``crime.boost_theta`` the runs start from, or None (run cold)."""
+
+
+def read_segment_priors(
     path: str | os.PathLike[str], way_ids: NDArray[np.int64], strength: float
-) -> NDArray[np.float64]:
-    """Return the per-segment attractiveness multiplier of a calibration's ``segments.parquet``.
+) -> SegmentPriors:
+    """Read a calibration's ``segments.parquet``: the attractiveness multiplier and the starting boost.
 
     ``way_ids`` are the network's OSM way ids per segment; the file must list the same segments in
-    the same order (it was written on the same map), else CalibrationError.
-    """
-    table = _segment_table(path, way_ids, ["count", "expected"])
-    risk = relative_risk(table["count"].to_numpy(), table["expected"].to_numpy(), strength)
-    out: NDArray[np.float64] = risk / risk.mean()
-    return out
-
-
-def start_boost(path: str | os.PathLike[str], way_ids: NDArray[np.int64]) -> NDArray[np.float64] | None:
-    """Return the boost per unit ``crime.boost_theta`` a calibrated city's runs start from, or None.
-
-    It is ``segments.parquet``'s ``boost_start`` (:func:`sim.environment.boost_from_history` of the
-    fitted data's last weeks), absent from a calibration of incidents dated to the month only, whose
-    days are unknown, and from one made before it was kept: those runs start with no boost.
+    the same order (it was written on the same map), else CalibrationError. The starting boost is
+    ``boost_start`` (:func:`sim.environment.boost_from_history` of the fitted data's last weeks),
+    absent from a calibration of incidents dated to the month only, whose days are unknown, and from
+    one made before it was kept: those runs start with no boost.
     """
     import pyarrow.parquet as pq
 
     try:
         names = pq.read_schema(path).names
-    except Exception as exc:  # as above: several pyarrow types
+    except Exception as exc:  # pyarrow raises several types for missing/corrupt files
         raise CalibrationError(
             path, f"cannot be read as per-segment priors ({exc})", "rerun `precinct calibrate`"
         ) from None
-    if BOOST_COLUMN not in names:
-        return None
-    values: NDArray[np.float64] = _segment_table(path, way_ids, [BOOST_COLUMN])[BOOST_COLUMN].to_numpy(
-        np.float64
+    table = _segment_table(
+        path, way_ids, ["count", "expected", *([BOOST_COLUMN] if BOOST_COLUMN in names else [])]
     )
-    if not np.all(np.isfinite(values) & (values >= 0)):
-        raise CalibrationError(path, f"has a {BOOST_COLUMN} that is not finite and >= 0 on every segment",
-                               "rerun `precinct calibrate`")  # fmt: skip
-    return values
+    risk = relative_risk(table["count"].to_numpy(), table["expected"].to_numpy(), strength)
+    boost = None
+    if BOOST_COLUMN in names:
+        boost = table[BOOST_COLUMN].to_numpy(np.float64)
+        if not np.all(np.isfinite(boost) & (boost >= 0)):
+            raise CalibrationError(path, f"has a {BOOST_COLUMN} that is not finite and >= 0 on every segment",
+                                   "rerun `precinct calibrate`")  # fmt: skip
+    return SegmentPriors(multiplier=risk / risk.mean(), boost_start=boost)
+
+
+def segment_multiplier(
+    path: str | os.PathLike[str], way_ids: NDArray[np.int64], strength: float
+) -> NDArray[np.float64]:
+    """Return the per-segment attractiveness multiplier of a calibration's ``segments.parquet`` (:func:`read_segment_priors`)."""
+    return read_segment_priors(path, way_ids, strength).multiplier
+
+
+def start_boost(path: str | os.PathLike[str], way_ids: NDArray[np.int64]) -> NDArray[np.float64] | None:
+    """Return the boost per unit ``crime.boost_theta`` a calibrated city's runs start from, or None (:func:`read_segment_priors`)."""
+    return read_segment_priors(path, way_ids, 1.0).boost_start

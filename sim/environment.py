@@ -30,7 +30,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from core_ext import Router, reach_maxima_at
-from sim.calibration import segment_multiplier, start_boost
+from sim.calibration import read_segment_priors
 from sim.config import CrimeConfig
 from sim.landuse import segment_class_values
 from sim.network import StreetNetwork, node_weights_to_segments
@@ -179,17 +179,16 @@ class Environment:
         # places that draw offenders (bars, cash machines, transit, car parks, shops: sim.landuse)
         places = np.zeros(n) if attractors is None else np.asarray(attractors, dtype=np.float64)
         a0 = class_weight * self.risky * (1.0 + config.place_attraction * np.log1p(places))
+        self.boost = np.zeros(n)
         if config.segment_prior:  # a calibrated city: shrink towards the fit period's counts
-            a0 = a0 * segment_multiplier(
+            priors = read_segment_priors(
                 config.segment_prior, net.edge_osm_way_id[net.segment_edge], config.prior_strength
             )
+            a0 = a0 * priors.multiplier
+            if config.warm_start and priors.boost_start is not None:  # it starts from its recent crime
+                self.boost = config.boost_theta * priors.boost_start
         self.static_attractiveness = a0 / np.mean(a0)
         self.maintenance_factor = np.ones(n)
-        self.boost = np.zeros(n)
-        if config.segment_prior and config.warm_start:  # a calibrated city starts from its recent crime
-            start = start_boost(config.segment_prior, net.edge_osm_way_id[net.segment_edge])
-            if start is not None:
-                self.boost = config.boost_theta * start
         self.lit = (net.edge_lit[net.segment_edge] == 1).copy()
         self.surveillance = np.ones(n)
         self.gated = np.zeros(n, dtype=bool)
