@@ -242,7 +242,12 @@ def split_periods(events: pd.DataFrame, settings: CalibrateSettings, source: str
         if train_end <= first:
             train_end = first + pd.DateOffset(months=1)
     delay = None
-    if "reported_min" in real.columns and np.isfinite(real["reported_min"].to_numpy(np.float64)).any():
+    # a delay in days needs occurrence days: a month-only file is not corrected
+    if (
+        not month_only
+        and "reported_min" in real.columns
+        and np.isfinite(real["reported_min"].to_numpy(np.float64)).any()
+    ):
         delay = _late_reports(events, fit, source)
         if delay is not None:
             day = np.floor(real["time_min"].to_numpy(np.float64) / 1440.0)

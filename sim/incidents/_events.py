@@ -71,8 +71,9 @@ def _reported_notes(events: pd.DataFrame, res: ResolvedSource) -> list[str]:
         minutes=float(events["time_min"].iloc[0])
     )
     last = origin + pd.Timedelta(minutes=float(np.nanmax(rep)))
-    notes = [f"reported up to {last:%Y-%m-%d} ({col!r}): half the incidents were reported within "
-             f"{np.median(lag):.0f} days of occurring, 90% within {np.quantile(lag, 0.9):.0f}"]  # fmt: skip
+    delays = (f": half the incidents were reported within {np.median(lag):.0f} days of occurring, 90% within "
+              f"{np.quantile(lag, 0.9):.0f}" if lag.size else "")  # fmt: skip
+    notes = [f"reported up to {last:%Y-%m-%d} ({col!r}){delays}"]
     if (~given).sum():
         notes.append(f"{int((~given).sum()):,} incidents have no readable report date ({col!r})")
     if before:
