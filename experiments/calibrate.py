@@ -74,6 +74,7 @@ from sim.calibration import (
     MODEL_VERSION,
     SEGMENTS_FILE,
     file_sha256,
+    place_multiplier,
     relative_risk,
 )
 from sim.config import ModelConfig, city_name
@@ -474,12 +475,6 @@ class Fit:
         c = self.model.crime
         active = c.active_spell_days / (c.active_spell_days + c.dormant_spell_days)
         return float(state.outings_per_day * (self.settings.days if days is None else days) * active)
-
-
-def place_multiplier(segments: pd.DataFrame, strength: float) -> np.ndarray:
-    """Return the attractiveness multiplier a run gets from ``segments`` (as ``sim.calibration.segment_multiplier``)."""
-    risk = relative_risk(segments["count"].to_numpy(), segments["expected"].to_numpy(), strength)
-    return risk / risk.mean()
 
 
 def place_distance(expected_crime: np.ndarray, segments: pd.DataFrame, strength: float) -> float:

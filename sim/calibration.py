@@ -50,10 +50,9 @@ __all__ = [
     "SegmentPriors",
     "file_sha256",
     "load_calibration",
+    "place_multiplier",
     "read_segment_priors",
     "relative_risk",
-    "segment_multiplier",
-    "start_boost",
 ]
 
 CALIBRATION_FILE = "calibration.yaml"
@@ -204,6 +203,13 @@ def relative_risk(
     return out
 
 
+def place_multiplier(segments: Any, strength: float) -> NDArray[np.float64]:
+    """Return the attractiveness multiplier (mean 1) of a per-segment table's ``count`` and ``expected``."""
+    risk = relative_risk(segments["count"].to_numpy(), segments["expected"].to_numpy(), strength)
+    out: NDArray[np.float64] = risk / risk.mean()
+    return out
+
+
 def _segment_table(path: str | os.PathLike[str], way_ids: NDArray[np.int64], columns: list[str]) -> Any:
     """Read ``columns`` of a calibration's ``segments.parquet``, checked to list this network's segments in order."""
     import pandas as pd
@@ -255,23 +261,10 @@ def read_segment_priors(
     table = _segment_table(
         path, way_ids, ["count", "expected", *([BOOST_COLUMN] if BOOST_COLUMN in names else [])]
     )
-    risk = relative_risk(table["count"].to_numpy(), table["expected"].to_numpy(), strength)
     boost = None
     if BOOST_COLUMN in names:
         boost = table[BOOST_COLUMN].to_numpy(np.float64)
         if not np.all(np.isfinite(boost) & (boost >= 0)):
             raise CalibrationError(path, f"has a {BOOST_COLUMN} that is not finite and >= 0 on every segment",
                                    "rerun `precinct calibrate`")  # fmt: skip
-    return SegmentPriors(multiplier=risk / risk.mean(), boost_start=boost)
-
-
-def segment_multiplier(
-    path: str | os.PathLike[str], way_ids: NDArray[np.int64], strength: float
-) -> NDArray[np.float64]:
-    """Return the per-segment attractiveness multiplier of a calibration's ``segments.parquet`` (:func:`read_segment_priors`)."""
-    return read_segment_priors(path, way_ids, strength).multiplier
-
-
-def start_boost(path: str | os.PathLike[str], way_ids: NDArray[np.int64]) -> NDArray[np.float64] | None:
-    """Return the boost per unit ``crime.boost_theta`` a calibrated city's runs start from, or None (:func:`read_segment_priors`)."""
-    return read_segment_priors(path, way_ids, 1.0).boost_start
+    return SegmentPriors(multiplier=place_multiplier(table, strength), boost_start=boost)

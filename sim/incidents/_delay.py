@@ -23,7 +23,7 @@ to 0.78). Nowcasts cap the delay the same way. Offences reported more than ``D``
 out, in the fit as in the test: ``F`` is the chance of a report within ``D`` days.
 
 An incident that occurred ``h`` days before the last report date was in the file with probability
-``F(min(h, L))``; counting it ``1 / F`` times puts every day of the file on the same footing.
+``F(min(h, D))``; counting it ``1 / F`` times puts every day of the file on the same footing.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class ReportingDelay:
     """Delay distributions of reporting, by offence type, and the file's last report date.
 
     ``cdf[type][l]`` is the probability that an offence of the type was reported within ``l`` days of
-    occurring (0 <= ``l`` <= the longest delay seen), ``cdf["all"]`` that of every type pooled; a
+    occurring (0 <= ``l`` <= the longest delay counted, at most ``max_delay``), ``cdf["all"]`` that of every type pooled; a
     type with fewer than :data:`MIN_DELAY_EVENTS` incidents uses ``"all"``. ``through_day`` is the
     last report day, in days of the file's own day numbering; ``n_events`` the incidents behind each.
     """
@@ -75,14 +75,6 @@ class ReportingDelay:
     def weights(self, kinds: ArrayLike, day: ArrayLike) -> NDArray[np.float64]:
         """Return how many incidents each one in the file stands for: ``1 / completeness``."""
         return 1.0 / self.completeness(kinds, day)
-
-    def share_missing(self, kind: str, first_day: int, last_day: int) -> float:
-        """Return the share of a type's incidents occurring from ``first_day`` to ``last_day`` not yet in the file.
-
-        Days are weighted equally (a constant rate of offending over the period).
-        """
-        days = np.arange(first_day, last_day + 1)
-        return float(1.0 - self.completeness(np.full(days.size, kind, dtype=object), days).mean())
 
 
 def product_limit(lag: NDArray[np.int64], horizon: NDArray[np.int64]) -> NDArray[np.float64]:

@@ -23,7 +23,7 @@ from sim.network import StreetNetwork
 __all__ = ["build_events", "count_distinct_points", "time_notes"]
 
 
-def time_notes(events: pd.DataFrame, res: ResolvedSource) -> list[str]:
+def time_notes(events: pd.DataFrame, res: ResolvedSource, origin: pd.Timestamp) -> list[str]:
     notes = []
     known = events["time_known"]
     n_month = int((known == "month").sum())
@@ -44,7 +44,7 @@ def time_notes(events: pd.DataFrame, res: ResolvedSource) -> list[str]:
             f"{n_day:,} incidents have a date but no time: placed at noon; hour-of-day figures leave them out"
         )
     if "reported_min" in events.columns:
-        notes += _reported_notes(events, res)
+        notes += _reported_notes(events, res, origin)
     minute = events.loc[known == "minute", "time_min"].to_numpy()
     if minute.size:
         share = float(np.mean(minute % 1440 == 0))
@@ -54,7 +54,7 @@ def time_notes(events: pd.DataFrame, res: ResolvedSource) -> list[str]:
     return notes
 
 
-def _reported_notes(events: pd.DataFrame, res: ResolvedSource) -> list[str]:
+def _reported_notes(events: pd.DataFrame, res: ResolvedSource, origin: pd.Timestamp) -> list[str]:
     """Say what the report dates hold: the last one, the delays, and the rows without a usable one."""
     col = res.columns["reported"]
     rep = events["reported_min"].to_numpy()
@@ -66,10 +66,6 @@ def _reported_notes(events: pd.DataFrame, res: ResolvedSource) -> list[str]:
     lag = np.floor(rep[given] / 1440.0) - occurred[given]
     before = int((lag < 0).sum())
     lag = lag[lag >= 0]
-    # time_min counts from the origin's local midnight
-    origin = events["datetime"].iloc[0].tz_localize(None) - pd.Timedelta(
-        minutes=float(events["time_min"].iloc[0])
-    )
     last = origin + pd.Timedelta(minutes=float(np.nanmax(rep)))
     delays = (f": half the incidents were reported within {np.median(lag):.0f} days of occurring, 90% within "
               f"{np.quantile(lag, 0.9):.0f}" if lag.size else "")  # fmt: skip

@@ -17,6 +17,7 @@ from pandas.api.types import is_datetime64_any_dtype, is_numeric_dtype
 from pandas.tseries.api import guess_datetime_format
 
 __all__ = [
+    "FORMAT_ROLES",
     "REASONS",
     "TIME_KNOWN",
     "infer_formats",
@@ -25,6 +26,8 @@ __all__ = [
     "parse_times",
 ]
 
+#: Roles read with a ``<role>_format`` (inferred when not given): the occurrence's, then the report date.
+FORMAT_ROLES = ("datetime", "date", "time", "month", "reported")
 #: Rejection reasons, in order of precedence (a row gets the first that applies).
 REASONS = (
     "duplicate_id", "not_crime", "missing_datetime", "unparsable_datetime", "unparsable_time",
@@ -87,7 +90,7 @@ def _guess(sample: pd.Series, *, time_of_day: bool = False) -> str:
 def infer_formats(chunk: pd.DataFrame, columns: dict[str, str], formats: dict[str, str | None]) -> list[str]:
     """Fill the missing formats in ``formats`` from the chunk's first values; return notes saying so."""
     notes = []
-    for role in ("datetime", "date", "time", "month", "reported"):
+    for role in FORMAT_ROLES:
         key = f"{role}_format"
         if role not in columns or formats.get(key):
             continue

@@ -253,7 +253,7 @@ class _Accumulator:
         kept.clear()  # the event table holds what it needs
         snapped_base = n_used + sum(rejected.get(r, 0) for r in ("outside_map", "beyond_snap_distance"))
         notes = [*res.notes, *([encoding_note] if encoding_note else []), *self.notes]
-        notes += time_notes(events, res)
+        notes += time_notes(events, res, origin)
         distinct = count_distinct_points(events["src_x"].to_numpy(), events["src_y"].to_numpy())
         if distinct < 0.2 * n_used:
             notes.append(f"the {n_used:,} incidents lie at only {distinct:,} distinct points (coordinates "

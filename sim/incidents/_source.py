@@ -20,20 +20,17 @@ from sim.config import IncidentsConfig, repo_root
 from sim.errors import ConfigError
 from sim.incidents._classes import TARGETS, check_targets, load_mapping
 from sim.incidents._errors import IncidentColumnError
+from sim.incidents._parse import FORMAT_ROLES
 
 __all__ = ["FORMATS_DIR", "ROLES", "IncidentSource", "ResolvedSource", "load_presets", "resolve_source"]
 
 FORMATS_DIR = repo_root() / "data" / "incidents" / "formats"
 #: Column roles a mapping may name.
 ROLES = ("lon", "lat", "x", "y", "datetime", "date", "time", "month", "type", "id", "reported")
-#: Roles that date an incident's occurrence.
-TIME_ROLES = ("datetime", "date", "time", "month")
 #: Pseudo-columns of a GeoJSON file's Point geometry.
 GEOJSON_LON, GEOJSON_LAT = "geometry.lon", "geometry.lat"
 _OPTIONAL_PRESET_KEYS = (
-    "datetime_format", "date_format", "time_format", "month_format", "reported_format", "timezone",
-    "ignore_utc_offset",
-    "mapping", "id_includes_type", "crs",
+    *(f"{r}_format" for r in FORMAT_ROLES), "timezone", "ignore_utc_offset", "mapping", "id_includes_type", "crs",
 )  # fmt: skip
 
 
@@ -201,7 +198,7 @@ def resolve_source(source: IncidentSource, header: list[str], *, kind: str) -> R
         columns |= {"lon": GEOJSON_LON, "lat": GEOJSON_LAT}
     _check_roles(path, columns, header, name)
     given = {str(k) for k, v in source.columns.items() if v}
-    if "reported" in columns and "reported" not in given and not _in_header(columns["reported"], header):
+    if "reported" in columns and "reported" not in given and _in_header(columns["reported"], header) is None:
         # a preset's report date is a bonus: an export without it is read as before
         notes.append(
             f"no report-date column {columns.pop('reported')!r}: counts are not corrected for late reports"
@@ -242,7 +239,7 @@ def resolve_source(source: IncidentSource, header: list[str], *, kind: str) -> R
         format_name=name,
         columns=columns,
         crs=crs,
-        formats={k: settings[k] for k in (*(f"{r}_format" for r in TIME_ROLES), "reported_format")},
+        formats={f"{r}_format": settings[f"{r}_format"] for r in FORMAT_ROLES},
         timezone=str(timezone),
         ignore_utc_offset=bool(settings["ignore_utc_offset"]),
         mapping_name=str(mapping_name),
@@ -284,19 +281,20 @@ def _check_roles(path: Path, columns: dict[str, str], header: list[str], name: s
                                   f"incidents.columns.type=COL; columns present: {present}")  # fmt: skip
 
 
-def _in_header(col: str, header: list[str]) -> bool:
-    return col in header or col.strip().casefold() in {h.strip().casefold() for h in header}
+def _in_header(col: str, header: list[str]) -> str | None:
+    """Return ``col`` as spelt in the header (exact, else ignoring case and spaces), or None."""
+    if col in header:
+        return col
+    return {h.strip().casefold(): h for h in header}.get(col.strip().casefold())
 
 
 def _match_header(path: Path, columns: dict[str, str], header: list[str]) -> dict[str, str]:
-    """Return the mapping with each column as spelt in the header (exact, else ignoring case and spaces)."""
-    loose = {h.strip().casefold(): h for h in header}
+    """Return the mapping with each column as spelt in the header (:func:`_in_header`)."""
     out = {}
     for role, col in columns.items():
-        if col in header:
-            out[role] = col
-        elif col.strip().casefold() in loose:
-            out[role] = loose[col.strip().casefold()]
+        found = _in_header(col, header)
+        if found is not None:
+            out[role] = found
         else:
             present = ", ".join(repr(h) for h in header)
             raise IncidentColumnError(path, f"column {col!r} ({role})", "not in the file",

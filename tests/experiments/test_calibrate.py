@@ -27,8 +27,8 @@ from sim.calibration import (
     CALIBRATION_FILE,
     CalibrationError,
     load_calibration,
+    read_segment_priors,
     relative_risk,
-    segment_multiplier,
 )
 from sim.config import ModelConfig
 from sim.errors import ConfigError
@@ -175,9 +175,9 @@ def test_calibrated_attractiveness_follows_the_fit_periods_counts(calibrated: Pa
     net = load_network(ModelConfig().city.path, network_type="walk")
     segs = pd.read_parquet(calibrated / "segments.parquet")
     strength = load_calibration(calibrated).crime["prior_strength"]
-    mult = segment_multiplier(
+    mult = read_segment_priors(
         calibrated / "segments.parquet", net.edge_osm_way_id[net.segment_edge], strength
-    )
+    ).multiplier
     expected = segs["expected"].to_numpy() * segs["count"].sum() / segs["expected"].sum()
     excess = segs["count"].to_numpy() - expected
     assert mult[excess > 1].mean() > 1.0 > mult[excess < -0.5].mean()
@@ -221,18 +221,17 @@ def test_the_calibrated_city_starts_from_the_fit_periods_last_weeks(calibrated: 
 
 def test_a_calibration_without_a_starting_boost_runs_cold(calibrated: Path, tmp_path: Path) -> None:
     """A month-only file's calibration (days unknown), or one made before boost_start was kept."""
-    from sim.calibration import start_boost
     from sim.network import load_network
 
     net = load_network(ModelConfig().city.path, network_type="walk")
     way_ids = net.edge_osm_way_id[net.segment_edge]
     old = tmp_path / "segments.parquet"
     pd.read_parquet(calibrated / "segments.parquet").drop(columns=[BOOST_COLUMN]).to_parquet(old)
-    assert start_boost(old, way_ids) is None
+    assert read_segment_priors(old, way_ids, 1.0).boost_start is None
     bad = tmp_path / "bad.parquet"
     pd.read_parquet(calibrated / "segments.parquet").assign(**{BOOST_COLUMN: -1.0}).to_parquet(bad)
     with pytest.raises(CalibrationError, match=f"{BOOST_COLUMN} that is not finite and >= 0"):
-        start_boost(bad, way_ids)
+        read_segment_priors(bad, way_ids, 1.0)
 
 
 def test_relative_risk_shrinks_towards_the_prior() -> None:
