@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
-from sim.incidents._delay import MIN_DELAY_EVENTS, fit_reporting_delay, product_limit
+from sim.incidents._delay import fit_reporting_delay, product_limit
 
 
 def truncated_file(n: int, *, days: int = 90, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -41,13 +43,38 @@ def test_completeness_and_weights_put_the_last_days_back() -> None:
     assert delay.completeness(["burglary"], [10])[0] > 0.99  # old offences are all in
 
 
-def test_types_with_few_incidents_use_every_type_s_delay() -> None:
-    occurred, lag, kept = truncated_file(5_000, seed=2)
-    kinds = np.where(np.arange(kept.sum()) < MIN_DELAY_EVENTS - 1, "robbery", "burglary").astype(object)
-    delay = fit_reporting_delay(kinds, occurred[kept], (occurred + lag)[kept].astype(float))
-    assert "robbery" not in delay.cdf and "burglary" in delay.cdf
-    assert delay.n_events["robbery"] == MIN_DELAY_EVENTS - 1
-    np.testing.assert_array_equal(delay.curve("robbery"), delay.cdf["all"])
+def test_each_type_is_shrunk_towards_the_pooled_delays_as_far_as_its_held_out_delays_say() -> None:
+    """A type reported at once keeps its own curve; a type delayed like the rest takes the pooled one."""
+    occurred, lag, kept = truncated_file(6_000, seed=2)
+    n = int(kept.sum())
+    kinds = np.where(np.arange(n) % 3 == 0, "burglary", "other_theft").astype(object)
+    rep = (occurred + lag)[kept].astype(float)
+    prompt = np.random.default_rng(3).integers(0, 90, 150)  # 150 robberies, each reported the same day
+    kinds = np.concatenate([kinds, np.full(prompt.size, "robbery", dtype=object)])
+    occ = np.concatenate([occurred[kept], prompt])
+    delay = fit_reporting_delay(kinds, occ, np.concatenate([rep, prompt.astype(float)]), through_day=89)
+    assert delay.strength["robbery"] <= 10  # its own delays, which the pooled curve would misstate
+    assert delay.curve("robbery")[0] > 0.95 > delay.cdf["all"][0] + 0.2
+    # burglary and other theft share one delay: their halves' noise is smoothed by the pooled curve
+    assert min(delay.strength["burglary"], delay.strength["other_theft"]) >= 100
+    truth = (lag <= 5).mean() / (lag <= delay.max_delay).mean()
+    assert delay.curve("burglary")[5] == pytest.approx(truth, abs=0.02)
+    assert delay.n_events["robbery"] == prompt.size
+    np.testing.assert_array_equal(delay.curve("vehicle_theft"), delay.cdf["all"])  # a type not fitted
+
+
+def test_a_given_strength_gives_the_pooled_curve_or_the_types_own() -> None:
+    occurred, lag, kept = truncated_file(3_000, seed=5)
+    kinds = np.where(np.arange(kept.sum()) % 2 == 0, "robbery", "burglary").astype(object)
+    occ, rep = occurred[kept], (occurred + lag)[kept].astype(float)
+    pooled = fit_reporting_delay(kinds, occ, rep, through_day=89, strength=math.inf)
+    np.testing.assert_allclose(pooled.curve("robbery"), pooled.cdf["all"])
+    own = fit_reporting_delay(kinds, occ, rep, through_day=89, strength=0, max_delay=20)
+    mine = (kinds == "robbery") & (rep - occ <= 20)
+    direct = product_limit((rep - occ)[mine].astype(np.int64), (89 - occ)[mine].astype(np.int64))
+    assert direct.size == 21  # robbery alone, its delays up to D = 20
+    np.testing.assert_allclose(own.curve("robbery"), direct, rtol=1e-12)
+    assert np.abs(own.curve("robbery") - own.cdf["all"]).max() > 0.001  # its own, not the pooled one
 
 
 def test_unknown_and_impossible_report_days_are_left_out_and_bad_input_is_refused() -> None:
