@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import re
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -120,6 +121,21 @@ def test_calibration_folder_holds_everything_a_run_needs(calibrated: Path) -> No
         "hit_rate",
     }
     assert c.validation  # the headline scores are in calibration.yaml too
+
+
+def test_the_calibrated_place_terms_are_the_ones_the_last_closure_round_ran(calibrated: Path) -> None:
+    """The last closure round steps the volume and the mix on what it measured; a place step there would go unmeasured."""
+
+    def ran(stage: str) -> pd.DataFrame:
+        runs = [re.search(r"trials_([0-9a-f]+)", p.name) for p in (calibrated / "runs" / stage).iterdir()]
+        (trial,) = {m.group(1) for m in runs if m}
+        return pd.read_parquet(calibrated / "trials" / trial / "segments.parquet")
+
+    last = ran("closure1")
+    final = pd.read_parquet(calibrated / "segments.parquet")
+    pd.testing.assert_frame_equal(final[last.columns], last)
+    # the round before it stepped them (calibrate.closure_place): what it learnt carries over
+    assert not np.allclose(ran("closure0")["expected"], last["expected"])
 
 
 def test_the_models_two_risks_are_scored_and_only_the_smoothed_one_is_the_target(calibrated: Path) -> None:
@@ -681,14 +697,34 @@ def test_the_volume_step_pools_the_rounds_elasticity() -> None:
     """Volume = outings ** 2 (self-exciting offending): the pooled slope finds 2, where a bound of 1.5 overshot."""
     x = np.log([4.0, 3.1, 3.4, 3.3])
     noise = np.array([0.02, -0.03, 0.01, 0.0])
-    history = list(zip(x, 2.0 * x + 0.5 + noise, strict=True))
+    history = [("moments", a, b) for a, b in zip(x, 2.0 * x + 0.5 + noise, strict=True)]
     assert cal.pooled_elasticity(history) == pytest.approx(2.0, abs=0.2)
-    assert cal.pooled_elasticity(history[:1], default=0.6) == 0.6, "one round: the previous stage's"
-    assert cal.pooled_elasticity([(1.0, 2.0), (1.01, 5.0)], default=0.7) == 0.7, "rounds too close"
-    assert cal.pooled_elasticity([(0.0, 0.0), (1.0, 10.0)]) == 3.0, "bounded"
+    assert cal.pooled_elasticity(history[:1]) == 1.0, "one round: the prior"
+    assert cal.pooled_elasticity(history[:1], prior=0.6) == pytest.approx(0.6)
+    # rounds 1% apart in outings whose volumes differ by 5% (noise): alone a slope of 5, with the prior about 1
+    assert cal.pooled_elasticity([("a", 1.0, 2.0), ("a", 1.01, 2.05)]) == pytest.approx(1.0, abs=0.1)
+    assert cal.pooled_elasticity([("a", 0.0, 0.0), ("a", 1.0, 10.0)]) == 3.0, "bounded"
     # a secant step on it lands near the target in one round from 11.6 to 8.4 a day
     step = math.log(8.4 / 11.6) / cal.pooled_elasticity(history)
     assert math.exp(2.0 * step) * 11.6 == pytest.approx(8.4, rel=0.1)
+
+
+def test_the_elasticity_is_the_slope_within_stages_carried_by_the_rounds_that_moved_the_outings() -> None:
+    """Portland's rounds (2026-12-01): a first stage far from the answer, then rounds near it that mostly measure noise.
+
+    Outings per day and simulated recorded crimes per day of the first and the last moment stage of a
+    calibration whose closure, stepping on the last stage's slope alone (0.3, the bound), then swung
+    the volume to 51.1 and 23.1 a day for a target of 39.7.
+    """
+    first = [("moments", math.log(o), math.log(v)) for o, v in ((4.0, 154.5), (1.35, 72.0), (0.686, 40.8))]
+    final = [("final", math.log(o), math.log(v)) for o, v in ((0.668, 38.2), (0.696, 39.9), (0.6945, 36.6))]
+    assert cal.pooled_elasticity(final, weight=0.0) == 0.3  # the last stage alone, no prior: its noise
+    assert cal.pooled_elasticity(first + final) == pytest.approx(0.75, abs=0.02)
+    # a last stage 30% higher (other place terms, longer runs) moves its own level, not the slope;
+    # put on the first stage's level, it would flatten the slope
+    higher = [(stage, x, y + math.log(1.3) * (stage == "final")) for stage, x, y in first + final]
+    assert cal.pooled_elasticity(higher) == pytest.approx(cal.pooled_elasticity(first + final))
+    assert cal.pooled_elasticity([("all", x, y) for _, x, y in higher]) < 0.7
 
 
 def test_the_place_step_moves_the_models_expected_crime_towards_the_shrunk_counts(
