@@ -86,8 +86,8 @@ class CalibrateSettings:
     # runs of new synthetic populations, each as long as the test period, for one last step of the
     # mix and the volume (experiments.calibrate.closure_rounds), in closure_rounds rounds; 0: no such step
     closure_replications: int = 10
-    closure_rounds: int = 2
-    # the closure rounds step the place terms too, on their populations' exposure
+    closure_rounds: int = 3
+    # the closure rounds but the last step the place terms too, on their populations' exposure
     closure_place: bool = True
     forecasts: bool = True
     # start again: delete the folder's finished runs and trials first
