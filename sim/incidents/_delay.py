@@ -149,11 +149,12 @@ def choose_strength(
     each fold's delays are scored on curves fitted to the others. A delay no pooled curve of its
     training folds allows (a lag seen once) scores no strength and is left out; a strength that
     gives any other held-out delay no chance (``m = 0`` for a lag its type never showed) loses.
-    Ties go to the weaker shrinkage.
+    Ties go to the weaker shrinkage; a type none of whose delays could be scored takes the pooled curve.
     """
     fold = np.random.default_rng(0).permutation(lag.size) % FOLDS
     types = [str(k) for k in np.unique(kinds)]
     total = {k: np.zeros(len(SHRINKAGE_STRENGTHS)) for k in types}
+    scored = dict.fromkeys(types, 0)
     for f in range(FOLDS):
         train, held = fold != f, fold == f
         if not held.any() or not train.any():
@@ -164,11 +165,14 @@ def choose_strength(
             mine = keep & (kinds == kind)
             if not mine.any():
                 continue
+            scored[kind] += int(mine.sum())
             n, at_risk = _counts(lag[train & (kinds == kind)], horizon[train & (kinds == kind)], top)
             for i, m in enumerate(SHRINKAGE_STRENGTHS):
                 h = _shrunk(n, at_risk, pooled, m)
                 total[kind][i] += _log_likelihood(_cdf(h), h, lag[mine], horizon[mine]).sum()
-    return {k: float(SHRINKAGE_STRENGTHS[int(np.argmax(v))]) for k, v in total.items()}
+    return {
+        k: float(SHRINKAGE_STRENGTHS[int(np.argmax(v))]) if scored[k] else math.inf for k, v in total.items()
+    }
 
 
 def fit_reporting_delay(

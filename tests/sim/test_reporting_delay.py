@@ -61,6 +61,13 @@ def test_each_type_is_shrunk_towards_the_pooled_delays_as_far_as_its_held_out_de
     assert delay.curve("burglary")[5] == pytest.approx(truth, abs=0.02)
     assert delay.n_events["robbery"] == prompt.size
     np.testing.assert_array_equal(delay.curve("vehicle_theft"), delay.cdf["all"])  # a type not fitted
+    # one shoplifting, reported after a delay no other offence had: nothing to score it on, so the pooled curve
+    odd = fit_reporting_delay(
+        np.append(kinds, "shoplifting"), np.append(occ, 0), np.append(np.concatenate([rep, prompt.astype(float)]), 45.0),
+        through_day=89, max_delay=50,
+    )  # fmt: skip
+    assert (np.concatenate([rep, prompt]) - occ).max() < 45  # the delay is the shoplifting's alone
+    assert odd.strength["shoplifting"] == math.inf
 
 
 def test_a_given_strength_gives_the_pooled_curve_or_the_types_own() -> None:
