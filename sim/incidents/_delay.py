@@ -152,21 +152,21 @@ def choose_strength(
     Ties go to the weaker shrinkage; a type none of whose delays could be scored takes the pooled curve.
     """
     fold = np.random.default_rng(0).permutation(lag.size) % FOLDS
-    types = [str(k) for k in np.unique(kinds)]
-    total = {k: np.zeros(len(SHRINKAGE_STRENGTHS)) for k in types}
-    scored = dict.fromkeys(types, 0)
+    of_type = {str(k): kinds == k for k in np.unique(kinds)}
+    total = {k: np.zeros(len(SHRINKAGE_STRENGTHS)) for k in of_type}
+    scored = dict.fromkeys(of_type, 0)
     for f in range(FOLDS):
         train, held = fold != f, fold == f
         if not held.any() or not train.any():
             continue
         pooled = _ratio(*_counts(lag[train], horizon[train], top))
         keep = held & np.isfinite(_log_likelihood(_cdf(pooled), pooled, lag, horizon))
-        for kind in types:
-            mine = keep & (kinds == kind)
+        for kind, is_kind in of_type.items():
+            mine, fitted = keep & is_kind, train & is_kind
             if not mine.any():
                 continue
             scored[kind] += int(mine.sum())
-            n, at_risk = _counts(lag[train & (kinds == kind)], horizon[train & (kinds == kind)], top)
+            n, at_risk = _counts(lag[fitted], horizon[fitted], top)
             for i, m in enumerate(SHRINKAGE_STRENGTHS):
                 h = _shrunk(n, at_risk, pooled, m)
                 total[kind][i] += _log_likelihood(_cdf(h), h, lag[mine], horizon[mine]).sum()
